@@ -1,0 +1,1 @@
+"""labledger adapters: one module per external system (filesystem, event store, settings, Alyx, watchdog)."""

@@ -1,0 +1,1 @@
+"""Packaged copies of the Alyx reference lists, for offline use."""

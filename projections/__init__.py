@@ -1,0 +1,1 @@
+"""labledger projections: read models built from the event log, and their renderers."""

@@ -1,0 +1,1 @@
+"""labledger scripts: the operator commands, thin."""
