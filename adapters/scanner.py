@@ -1,0 +1,132 @@
+"""`labledger scan`: find every file of each session, hash what changed, record each file's fate.
+
+Order matters for "bad input changes nothing": every session path is parsed and walked, and every
+file classified and hashed, before the ledger records anything; then all sessions are recorded in
+one transaction. A re-run hashes only files whose size or mtime differ from what the ledger
+remembers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from labledger.adapters.filesystem import (
+    FoundFile,
+    Oddity,
+    check_readable,
+    hash_files,
+    walk_session,
+)
+from labledger.domain.alf import SessionRef, parse_session_path, resolve_lab
+from labledger.domain.dataset_types import Accepted, ReferenceData, classify
+from labledger.domain.errors import InvalidALFPath
+from labledger.domain.ledger import KnownFile, Ledger, session_id_of
+from labledger.domain.observations import (
+    FileObservation,
+    Observed,
+    Refused,
+    ScanSummary,
+    SessionScan,
+)
+
+Progress = Callable[[int, int], Callable[[int], None]]
+"""Given (files to hash, bytes to hash), returns the callback that receives bytes hashed."""
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What a scan needs besides the ledger: lab rules, reference lists, parallelism."""
+
+    lab: str | None
+    known_labs: Sequence[str]
+    reference: ReferenceData
+    workers: int
+
+
+@dataclass
+class _Plan:
+    ref: SessionRef
+    folder: Path
+    files: list[FoundFile]
+    odd: list[Oddity]
+
+
+def session_folder(path: Path, options: ScanOptions) -> tuple[SessionRef, Path]:
+    """The parsed, lab-resolved session of a folder given on the command line."""
+    folder = path.expanduser().absolute()
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise InvalidALFPath(f"session folder {folder} {what}; give the path of a session folder")
+    ref = resolve_lab(parse_session_path(folder), options.lab, options.known_labs)
+    return ref, folder
+
+
+def scan(
+    ledger: Ledger, paths: Sequence[Path], options: ScanOptions, progress: Progress
+) -> list[ScanSummary]:
+    """Scan session folders and record what was found; returns one summary per session."""
+    plans: dict[Path, _Plan] = {}
+    for path in paths:
+        ref, folder = session_folder(path, options)
+        if folder not in plans:
+            files, odd = walk_session(folder)
+            plans[folder] = _Plan(ref, folder, files, odd)
+
+    verdicts: dict[Path, FileObservation | Accepted] = {}
+    to_hash: list[FoundFile] = []
+    known_by_plan: dict[Path, dict[str, KnownFile]] = {}
+    for plan in plans.values():
+        known = known_by_plan[plan.folder] = ledger.known_files(session_id_of(plan.ref))
+        for file in plan.files:
+            verdict = classify(file.rel_path, options.reference.dataset_types,
+                               options.reference.data_formats)
+            if isinstance(verdict, Accepted):
+                seen = known.get(file.rel_path)
+                if seen is None or (seen.size, seen.mtime_ns) != (file.size, file.mtime_ns):
+                    to_hash.append(file)
+                verdicts[file.path] = verdict
+            else:
+                verdicts[file.path] = _refused(file.rel_path, verdict.code, verdict.reason)
+
+    check_readable(to_hash)
+    digests = hash_files(
+        to_hash, options.workers, progress(len(to_hash), sum(f.size for f in to_hash))
+    )
+
+    scans = []
+    for plan in plans.values():
+        observations: list[FileObservation] = [
+            _refused(oddity.rel_path, oddity.code, oddity.reason) for oddity in plan.odd
+        ]
+        for file in plan.files:
+            verdict = verdicts[file.path]
+            if isinstance(verdict, Accepted):
+                md5 = digests.get(file.path) or known_by_plan[plan.folder][file.rel_path].md5
+                observations.append(_observed(file, verdict, md5))
+            else:
+                observations.append(verdict)
+        scans.append(SessionScan(plan.ref, plan.folder.as_posix(), tuple(observations)))
+    return ledger.record_scans(scans)
+
+
+def _observed(file: FoundFile, verdict: Accepted, md5: str) -> Observed:
+    rel = verdict.rel_path
+    return Observed(
+        rel_path=file.rel_path,
+        collection=rel.collection,
+        revision=rel.revision,
+        name=rel.name,
+        size=file.size,
+        mtime_ns=file.mtime_ns,
+        md5=md5,
+        dataset_type=verdict.dataset_type,
+        data_format=verdict.data_format,
+    )
+
+
+def _refused(rel_path: str, code: str, reason: str) -> Refused:
+    folder, _, name = rel_path.rpartition("/")
+    return Refused(rel_path=rel_path, collection=folder, revision="", name=name,
+                   code=code, reason=reason)

@@ -1,0 +1,137 @@
+"""Opening the ledger on its event store: eventsourcing's own SQLite, PostgreSQL or in-memory.
+
+Settings become eventsourcing's environment keys here and nowhere else. Every way the store can
+fail to open or to write (locked or corrupt SQLite file, unreachable PostgreSQL, a folder that
+cannot be created) becomes one `LedgerUnavailable` line naming the store and the fix.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from psycopg import sql
+
+from labledger.adapters.settings import Settings
+from labledger.domain.errors import LedgerUnavailable
+from labledger.domain.ledger import Ledger
+
+T = TypeVar("T")
+
+SQLITE_LOCK_TIMEOUT_SECONDS = 10
+"""How long a writer waits for another process's write lock before giving up with an error."""
+
+
+def describe_store(settings: Settings) -> str:
+    """Where the ledger is, for messages (never the password)."""
+    if settings.store == "sqlite":
+        return f"SQLite ledger {settings.sqlite_path}"
+    if settings.store == "postgres":
+        pg = settings.postgres
+        schema = f" schema {pg.schema_name}" if pg.schema_name else ""
+        return f"PostgreSQL ledger {pg.user}@{pg.host}:{pg.port}/{pg.dbname}{schema}"
+    return "in-memory ledger"
+
+
+def ledger_env(settings: Settings) -> dict[str, str]:
+    """eventsourcing's environment for the configured store."""
+    if settings.store == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if settings.store == "sqlite":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.sqlite_path),
+            "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
+        }
+    pg = settings.postgres
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": pg.dbname,
+        "POSTGRES_HOST": pg.host,
+        "POSTGRES_PORT": str(pg.port),
+        "POSTGRES_USER": pg.user,
+        "POSTGRES_PASSWORD": pg.password.get_secret_value() if pg.password else "",
+        "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout),
+        "POSTGRES_POOL_SIZE": "2",
+    }
+    if pg.schema_name:
+        env["POSTGRES_SCHEMA"] = pg.schema_name
+    return env
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    """The ledger on the configured store, its tables created if needed."""
+    with store_errors(settings):
+        if settings.store == "sqlite":
+            settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            _check_sqlite_file(settings)
+        elif settings.store == "postgres" and settings.postgres.schema_name:
+            _create_schema(settings)
+        return Ledger(env=ledger_env(settings))
+
+
+def _check_sqlite_file(settings: Settings) -> None:
+    """Refuse a file that is not an SQLite database before eventsourcing touches it."""
+    path = settings.sqlite_path
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as file:
+            if file.read(16) != b"SQLite format 3\x00":
+                raise LedgerUnavailable(
+                    f"{describe_store(settings)} is not an SQLite database (corrupt or another "
+                    "file); move it aside or set sqlite_path to another file"
+                )
+
+
+def _create_schema(settings: Settings) -> None:
+    """eventsourcing creates tables but not schemas; a configured schema is created here."""
+    pg = settings.postgres
+    with psycopg.connect(
+        dbname=pg.dbname,
+        host=pg.host,
+        port=pg.port,
+        user=pg.user,
+        password=pg.password.get_secret_value() if pg.password else None,
+        connect_timeout=pg.connect_timeout,
+        autocommit=True,
+    ) as connection:
+        connection.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pg.schema_name))
+        )
+
+
+@contextmanager
+def store_errors(settings: Settings) -> Iterator[None]:
+    """Turn the store's failures into one line naming the store and the fix."""
+    where = describe_store(settings)
+    try:
+        yield
+    except LedgerUnavailable:
+        raise
+    except (PersistenceError, sqlite3.Error, psycopg.Error, OSError) as error:
+        raise LedgerUnavailable(f"{where}: {explain(error)}") from error
+
+
+def explain(error: BaseException) -> str:
+    """One line: what went wrong with the store and what to do about it."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    lowered = text.lower()
+    if "locked" in lowered:
+        return (
+            f"{text}; another labledger (or a program holding the file) is writing. "
+            "Wait for it to finish and run again"
+        )
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"{text}; the file is corrupt. Move it aside, or set sqlite_path to another file"
+    if "connection" in lowered or "timeout" in lowered or "connect" in lowered:
+        return f"{text}; check that PostgreSQL is running and the postgres.* settings"
+    return text
+
+
+def guarded(settings: Settings, action: Callable[[], T]) -> T:
+    """Run a ledger command or query with the store's failures as one-line errors."""
+    with store_errors(settings):
+        return action()

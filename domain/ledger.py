@@ -1,0 +1,388 @@
+"""The ledger: labledger's eventsourcing Application, with its commands and queries.
+
+Commands decide through the aggregates and save every aggregate a command touched in ONE
+transaction, so a crash or an error never leaves part of a command recorded. Queries return plain
+values. Where the store is shared (PostgreSQL), a conflicting save raises; the command reloads the
+aggregates and decides again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from labledger.domain.alf import SessionRef
+from labledger.domain.dataset import Dataset
+from labledger.domain.observations import FileObservation, Observed, ScanSummary, SessionScan
+from labledger.domain.pending import PendingIntent, fold, intent_details
+from labledger.domain.session import Session
+from labledger.domain.subject import Subject
+
+T = TypeVar("T")
+A = TypeVar("A", Session, Dataset, Subject)
+
+CONFLICT_RETRIES = 3
+"""How often a command re-decides after another writer saved the same aggregate first."""
+
+LOG_PAGE = 500
+"""Events read per page when folding the whole log."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of an aggregate, as plain values for printing or JSON."""
+
+    version: int
+    timestamp: str
+    kind: str
+    event: str
+    alyx_user: str
+    os_user: str
+    host: str
+    tool_version: str
+    operation_id: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the last scan recorded of a file: enough to skip re-hashing it."""
+
+    size: int
+    mtime_ns: int
+    md5: str
+
+
+class Ledger(Application[UUID]):
+    """The event-sourced ledger of a lab's sessions, files and subjects."""
+
+    name = "labledger"
+    log_section_size = LOG_PAGE
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def record_scans(self, scans: Sequence[SessionScan]) -> list[ScanSummary]:
+        """Record scans of session folders: sessions and each file's fate, in one transaction."""
+
+        def decide() -> list[ScanSummary]:
+            changed: list[Any] = []
+            summaries = [self._decide_scan(scan, changed) for scan in scans]
+            if changed:
+                self.save(*changed)
+            return summaries
+
+        return self._retrying(decide)
+
+    def _decide_scan(self, scan: SessionScan, changed: list[Any]) -> ScanSummary:
+        session = self._session_for(scan.ref, scan.folder)
+        files = scan.files
+        session_slot = len(changed)
+        discovered: list[str] = []
+        rejected: list[str] = []
+        for observation in files:
+            dataset = self._dataset_for(session.id, observation)
+            if isinstance(observation, Observed):
+                if dataset.discover(
+                    observation.size,
+                    observation.mtime_ns,
+                    observation.md5,
+                    observation.dataset_type,
+                    observation.data_format,
+                ):
+                    discovered.append(observation.rel_path)
+            elif dataset.reject(observation.code, observation.reason):
+                rejected.append(observation.rel_path)
+            if dataset.pending_events:
+                changed.append(dataset)
+        unchanged = len(files) - len(discovered) - len(rejected)
+        session.note_scan(discovered, rejected, unchanged)
+        if session.pending_events:
+            changed.insert(session_slot, session)  # the session's events first in the log
+        return ScanSummary(
+            session_id=session.id,
+            session_key=session.key,
+            discovered=len(discovered),
+            rejected=len(rejected),
+            unchanged=unchanged,
+        )
+
+    def request_session_registration(self, ref: SessionRef, folder: str, **fields: Any) -> str:
+        """Record the intent to create or update the session on Alyx; returns its operation."""
+
+        def decide() -> str:
+            session = self._session_for(ref, folder)
+            operation_id = session.request_registration(fields)
+            self.save(session)
+            return operation_id
+
+        return self._retrying(decide)
+
+    def record_session_registered(self, session_id: UUID, operation_id: str, eid: str) -> None:
+        self._update(Session, session_id, lambda s: s.record_registered(operation_id, eid))
+
+    def record_session_registration_failed(
+        self, session_id: UUID, operation_id: str, reason: str, retryable: bool
+    ) -> None:
+        self._update(Session, session_id, lambda s: s.record_registration_failed(operation_id, reason, retryable)
+        )
+
+    def request_dataset_registration(self, dataset_id: UUID, **fields: Any) -> str:
+        return self._update(Dataset, dataset_id, lambda d: d.request_registration(fields))
+
+    def record_dataset_registered(
+        self,
+        dataset_id: UUID,
+        operation_id: str,
+        alyx_id: str,
+        revision: str,
+        default: bool,
+        file_records: list[dict[str, Any]],
+    ) -> None:
+        self._update(Dataset, dataset_id,
+            lambda d: d.record_registered(operation_id, alyx_id, revision, default, file_records),
+        )
+
+    def request_weighing(
+        self, lab: str, nickname: str, weight: float, date_time: str, user: str
+    ) -> str:
+        """Record the intent to post a weighing; asking twice returns the first operation."""
+
+        def decide() -> str:
+            subject = self._subject(lab, nickname)
+            operation_id = subject.request_weighing(weight, date_time, user)
+            if subject.pending_events:
+                self.save(subject)
+            return operation_id
+
+        return self._retrying(decide)
+
+    def record_dataset_registration_failed(
+        self, dataset_id: UUID, operation_id: str, reason: str, retryable: bool
+    ) -> None:
+        self._update(Dataset, dataset_id, lambda d: d.record_registration_failed(operation_id, reason, retryable)
+        )
+
+    def note_revision_protected(
+        self, dataset_id: UUID, info: list[dict[str, bool]], today: str
+    ) -> None:
+        self._update(Dataset, dataset_id, lambda d: d.note_protected(info, today))
+
+    def request_move(self, dataset_id: UUID, destination: str, why: str) -> str:
+        return self._update(Dataset, dataset_id, lambda d: d.request_move(destination, why))
+
+    def record_moved(
+        self, dataset_id: UUID, operation_id: str, source: str, destination: str
+    ) -> None:
+        self._update(Dataset, dataset_id, lambda d: d.record_moved(operation_id, source, destination))
+
+    def record_move_failed(
+        self, dataset_id: UUID, operation_id: str, reason: str, retryable: bool
+    ) -> None:
+        self._update(Dataset, dataset_id, lambda d: d.record_move_failed(operation_id, reason, retryable))
+
+    def record_weighing(
+        self, subject_id: UUID, operation_id: str, idempotency_key: str, url: str
+    ) -> None:
+        self._update(Subject, subject_id, lambda s: s.record_weighing(operation_id, idempotency_key, url))
+
+    def record_weighing_failed(
+        self,
+        subject_id: UUID,
+        operation_id: str,
+        idempotency_key: str,
+        reason: str,
+        retryable: bool,
+    ) -> None:
+        self._update(Subject, subject_id,
+            lambda s: s.record_weighing_failed(operation_id, idempotency_key, reason, retryable),
+        )
+
+    def request_water(
+        self,
+        lab: str,
+        nickname: str,
+        volume: float,
+        water_type: str,
+        adlib: bool,
+        date_time: str,
+        session: str | None,
+        user: str,
+    ) -> str:
+        """Record the intent to post a water administration; asking twice reuses the first."""
+
+        def decide() -> str:
+            subject = self._subject(lab, nickname)
+            operation_id = subject.request_water(
+                volume, water_type, adlib, date_time, session, user
+            )
+            if subject.pending_events:
+                self.save(subject)
+            return operation_id
+
+        return self._retrying(decide)
+
+    def record_water(
+        self, subject_id: UUID, operation_id: str, idempotency_key: str, url: str
+    ) -> None:
+        self._update(Subject, subject_id, lambda s: s.record_water(operation_id, idempotency_key, url))
+
+    def record_water_failed(
+        self,
+        subject_id: UUID,
+        operation_id: str,
+        idempotency_key: str,
+        reason: str,
+        retryable: bool,
+    ) -> None:
+        self._update(Subject, subject_id,
+            lambda s: s.record_water_failed(operation_id, idempotency_key, reason, retryable),
+        )
+
+    def request_manifest(
+        self, session_id: UUID, name: str, flag_dir: str, forced: bool = False
+    ) -> str:
+        return self._update(Session, session_id, lambda s: s.request_manifest(name, flag_dir, forced))
+
+    def record_manifest_emitted(
+        self, session_id: UUID, operation_id: str, path: str, sha256: str
+    ) -> None:
+        self._update(Session, session_id, lambda s: s.record_manifest_emitted(operation_id, path, sha256))
+
+    def record_manifest_failed(
+        self, session_id: UUID, operation_id: str, reason: str, retryable: bool
+    ) -> None:
+        self._update(Session, session_id, lambda s: s.record_manifest_failed(operation_id, reason, retryable)
+        )
+
+    def confirm_transfer(self, session_id: UUID, path: str) -> None:
+        self._update(Session, session_id, lambda s: s.confirm_transfer(path))
+
+    def note_transfer_stalled(self, session_id: UUID, path: str, reason: str) -> None:
+        self._update(Session, session_id, lambda s: s.note_transfer_stalled(path, reason))
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def session(self, session_id: UUID) -> Session:
+        return self.repository.get(session_id)
+
+    def find_session(self, ref: SessionRef) -> Session | None:
+        """The session of this folder key, or None if the ledger never saw it."""
+        try:
+            return self.session(session_id_of(ref))
+        except AggregateNotFoundError:
+            return None
+
+    def known_files(self, session_id: UUID) -> dict[str, KnownFile]:
+        """Size, mtime and md5 of each discovered file of a session, as the last scan saw them."""
+        try:
+            session = self.session(session_id)
+        except AggregateNotFoundError:
+            return {}
+        known: dict[str, KnownFile] = {}
+        for rel_path, state in session.files.items():
+            if state != "discovered":
+                continue
+            dataset: Dataset = self.repository.get(Dataset.create_id(session_id, rel_path))
+            if dataset.state != "rejected" and dataset.md5 is not None:
+                assert dataset.size is not None and dataset.mtime_ns is not None
+                known[rel_path] = KnownFile(dataset.size, dataset.mtime_ns, dataset.md5)
+        return known
+
+    def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+        """Every event of one aggregate, oldest first."""
+        return [history_entry(event) for event in self.events.get(aggregate_id)]
+
+    def read_log(self, after: int = 0, page: int = LOG_PAGE) -> Iterator[tuple[int, Any]]:
+        """(position, event) for every event of the log after `after`, in pages."""
+        start = after + 1
+        while True:
+            notifications = self.notification_log.select(start=start, limit=page)
+            for notification in notifications:
+                yield notification.id, self.mapper.to_domain_event(notification)
+            if len(notifications) < page:
+                return
+            start = notifications[-1].id + 1
+
+    def pending_intents(self, session_id: UUID | None = None) -> list[PendingIntent]:
+        """Intents without a final outcome, in the order they were recorded."""
+        return fold(self.read_log()).pending(session_id)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _session_for(self, ref: SessionRef, folder: str) -> Session:
+        session = self.find_session(ref)
+        if session is None:
+            session = Session(
+                lab=ref.lab or "",
+                subject=ref.subject,
+                date=ref.date.isoformat(),
+                number=ref.number,
+                folder=folder,
+            )
+        return session
+
+    def _dataset_for(self, session_id: UUID, observation: FileObservation) -> Dataset:
+        dataset_id = Dataset.create_id(session_id, observation.rel_path)
+        try:
+            return self.repository.get(dataset_id)
+        except AggregateNotFoundError:
+            return Dataset(
+                session_id=session_id,
+                rel_path=observation.rel_path,
+                collection=observation.collection,
+                revision=observation.revision,
+                name=observation.name,
+            )
+
+    def _subject(self, lab: str, nickname: str) -> Subject:
+        try:
+            return self.repository.get(Subject.create_id(lab, nickname))
+        except AggregateNotFoundError:
+            return Subject(lab=lab, nickname=nickname)
+
+    def _update(self, kind: type[A], aggregate_id: UUID, command: Callable[[A], T]) -> T:
+        """Load, decide, save; on a concurrent write, reload and decide again."""
+
+        def decide() -> T:
+            aggregate: A = self.repository.get(aggregate_id)
+            result = command(aggregate)
+            if aggregate.pending_events:
+                self.save(aggregate)
+            return result
+
+        return self._retrying(decide)
+
+    @staticmethod
+    def _retrying(decide: Callable[[], T]) -> T:
+        for _ in range(CONFLICT_RETRIES - 1):
+            try:
+                return decide()
+            except IntegrityError:
+                continue
+        return decide()
+
+
+def session_id_of(ref: SessionRef) -> UUID:
+    """The session aggregate id of a parsed session folder."""
+    return Session.create_id(ref.lab or "", ref.subject, ref.date.isoformat(), ref.number)
+
+
+def history_entry(event: Any) -> HistoryEntry:
+    """An event as plain values."""
+    return HistoryEntry(
+        version=event.originator_version,
+        timestamp=event.timestamp.isoformat(),
+        kind=getattr(event, "KIND", "fact"),
+        event=type(event).__qualname__,
+        alyx_user=event.alyx_user,
+        os_user=event.os_user,
+        host=event.host,
+        tool_version=event.tool_version,
+        operation_id=event.operation_id,
+        details=intent_details(event),
+    )

@@ -1,0 +1,71 @@
+"""Who did it, where, with what, and as part of which operation.
+
+Every event carries these five facts so that the log alone answers "who did what, when, from which
+host". They travel in a context variable rather than through every call, as eventsourcing's own
+examples carry request context: the CLI (an adapter) reads the OS user and host once, and domain
+code never touches the operating system.
+
+An *operation id* links an intent to its outcome: the executor that performs an intent re-enters
+the intent's operation, so the outcome event is recorded under the same id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The who/where/what stamped on every event."""
+
+    alyx_user: str
+    """Alyx username acting ('' when not configured: scans need no Alyx account)."""
+    os_user: str
+    host: str
+    tool_version: str
+    operation_id: str
+    """Links intent and outcome; one per command run unless an executor resumes an intent."""
+
+    def for_operation(self, operation_id: str) -> Provenance:
+        """The same actor continuing another operation (an executor finishing an intent)."""
+        return dataclasses.replace(self, operation_id=operation_id)
+
+    def as_event_fields(self) -> dict[str, str]:
+        """The provenance fields as stored on every event."""
+        return dataclasses.asdict(self)
+
+
+class NoProvenance(RuntimeError):
+    """Raised when code records an event outside `acting_as`: a programming error, never a user's."""
+
+
+_current: ContextVar[Provenance | None] = ContextVar("labledger_provenance", default=None)
+
+
+def current() -> Provenance:
+    """The provenance of the code running now; refuses to invent an anonymous actor."""
+    provenance = _current.get()
+    if provenance is None:
+        raise NoProvenance("events can only be recorded inside provenance.acting_as(...)")
+    return provenance
+
+
+@contextmanager
+def acting_as(provenance: Provenance) -> Iterator[Provenance]:
+    """Record every event inside the block as done by `provenance`."""
+    token = _current.set(provenance)
+    try:
+        yield provenance
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def continuing(operation_id: str) -> Iterator[Provenance]:
+    """Record the events inside the block under an existing operation (an intent's outcome)."""
+    with acting_as(current().for_operation(operation_id)) as provenance:
+        yield provenance

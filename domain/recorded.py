@@ -1,0 +1,131 @@
+"""The base of labledger's aggregates: every event is stamped with its provenance and its kind.
+
+Kinds make the DESIGN rule checkable from the log alone: an *intent* is saved before a side effect,
+an *outcome* (done, or failed with a reason) after it, under the intent's operation id, and a
+*fact* records what was observed without any side effect (a file discovered, a revision found
+protected). An aggregate keeps its open intents, so it refuses an outcome for an operation it never
+intended and answers "is this already asked for?" without a second request.
+
+Intent and outcome bases live at module level, not nested in the aggregate: eventsourcing's
+metaclass re-creates every nested event class of a base aggregate inside each subclass, which would
+give those copies no explicit topic.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Self
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from labledger.domain import provenance
+from labledger.domain.errors import LabledgerError
+
+EventKind = Literal["fact", "intent", "outcome"]
+
+ID_NAMESPACE = UUID("6f1c1f5e-8d1b-5f0e-9a57-3c1d2b7a9e41")
+"""Namespace of labledger's uuid5 ids: the same natural key gives the same id on every rig."""
+
+
+def natural_id(kind: str, key: str) -> UUID:
+    """The uuid5 id of an aggregate from its kind and natural key."""
+    return uuid5(ID_NAMESPACE, f"{kind}:{key}")
+
+
+class UnknownOperation(LabledgerError):
+    """An outcome names an operation that its aggregate never intended, or already closed."""
+
+
+class RecordedAggregate(Aggregate):
+    """An aggregate whose events carry provenance (see `domain.provenance`) and a kind."""
+
+    open_intents: dict[str, str]
+    """Operation id -> name of the intent event still waiting for its final outcome."""
+
+    class Event(Aggregate.Event):
+        """Base event: who (Alyx and OS user), where (host), with what (tool), which operation."""
+
+        KIND: ClassVar[EventKind] = "fact"
+        alyx_user: str
+        os_user: str
+        host: str
+        tool_version: str
+        operation_id: str
+
+    class Created(Event, Aggregate.Created):
+        """Base creation event."""
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Self:
+        fields = provenance.current().as_event_fields()
+        fields.update(kwargs)
+        aggregate = super()._create(event_class, id=id, **fields)
+        return aggregate
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """Trigger an event stamped with the current provenance.
+
+        An explicit `operation_id` keyword wins over the context's: outcomes are recorded under
+        the operation of the intent they close, whichever command run records them.
+        """
+        fields = provenance.current().as_event_fields()
+        fields.update(kwargs)
+        super().trigger_event(event_class, **fields)
+
+    def _trigger_intent(self, event_class: Any, discriminator: str = "", **kwargs: Any) -> str:
+        """Record an intent under its own operation id and return that id.
+
+        The id is derived from the command run's operation, the aggregate and the intent, so one
+        run may open several intents (on several aggregates, or several kinds on one aggregate)
+        and each outcome still closes exactly its own intent. `discriminator` separates two
+        intents of one kind on one aggregate in one run (two weighings of a mouse).
+        """
+        run = provenance.current().operation_id
+        name = f"{self.id}:{event_class.__name__}:{discriminator}"
+        operation_id = str(uuid5(UUID(run), name))
+        self.trigger_event(event_class, operation_id=operation_id, **kwargs)
+        return operation_id
+
+    def _open_operation(self, intent_name: str) -> str | None:
+        """The operation of an open intent of this kind, if any (asking twice reuses it)."""
+        for operation_id, name in self.open_intents.items():
+            if name == intent_name:
+                return operation_id
+        return None
+
+    def _check_open(self, operation_id: str) -> None:
+        if operation_id not in self.open_intents:
+            raise UnknownOperation(
+                f"operation {operation_id} is not an open intent of {type(self).__name__} "
+                f"{self.id}; look it up with `labledger pending`"
+            )
+
+
+class Intent(RecordedAggregate.Event):
+    """Saved before a side effect; stays pending until a final outcome with its operation id."""
+
+    KIND: ClassVar[EventKind] = "intent"
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.open_intents[self.operation_id] = type(self).__name__
+
+
+class Outcome(RecordedAggregate.Event):
+    """Saved after a side effect succeeded: closes the intent of the same operation."""
+
+    KIND: ClassVar[EventKind] = "outcome"
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.open_intents.pop(self.operation_id, None)
+
+
+class Failure(RecordedAggregate.Event):
+    """Saved after a side effect failed; a `retryable` failure leaves the intent pending."""
+
+    KIND: ClassVar[EventKind] = "outcome"
+    reason: str
+    retryable: bool
+
+    def apply(self, aggregate: Any) -> None:
+        if not self.retryable:
+            aggregate.open_intents.pop(self.operation_id, None)

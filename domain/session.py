@@ -1,0 +1,222 @@
+"""The Session aggregate: one experiment session folder `[lab/Subjects/]subject/date/number`.
+
+Its id is the uuid5 of that natural key, so every rig and every run maps the same folder to the
+same aggregate. It knows which of its files were discovered or rejected, its Alyx eid once
+registered, and the state of its hand-over to the watchdog transfer service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from labledger.domain.errors import LabledgerError
+from labledger.domain.recorded import Failure, Intent, Outcome, RecordedAggregate, natural_id
+
+
+class ManifestAlreadyEmitted(LabledgerError):
+    """The session was already handed to the watchdog; a second manifest needs --force."""
+
+
+class Session(RecordedAggregate):
+    """A session; commands check invariants, then record past-tense events."""
+
+    TOPIC = "labledger:Session"
+    class_version = 1
+
+    @staticmethod
+    def create_id(lab: str, subject: str, date: str, number: str) -> UUID:
+        """Natural key: lab ('' when unknown), subject, ISO date, number as the folder spells it."""
+        return natural_id("session", f"{lab}/{subject}/{date}/{number}")
+
+    class Event(RecordedAggregate.Event):
+        """Base of the session's events."""
+
+    class Created(Event, RecordedAggregate.Created):
+        """First seen: by a scan of its folder, or created as a new folder."""
+
+        TOPIC = "labledger:Session.Created"
+        class_version = 1
+        lab: str
+        subject: str
+        date: str
+        number: str
+        folder: str
+
+    def __init__(self, lab: str, subject: str, date: str, number: str, folder: str) -> None:
+        self.lab, self.subject, self.date, self.number = lab, subject, date, number
+        self.folder = folder
+        self.files: dict[str, str] = {}
+        self.eid: str | None = None
+        self.manifest_path: str | None = None
+        self.transfer: str = "none"
+        self.last_error: str | None = None
+        self.open_intents = {}
+
+    @property
+    def key(self) -> str:
+        """The session as an operator writes it: `lab/subject/date/number`."""
+        return "/".join(part for part in (self.lab, self.subject, self.date, self.number) if part)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    class DatasetsDiscovered(Event):
+        """A scan found files new or changed since the last scan (relative paths only)."""
+
+        TOPIC = "labledger:Session.DatasetsDiscovered"
+        class_version = 1
+        discovered: list[str]
+        rejected: list[str]
+        unchanged: int
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.files.update(dict.fromkeys(self.discovered, "discovered"))
+            aggregate.files.update(dict.fromkeys(self.rejected, "rejected"))
+
+    def note_scan(self, discovered: list[str], rejected: list[str], unchanged: int) -> bool:
+        """Record a scan's result; a scan that found nothing new records nothing."""
+        if not discovered and not rejected:
+            return False
+        self.trigger_event(
+            self.DatasetsDiscovered,
+            discovered=sorted(discovered),
+            rejected=sorted(rejected),
+            unchanged=unchanged,
+        )
+        return True
+
+    # -- Alyx registration ---------------------------------------------------------------------
+
+    class RegistrationRequested(Event, Intent):
+        """The operator asked to create or update this session on Alyx with these fields."""
+
+        TOPIC = "labledger:Session.RegistrationRequested"
+        class_version = 1
+        fields: dict[str, Any]
+
+    class Registered(Event, Outcome):
+        """Alyx holds this session under `eid` (created, or an existing record adopted)."""
+
+        TOPIC = "labledger:Session.Registered"
+        class_version = 1
+        eid: str
+
+        def apply(self, aggregate: Session) -> None:
+            super().apply(aggregate)
+            aggregate.eid = self.eid
+            aggregate.last_error = None
+
+    class RegistrationFailed(Event, Failure):
+        """Alyx refused or could not be reached; `retryable` keeps the intent pending."""
+
+        TOPIC = "labledger:Session.RegistrationFailed"
+        class_version = 1
+
+        def apply(self, aggregate: Session) -> None:
+            super().apply(aggregate)
+            aggregate.last_error = self.reason
+
+    def request_registration(self, fields: dict[str, Any]) -> str:
+        """Ask for registration; asking again while one is open returns the open operation."""
+        open_operation = self._open_operation("RegistrationRequested")
+        if open_operation is not None:
+            return open_operation
+        return self._trigger_intent(self.RegistrationRequested, fields=dict(fields))
+
+    def record_registered(self, operation_id: str, eid: str) -> None:
+        self._check_open(operation_id)
+        self.trigger_event(self.Registered, operation_id=operation_id, eid=eid)
+
+    def record_registration_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
+        self._check_open(operation_id)
+        self.trigger_event(
+            self.RegistrationFailed, operation_id=operation_id, reason=reason, retryable=retryable
+        )
+
+    # -- watchdog transfer ---------------------------------------------------------------------
+
+    class ManifestRequested(Event, Intent):
+        """The operator asked to hand this session to the watchdog under manifest `name`."""
+
+        TOPIC = "labledger:Session.ManifestRequested"
+        class_version = 1
+        name: str
+        flag_dir: str
+        forced: bool
+
+    class ManifestEmitted(Event, Outcome):
+        """The manifest file is in the watched folder (its path and sha256, not its content)."""
+
+        TOPIC = "labledger:Session.ManifestEmitted"
+        class_version = 1
+        path: str
+        sha256: str
+
+        def apply(self, aggregate: Session) -> None:
+            super().apply(aggregate)
+            aggregate.manifest_path = self.path
+            aggregate.transfer = "emitted"
+
+    class ManifestFailed(Event, Failure):
+        """The manifest could not be written."""
+
+        TOPIC = "labledger:Session.ManifestFailed"
+        class_version = 1
+
+        def apply(self, aggregate: Session) -> None:
+            super().apply(aggregate)
+            aggregate.last_error = self.reason
+
+    class TransferConfirmed(Event):
+        """The watchdog moved the manifest into its `manifest_complete` folder."""
+
+        TOPIC = "labledger:Session.TransferConfirmed"
+        class_version = 1
+        path: str
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.transfer = "confirmed"
+
+    class TransferStalled(Event):
+        """The manifest is still waiting in the flag folder past the deadline."""
+
+        TOPIC = "labledger:Session.TransferStalled"
+        class_version = 1
+        path: str
+        reason: str
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.transfer = "stalled"
+            aggregate.last_error = self.reason
+
+    def request_manifest(self, name: str, flag_dir: str, forced: bool = False) -> str:
+        """Ask for a manifest; refused once emitted unless forced, reused while one is open."""
+        open_operation = self._open_operation("ManifestRequested")
+        if open_operation is not None:
+            return open_operation
+        if self.manifest_path is not None and not forced:
+            raise ManifestAlreadyEmitted(
+                f"session {self.key} was already handed to the watchdog ({self.manifest_path}); "
+                "use --force to emit it again"
+            )
+        return self._trigger_intent(
+            self.ManifestRequested, name=name, flag_dir=flag_dir, forced=forced
+        )
+
+    def record_manifest_emitted(self, operation_id: str, path: str, sha256: str) -> None:
+        self._check_open(operation_id)
+        self.trigger_event(self.ManifestEmitted, operation_id=operation_id, path=path, sha256=sha256)
+
+    def record_manifest_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
+        self._check_open(operation_id)
+        self.trigger_event(
+            self.ManifestFailed, operation_id=operation_id, reason=reason, retryable=retryable
+        )
+
+    def confirm_transfer(self, path: str) -> None:
+        if self.transfer != "confirmed":
+            self.trigger_event(self.TransferConfirmed, path=path)
+
+    def note_transfer_stalled(self, path: str, reason: str) -> None:
+        if (self.transfer, self.last_error) != ("stalled", reason):
+            self.trigger_event(self.TransferStalled, path=path, reason=reason)

@@ -1,0 +1,38 @@
+"""Renderers: rows of plain values to a terminal table or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def to_json(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as a JSON list; UUIDs and other values as their text."""
+    return json.dumps(list(rows), indent=2, default=str, ensure_ascii=False)
+
+
+def table(console: Console, title: str, rows: Sequence[dict[str, Any]],
+          columns: Sequence[str]) -> None:
+    """Rows as a terminal table with the given columns; an empty list says so."""
+    if not rows:
+        console.print(f"{title}: nothing recorded yet")
+        return
+    grid = Table(title=title, title_justify="left")
+    for column in columns:
+        numeric = all(isinstance(row.get(column), int) for row in rows)
+        grid.add_column(column.replace("_", " "), justify="right" if numeric else "left")
+    for row in rows:
+        grid.add_row(*(_cell(row.get(column)) for column in columns))
+    console.print(grid)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_cell(item)}" for key, item in value.items())
+    return str(value)

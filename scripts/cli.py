@@ -1,0 +1,121 @@
+"""The `labledger` command: parse, call the domain and adapters, print. Nothing else.
+
+Errors a user can cause arrive as `LabledgerError` and are printed as one line with exit status 1;
+usage errors exit 2 (argparse). Nothing else ever prints a traceback, unless --debug asks for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from labledger.adapters.identity import this_run, tool_version
+from labledger.adapters.settings import Settings, load_settings
+from labledger.adapters.store import store_errors
+from labledger.domain import provenance
+from labledger.domain.errors import LabledgerError
+from labledger.scripts import commands
+
+Handler = Callable[[argparse.Namespace, Settings, Console], int]
+
+
+def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options accepted before or after the command (after it, they must not reset defaults)."""
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("settings (flags win over LABLEDGER_* and the file)")
+    group.add_argument("--config", type=Path, default=default, metavar="FILE",
+                       help="settings file (default: LABLEDGER_CONFIG or the user config file)")
+    group.add_argument("--store", choices=["sqlite", "postgres", "memory"], default=default,
+                       help="event store of the ledger (default: sqlite)")
+    group.add_argument("--ledger", type=Path, default=default, metavar="PATH",
+                       help="SQLite ledger file (setting sqlite_path)")
+    group.add_argument("--lab", default=default, help="the lab of this rig (ALF lab name)")
+    group.add_argument("--alyx-user", default=default, metavar="USER",
+                       help="Alyx username recorded as who did it")
+    group.add_argument("--debug", action="store_true", default=default,
+                       help="show tracebacks of unexpected errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labledger",
+        description="The event-sourced ledger of a lab's experiment sessions and files.",
+    )
+    parser.add_argument("--version", action="version", version=tool_version())
+    _global_options(parser, suppress=False)
+    commands_ = parser.add_subparsers(title="commands", dest="command", required=True,
+                                      metavar="COMMAND")
+
+    scan = commands_.add_parser(
+        "scan", help="find, classify and hash the files of session folders",
+        description="Record every file of each session as discovered (size, mtime, md5) or "
+        "rejected with its reason. Files unchanged since the last scan are not hashed again.",
+    )
+    scan.add_argument("sessions", nargs="+", type=Path, metavar="SESSION_PATH",
+                      help="session folder: [lab/Subjects/]subject/YYYY-MM-DD/NNN")
+    scan.add_argument("--workers", type=int, metavar="N", default=None,
+                      help="files hashed in parallel (setting hash_workers; default: cores)")
+    scan.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _global_options(scan, suppress=True)
+    scan.set_defaults(handler=commands.scan)
+
+    history = commands_.add_parser(
+        "history", help="print the events of a session or a file",
+        description="Every event recorded for a session folder or one of its files: when, "
+        "what, who (Alyx and OS user), from which host, and the operation it belongs to.",
+    )
+    history.add_argument("path", type=Path, metavar="PATH",
+                         help="a session folder or a file inside one")
+    history.add_argument("--files", action="store_true",
+                         help="for a session, include the events of its files")
+    history.add_argument("--json", action="store_true", help="print the events as JSON")
+    _global_options(history, suppress=True)
+    history.set_defaults(handler=commands.history)
+
+    status = commands_.add_parser(
+        "status", help="list sessions with counts of discovered, rejected and pending items",
+    )
+    status.add_argument("--json", action="store_true", help="print the rows as JSON")
+    _global_options(status, suppress=True)
+    status.set_defaults(handler=commands.status)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "store": getattr(args, "store", None),
+        "sqlite_path": getattr(args, "ledger", None),
+        "lab": getattr(args, "lab", None),
+        "alyx_user": getattr(args, "alyx_user", None),
+        "hash_workers": getattr(args, "workers", None),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    handler: Handler = args.handler
+    try:
+        settings = load_settings(getattr(args, "config", None), _overrides(args))
+        with provenance.acting_as(this_run(settings.alyx_user)), store_errors(settings):
+            return handler(args, settings, console)
+    except LabledgerError as error:
+        errors.print(f"labledger: error: {error}", markup=False)
+        return 1
+    except KeyboardInterrupt:
+        errors.print("labledger: interrupted; nothing half-recorded (run the command again)")
+        return 130
+    except Exception as error:
+        if getattr(args, "debug", False):
+            raise
+        errors.print(
+            f"labledger: internal error: {type(error).__name__}: {error} "
+            "(this is a bug; run again with --debug and report the traceback)",
+            markup=False,
+        )
+        return 70

@@ -1,0 +1,108 @@
+"""The handlers of the `labledger` commands: each opens the ledger, calls one use case, prints."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from labledger.adapters.filesystem import split_session_path
+from labledger.adapters.reference_data import load_reference_data
+from labledger.adapters.scanner import ScanOptions, session_folder
+from labledger.adapters.scanner import scan as scan_sessions
+from labledger.adapters.settings import Settings
+from labledger.adapters.store import open_ledger
+from labledger.domain.dataset import Dataset
+from labledger.domain.errors import LabledgerError
+from labledger.domain.ledger import session_id_of
+from labledger.projections.render import table, to_json
+from labledger.projections.status import build_status
+
+
+def _options(settings: Settings) -> ScanOptions:
+    return ScanOptions(
+        lab=settings.lab,
+        known_labs=settings.known_labs,
+        reference=load_reference_data(settings.reference_dir),
+        workers=settings.hash_workers,
+    )
+
+
+def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    options = _options(settings)
+    ledger = open_ledger(settings)
+    errors = Console(stderr=True)
+    with Progress(
+        TextColumn("hashing {task.fields[files]} files"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeRemainingColumn(), console=errors, transient=True,
+        disable=not errors.is_terminal,
+    ) as bar:
+
+        def progress(files: int, total: int) -> Callable[[int], None]:
+            task = bar.add_task("hash", total=total, files=files)
+            return lambda done: bar.advance(task, done)
+
+        summaries = scan_sessions(ledger, args.sessions, options, progress)
+    rows = [
+        {"session": s.session_key, "new_or_changed": s.discovered, "rejected": s.rejected,
+         "unchanged": s.unchanged}
+        for s in summaries
+    ]
+    if args.json:
+        console.print_json(to_json(rows))
+    else:
+        table(console, "scan", rows, ["session", "new_or_changed", "rejected", "unchanged"])
+    return 0
+
+
+def history(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    folder, rel_path = split_session_path(args.path.expanduser().absolute())
+    ref, _ = session_folder(Path(folder), _options(settings))
+    ledger = open_ledger(settings)
+    session_id = session_id_of(ref)
+    if rel_path:
+        targets = {Dataset.create_id(session_id, rel_path): rel_path}
+    else:
+        targets = {session_id: ""}
+        if args.files:
+            session = ledger.find_session(ref)
+            files = session.files if session else {}
+            targets.update({Dataset.create_id(session_id, path): path for path in files})
+    rows: list[dict[str, Any]] = []
+    for aggregate_id, file in targets.items():
+        rows.extend({"file": file, **asdict(entry)} for entry in ledger.history(aggregate_id))
+    if not rows:
+        raise LabledgerError(
+            f"the ledger has no events for {args.path}; record it first with `labledger scan`"
+        )
+    rows.sort(key=lambda row: (row["timestamp"], row["file"], row["version"]))
+    if args.json:
+        console.print_json(to_json(rows))
+    else:
+        columns = ["timestamp", "event", "kind", "alyx_user", "os_user", "host", "details"]
+        table(console, f"history of {args.path}", rows, (["file"] if args.files else []) + columns)
+    return 0
+
+
+def status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    ledger = open_ledger(settings)
+    rows = [row.as_row() for row in build_status(ledger.read_log()).rows()]
+    if args.json:
+        console.print_json(to_json(rows))
+    else:
+        table(console, "sessions", rows,
+              ["session", "discovered", "rejected", "pending", "alyx_eid", "transfer",
+               "last_error"])
+    return 0

@@ -1,0 +1,96 @@
+"""Shared fixtures: provenance for every test, and the ledger on each of its three stores.
+
+The same scenario runs on the in-memory store, an SQLite file and the machine's PostgreSQL
+(127.0.0.1:5432, database `test`, a fresh schema per test run, dropped at the end).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from labledger.adapters.settings import Settings
+from labledger.adapters.store import open_ledger
+from labledger.domain import provenance
+from labledger.domain.ledger import Ledger
+from labledger.domain.provenance import Provenance
+
+PG = {
+    "host": os.environ.get("LABLEDGER_TEST_PG_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("LABLEDGER_TEST_PG_PORT", "5432")),
+    "dbname": os.environ.get("LABLEDGER_TEST_PG_DBNAME", "test"),
+    "user": os.environ.get("LABLEDGER_TEST_PG_USER", "root"),
+}
+
+TEST_ACTOR = Provenance(
+    alyx_user="test_user",
+    os_user="operator",
+    host="rig-01",
+    tool_version="labledger test",
+    operation_id="00000000-0000-4000-8000-000000000001",
+)
+
+
+@pytest.fixture(autouse=True)
+def actor() -> Iterator[Provenance]:
+    """Every test acts as the same, recognisable operator on rig-01."""
+    with provenance.acting_as(TEST_ACTOR) as who:
+        yield who
+
+
+def new_run() -> Provenance:
+    """A further command run by the same operator (a fresh operation id)."""
+    return TEST_ACTOR.for_operation(str(uuid.uuid4()))
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for this test run."""
+    schema = f"labledger_test_{uuid.uuid4().hex[:12]}"
+    try:
+        connection = psycopg.connect(**PG, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        pytest.fail(f"PostgreSQL on {PG['host']}:{PG['port']} is needed by the tests: {error}")
+    with connection:
+        yield schema
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def pg_settings(schema: str, **extra: object) -> Settings:
+    return Settings.model_validate(
+        {"store": "postgres", "postgres": {**PG, "schema": schema}, **extra}
+    )
+
+
+def _truncate(schema: str) -> None:
+    with psycopg.connect(**PG, autocommit=True) as connection:
+        tables = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+        ).fetchall()
+        for (table,) in tables:
+            connection.execute(f'TRUNCATE "{schema}"."{table}" RESTART IDENTITY')
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for an empty ledger on each store in turn."""
+    if request.param == "memory":
+        return Settings(store="memory")
+    if request.param == "sqlite":
+        return Settings(store="sqlite", sqlite_path=tmp_path / "ledger" / "ledger.sqlite3")
+    schema: str = request.getfixturevalue("pg_schema")
+    open_ledger(pg_settings(schema)).close()  # creates schema and tables
+    _truncate(schema)
+    return pg_settings(schema)
+
+
+@pytest.fixture
+def ledger(store_settings: Settings) -> Iterator[Ledger]:
+    app = open_ledger(store_settings)
+    yield app
+    app.close()

@@ -1,0 +1,216 @@
+"""One scenario walked step by step through the ledger's public methods, on every store.
+
+The `ledger` fixture runs each test on the in-memory store, an SQLite file and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime
+from uuid import UUID
+
+import pytest
+
+from labledger.domain import provenance
+from labledger.domain.alf import SessionRef
+from labledger.domain.dataset import Dataset
+from labledger.domain.ledger import Ledger, session_id_of
+from labledger.domain.observations import Observed, Refused, SessionScan
+from labledger.domain.recorded import UnknownOperation
+from labledger.domain.session import ManifestAlreadyEmitted
+from labledger.domain.subject import InvalidMeasurement, Subject
+from tests.conftest import new_run
+
+REF = SessionRef(lab="cortexlab", subject="algernon", date=datetime.date(2026, 11, 21), number="001")
+FOLDER = "/data/cortexlab/Subjects/algernon/2026-11-21/001"
+
+
+def observed(rel_path: str, md5: str = "0" * 32, size: int = 128, mtime_ns: int = 1) -> Observed:
+    collection, _, name = rel_path.rpartition("/")
+    object_attribute = ".".join(name.split(".")[:2])
+    return Observed(rel_path, collection, "", name, size, mtime_ns, md5, object_attribute, "npy")
+
+
+def refused(rel_path: str) -> Refused:
+    collection, _, name = rel_path.rpartition("/")
+    return Refused(rel_path, collection, "", name, "no-dataset-type", f"{name}: no dataset type")
+
+
+FIRST_SCAN = SessionScan(
+    REF,
+    FOLDER,
+    (
+        observed("alf/spikes.times.npy", "a" * 32),
+        observed("alf/licks.times.npy", "b" * 32),
+        refused("raw/_iblrig_taskData.raw.jsonable"),
+    ),
+)
+
+
+def test_scan_records_session_and_files_once(ledger: Ledger) -> None:
+    [summary] = ledger.record_scans([FIRST_SCAN])
+    assert (summary.discovered, summary.rejected, summary.unchanged) == (2, 1, 0)
+    assert summary.session_key == "cortexlab/algernon/2026-11-21/001"
+    assert summary.session_id == session_id_of(REF)
+
+    session = ledger.find_session(REF)
+    assert session is not None
+    assert session.files == {
+        "alf/spikes.times.npy": "discovered",
+        "alf/licks.times.npy": "discovered",
+        "raw/_iblrig_taskData.raw.jsonable": "rejected",
+    }
+    known = ledger.known_files(session.id)
+    assert set(known) == {"alf/spikes.times.npy", "alf/licks.times.npy"}
+    assert known["alf/spikes.times.npy"].md5 == "a" * 32
+
+    events_before = len(list(ledger.read_log()))
+    [again] = ledger.record_scans([FIRST_SCAN])
+    assert (again.discovered, again.rejected, again.unchanged) == (0, 0, 3)
+    assert len(list(ledger.read_log())) == events_before, "an unchanged re-scan records nothing"
+
+
+def test_changed_file_is_discovered_again(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    changed = SessionScan(REF, FOLDER, (observed("alf/spikes.times.npy", "c" * 32, mtime_ns=2),))
+    [summary] = ledger.record_scans([changed])
+    assert summary.discovered == 1
+    history = ledger.history(Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy"))
+    assert [entry.event for entry in history] == [
+        "Dataset.Created", "Dataset.Discovered", "Dataset.Discovered"
+    ]
+    assert history[-1].details["md5"] == "c" * 32
+
+
+def test_every_event_says_who_where_and_with_what(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    for _, event in ledger.read_log():
+        assert (event.alyx_user, event.os_user, event.host) == ("test_user", "operator", "rig-01")
+        assert event.tool_version == "labledger test"
+        assert event.operation_id == "00000000-0000-4000-8000-000000000001"
+
+
+def test_session_registration_intent_and_outcomes(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    session_id = session_id_of(REF)
+    operation = ledger.request_session_registration(REF, FOLDER, users=["test_user"])
+    assert ledger.request_session_registration(REF, FOLDER) == operation, "asked twice, once"
+
+    [pending] = ledger.pending_intents(session_id)
+    assert (pending.intent, pending.operation_id) == ("Session.RegistrationRequested", operation)
+    assert pending.details == {"fields": {"users": ["test_user"]}}
+
+    with provenance.acting_as(new_run()):  # a later `sync` run records the outcome
+        ledger.record_session_registration_failed(session_id, operation, "Alyx is down", True)
+    [still] = ledger.pending_intents()
+    assert still.last_error == "Alyx is down"
+
+    with provenance.acting_as(new_run()):
+        ledger.record_session_registered(session_id, operation, "ca107fe1-8010-415d-9fe0-45e00f5e12df")
+    assert ledger.pending_intents() == []
+    session = ledger.session(session_id)
+    assert session.eid == "ca107fe1-8010-415d-9fe0-45e00f5e12df"
+    outcome = ledger.history(session_id)[-1]
+    assert outcome.operation_id == operation, "the outcome carries the intent's operation id"
+
+    with pytest.raises(UnknownOperation):
+        ledger.record_session_registered(session_id, operation, "again")
+
+
+def test_final_failure_closes_the_intent(ledger: Ledger) -> None:
+    session_id = session_id_of(REF)
+    operation = ledger.request_session_registration(REF, FOLDER)
+    ledger.record_session_registration_failed(session_id, operation, "unknown subject", False)
+    assert ledger.pending_intents() == []
+    assert ledger.session(session_id).last_error == "unknown subject"
+
+
+def test_pending_intents_in_order_per_session_and_overall(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    other = SessionRef("cortexlab", "ZM_1085", datetime.date(2026, 1, 10), "001")
+    spikes = Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy")
+    first = ledger.request_session_registration(REF, FOLDER)
+    second = ledger.request_session_registration(other, "/data/ZM_1085/2026-01-10/001")
+    third = ledger.request_dataset_registration(spikes, hash="a" * 32)
+    fourth = ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")
+
+    overall = ledger.pending_intents()
+    assert [p.operation_id for p in overall] == [first, second, third, fourth]
+    assert [p.position for p in overall] == sorted(p.position for p in overall)
+    assert [p.operation_id for p in ledger.pending_intents(session_id_of(REF))] == [first, third]
+    assert [p.operation_id for p in ledger.pending_intents(session_id_of(other))] == [second]
+
+
+def test_rejected_file_cannot_be_registered(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    raw = Dataset.create_id(session_id_of(REF), "raw/_iblrig_taskData.raw.jsonable")
+    with pytest.raises(Exception, match="was rejected"):
+        ledger.request_dataset_registration(raw)
+
+
+def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    spikes = Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy")
+    registration = ledger.request_dataset_registration(spikes, hash="a" * 32)
+    ledger.note_revision_protected(spikes, [{"": True}], today="2026-11-21")
+    move = ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", why="row F")
+    assert move != registration
+    assert [p.intent for p in ledger.pending_intents()] == [
+        "Dataset.RegistrationRequested", "Dataset.MoveRequested"
+    ]
+    ledger.record_moved(spikes, move, "alf/spikes.times.npy", "alf/#2026-11-21#/spikes.times.npy")
+    ledger.record_dataset_registered(spikes, registration, "9f7d2a1c", "2026-11-21", True, [])
+    assert ledger.pending_intents() == []
+    kinds = [(e.event, e.kind) for e in ledger.history(spikes)][2:]
+    assert kinds == [
+        ("Dataset.RegistrationRequested", "intent"),
+        ("Dataset.RevisionProtected", "fact"),
+        ("Dataset.MoveRequested", "intent"),
+        ("Dataset.Moved", "outcome"),
+        ("Dataset.Registered", "outcome"),
+    ]
+
+
+def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
+    subject_id: UUID = Subject.create_id("cortexlab", "algernon")
+    weigh = ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")
+    with provenance.acting_as(new_run()):
+        again = ledger.request_weighing(
+            "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
+        )
+    assert again == weigh, "the same weighing asked in another run reuses the first intent"
+    other = ledger.request_weighing("cortexlab", "algernon", 21.7, "2026-11-21T18:00:00", "test_user")
+    assert other != weigh, "another weighing in the same run is its own intent"
+    key = "weighing/2026-11-21T09:00:00/21.5"
+    ledger.record_weighing(subject_id, weigh, key, "http://alyx.local/weighings/1")
+    assert ledger.request_weighing(
+        "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
+    ) == weigh, "a recorded weighing is never asked for again"
+
+    water = ledger.request_water(
+        "cortexlab", "algernon", 0.5, "Water 10% Sucrose", False, "2026-11-21T10:00:00", None,
+        "test_user",
+    )
+    assert [p.operation_id for p in ledger.pending_intents()] == [other, water]
+    with pytest.raises(InvalidMeasurement, match="must be greater than 0"):
+        ledger.request_water("cortexlab", "algernon", 0, "Water", False, "2026-11-21", None, "u")
+    with pytest.raises(InvalidMeasurement, match="weight -1"):
+        ledger.request_weighing("cortexlab", "algernon", -1, "2026-11-21", "u")
+
+
+def test_manifest_emitted_once_unless_forced(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    session_id = session_id_of(REF)
+    operation = ledger.request_manifest(session_id, "manifest_algernon.yml", "/watch/flags")
+    assert ledger.request_manifest(session_id, "manifest_algernon.yml", "/watch/flags") == operation
+    ledger.record_manifest_emitted(session_id, operation, "/watch/flags/m.yml", "f" * 64)
+    with pytest.raises(ManifestAlreadyEmitted, match="--force"):
+        ledger.request_manifest(session_id, "manifest_algernon.yml", "/watch/flags")
+    with provenance.acting_as(new_run()):
+        forced = ledger.request_manifest(session_id, "m", "/watch/flags", forced=True)
+    assert forced != operation
+    ledger.confirm_transfer(session_id, "/watch/flags/manifest_complete/m.yml")
+    ledger.confirm_transfer(session_id, "/watch/flags/manifest_complete/m.yml")
+    session = ledger.session(session_id)
+    assert session.transfer == "confirmed"
+    confirmations = [e for e in ledger.history(session_id) if e.event == "Session.TransferConfirmed"]
+    assert len(confirmations) == 1
