@@ -36,3 +36,19 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key}={_cell(item)}" for key, item in value.items())
     return str(value)
+
+
+def history_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Events as one readable line each: when, file, what, who@where, operation, details."""
+    lines = []
+    for row in rows:
+        who = f"{row['os_user']}@{row['host']}"
+        if row["alyx_user"]:
+            who += f" (alyx {row['alyx_user']})"
+        file = f"{row['file']}  " if row.get("file") else ""
+        details = _cell(row["details"])
+        lines.append(
+            f"{row['timestamp'][:19]}  {file}{row['event']} [{row['kind']}]  {who}  "
+            f"op {row['operation_id'][:8]}  {details}".rstrip()
+        )
+    return lines

@@ -27,7 +27,7 @@ from labledger.adapters.store import open_ledger
 from labledger.domain.dataset import Dataset
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import session_id_of
-from labledger.projections.render import table, to_json
+from labledger.projections.render import history_lines, table, to_json
 from labledger.projections.status import build_status
 
 
@@ -91,8 +91,8 @@ def history(args: argparse.Namespace, settings: Settings, console: Console) -> i
     if args.json:
         console.print_json(to_json(rows))
     else:
-        columns = ["timestamp", "event", "kind", "alyx_user", "os_user", "host", "details"]
-        table(console, f"history of {args.path}", rows, (["file"] if args.files else []) + columns)
+        for line in history_lines(rows):
+            console.print(line, markup=False)
     return 0
 
 
