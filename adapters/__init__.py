@@ -1,1 +1,4 @@
-"""labledger adapters: one module per external system (filesystem, event store, settings, Alyx, watchdog)."""
+"""labledger adapters: one module per external system.
+
+Filesystem, event store, settings, Alyx, watchdog.
+"""

@@ -54,7 +54,9 @@ def split_session_path(path: PurePath) -> tuple[PurePath, str]:
     for index in range(1, len(parts)):
         if _NUMBER.fullmatch(parts[index]) and _DATE.fullmatch(parts[index - 1]):
             folder = PurePath(*parts[: index + 1])
-            return folder, PurePath(*parts[index + 1 :]).as_posix() if index + 1 < len(parts) else ""
+            return folder, PurePath(*parts[index + 1 :]).as_posix() if index + 1 < len(
+                parts
+            ) else ""
     raise InvalidALFPath(
         f"{path} is not inside a session folder (…/subject/YYYY-MM-DD/NNN); "
         "give the session folder or a file in it"
@@ -71,8 +73,10 @@ def walk_session(folder: Path) -> tuple[list[FoundFile], list[Oddity]]:
     odd: list[Oddity] = []
 
     def unreadable(error: OSError) -> None:
-        raise UnreadableFile(f"cannot read folder {error.filename}: {error.strerror}; "
-                             "fix its permissions and scan again")
+        raise UnreadableFile(
+            f"cannot read folder {error.filename}: {error.strerror}; "
+            "fix its permissions and scan again"
+        )
 
     for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=False):
         dirs.sort()
@@ -84,13 +88,25 @@ def walk_session(folder: Path) -> tuple[list[FoundFile], list[Oddity]]:
             except OSError as error:
                 raise UnreadableFile(f"cannot read {path}: {error.strerror}; scan again") from error
             if stat.S_ISLNK(info.st_mode):
-                odd.append(Oddity(rel_path, "symlink", f"{rel_path} is a symbolic link; "
-                                  "copy the file into the session folder to register it"))
+                odd.append(
+                    Oddity(
+                        rel_path,
+                        "symlink",
+                        f"{rel_path} is a symbolic link; "
+                        "copy the file into the session folder to register it",
+                    )
+                )
             elif not stat.S_ISREG(info.st_mode):
                 odd.append(Oddity(rel_path, "not-a-file", f"{rel_path} is not a regular file"))
             elif any(part.startswith(".") for part in rel_path.split("/")):
-                odd.append(Oddity(rel_path, "hidden", f"{rel_path} is hidden (name starts with "
-                                  "'.'); hidden files are never registered"))
+                odd.append(
+                    Oddity(
+                        rel_path,
+                        "hidden",
+                        f"{rel_path} is hidden (name starts with "
+                        "'.'); hidden files are never registered",
+                    )
+                )
             else:
                 found.append(FoundFile(path, rel_path, info.st_size, info.st_mtime_ns))
     found.sort(key=lambda file: file.rel_path)

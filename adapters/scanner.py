@@ -80,8 +80,9 @@ def scan(
     for plan in plans.values():
         known = known_by_plan[plan.folder] = ledger.known_files(session_id_of(plan.ref))
         for file in plan.files:
-            verdict = classify(file.rel_path, options.reference.dataset_types,
-                               options.reference.data_formats)
+            verdict = classify(
+                file.rel_path, options.reference.dataset_types, options.reference.data_formats
+            )
             if isinstance(verdict, Accepted):
                 seen = known.get(file.rel_path)
                 if seen is None or (seen.size, seen.mtime_ns) != (file.size, file.mtime_ns):
@@ -101,12 +102,12 @@ def scan(
             _refused(oddity.rel_path, oddity.code, oddity.reason) for oddity in plan.odd
         ]
         for file in plan.files:
-            verdict = verdicts[file.path]
-            if isinstance(verdict, Accepted):
+            outcome = verdicts[file.path]
+            if isinstance(outcome, Accepted):
                 md5 = digests.get(file.path) or known_by_plan[plan.folder][file.rel_path].md5
-                observations.append(_observed(file, verdict, md5))
+                observations.append(_observed(file, outcome, md5))
             else:
-                observations.append(verdict)
+                observations.append(outcome)
         scans.append(SessionScan(plan.ref, plan.folder.as_posix(), tuple(observations)))
     return ledger.record_scans(scans)
 
@@ -128,5 +129,6 @@ def _observed(file: FoundFile, verdict: Accepted, md5: str) -> Observed:
 
 def _refused(rel_path: str, code: str, reason: str) -> Refused:
     folder, _, name = rel_path.rpartition("/")
-    return Refused(rel_path=rel_path, collection=folder, revision="", name=name,
-                   code=code, reason=reason)
+    return Refused(
+        rel_path=rel_path, collection=folder, revision="", name=name, code=code, reason=reason
+    )

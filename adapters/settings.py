@@ -45,8 +45,13 @@ def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if environ is None else environ
 
 
-def _user_dir(environ: Mapping[str, str] | None, xdg_var: str, xdg_default: str,
-              windows_var: str, windows_default: str) -> Path:
+def _user_dir(
+    environ: Mapping[str, str] | None,
+    xdg_var: str,
+    xdg_default: str,
+    windows_var: str,
+    windows_default: str,
+) -> Path:
     """The per-user base folder of one kind; stdlib only, so no platformdirs dependency."""
     env = _environ(environ)
     home = Path.home()
@@ -62,14 +67,19 @@ def _user_dir(environ: Mapping[str, str] | None, xdg_var: str, xdg_default: str,
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where the ledger lives by default; not created here, the store creates it when opened."""
-    return _user_dir(environ, "XDG_DATA_HOME", ".local/share",
-                     "LOCALAPPDATA", "AppData/Local") / APP_NAME
+    return (
+        _user_dir(environ, "XDG_DATA_HOME", ".local/share", "LOCALAPPDATA", "AppData/Local")
+        / APP_NAME
+    )
 
 
 def default_config_file(environ: Mapping[str, str] | None = None) -> Path:
     """The settings file read when neither ``--config`` nor LABLEDGER_CONFIG names one."""
-    return _user_dir(environ, "XDG_CONFIG_HOME", ".config",
-                     "APPDATA", "AppData/Roaming") / APP_NAME / "settings.yaml"
+    return (
+        _user_dir(environ, "XDG_CONFIG_HOME", ".config", "APPDATA", "AppData/Roaming")
+        / APP_NAME
+        / "settings.yaml"
+    )
 
 
 def _os_user() -> str:
@@ -111,6 +121,7 @@ class Settings(BaseSettings):
 
     store: Literal["sqlite", "postgres", "memory"] = "sqlite"
     sqlite_path: Path = Field(default_factory=lambda: default_data_dir() / LEDGER_FILE_NAME)
+    sqlite_lock_timeout: int = Field(default=10, ge=1)  # whole seconds a writer waits for a lock
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     lab: LabName | None = None  # the lab this rig belongs to
     known_labs: list[LabName] = []  # other labs accepted before Subjects/ in session paths
@@ -178,8 +189,13 @@ class _Origin(NamedTuple):
 _SCHEMA_ALIAS = {"schema_name": "schema"}
 
 
-def _merge(into: dict[str, Any], values: Mapping[Any, Any], origin: Callable[[Key], _Origin],
-           origins: dict[Key, _Origin], path: Key = ()) -> None:
+def _merge(
+    into: dict[str, Any],
+    values: Mapping[Any, Any],
+    origin: Callable[[Key], _Origin],
+    origins: dict[Key, _Origin],
+    path: Key = (),
+) -> None:
     """Deep-merge ``values`` over ``into``, recording where each leaf came from."""
     for raw_key, value in values.items():
         key = str(raw_key)
@@ -209,7 +225,7 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for var, value in env.items():
         if var.startswith(ENV_PREFIX) and var != CONFIG_ENV_VAR:
-            *parents, leaf = var[len(ENV_PREFIX):].lower().split(ENV_NESTED_DELIMITER)
+            *parents, leaf = var[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
             node = values
             for part in parents:
                 node = node.setdefault(part, {})
@@ -286,15 +302,23 @@ def _describe_error(error: ErrorDetails, origins: Mapping[Key, _Origin]) -> str:
     origin = origins[owner] if owner else _Origin(".".join(key), "the defaults", "default")
     if error["type"] == "extra_forbidden":
         if origin.kind == "environment":
-            return (f"unknown setting {origin.name} in the environment; "
-                    f"unset it (known: {_known_env_names()})")
-        return (f'unknown key "{origin.name}" in {origin.source}; '
-                f"known keys: {', '.join(_known_keys(key[:-1]))}")
+            return (
+                f"unknown setting {origin.name} in the environment; "
+                f"unset it (known: {_known_env_names()})"
+            )
+        return (
+            f'unknown key "{origin.name}" in {origin.source}; '
+            f"known keys: {', '.join(_known_keys(key[:-1]))}"
+        )
     shown = error.get("input")
     hide = "password" in key or not isinstance(shown, str | int | float | bool)
     detail = "" if hide else f" ({json.dumps(shown)})"
-    fix = {"file": "correct it in that file", "environment": "correct or unset that variable",
-           "flag": "correct that flag", "default": "please report this bug"}[origin.kind]
+    fix = {
+        "file": "correct it in that file",
+        "environment": "correct or unset that variable",
+        "flag": "correct that flag",
+        "default": "please report this bug",
+    }[origin.kind]
     where = origin.name if origin.kind == "environment" else ".".join(key)
     return f"{where} in {origin.source}: {error['msg']}{detail}; {fix}"
 
@@ -315,12 +339,19 @@ def load_settings(
     merged: dict[str, Any] = {"sqlite_path": default_data_dir(env) / LEDGER_FILE_NAME}
     origins: dict[Key, _Origin] = {}
     if path is not None:
-        _merge(merged, _read_yaml(path), lambda k: _Origin(".".join(k), str(path), "file"),
-               origins)
-    _merge(merged, _from_environment(env),
-           lambda k: _Origin(_env_name(k), "the environment", "environment"), origins)
-    _merge(merged, _drop_none(overrides or {}),
-           lambda k: _Origin(".".join(k), "the command line", "flag"), origins)
+        _merge(merged, _read_yaml(path), lambda k: _Origin(".".join(k), str(path), "file"), origins)
+    _merge(
+        merged,
+        _from_environment(env),
+        lambda k: _Origin(_env_name(k), "the environment", "environment"),
+        origins,
+    )
+    _merge(
+        merged,
+        _drop_none(overrides or {}),
+        lambda k: _Origin(".".join(k), "the command line", "flag"),
+        origins,
+    )
     try:
         return Settings.model_validate(merged)  # validates only `merged`, reads nothing else
     except ValidationError as exc:

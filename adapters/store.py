@@ -22,9 +22,6 @@ from labledger.domain.ledger import Ledger
 
 T = TypeVar("T")
 
-SQLITE_LOCK_TIMEOUT_SECONDS = 10
-"""How long a writer waits for another process's write lock before giving up with an error."""
-
 
 def describe_store(settings: Settings) -> str:
     """Where the ledger is, for messages (never the password)."""
@@ -45,7 +42,7 @@ def ledger_env(settings: Settings) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
-            "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
+            "SQLITE_LOCK_TIMEOUT": str(settings.sqlite_lock_timeout),
         }
     pg = settings.postgres
     env = {

@@ -128,7 +128,10 @@ class Ledger(Application[UUID]):
     def record_session_registration_failed(
         self, session_id: UUID, operation_id: str, reason: str, retryable: bool
     ) -> None:
-        self._update(Session, session_id, lambda s: s.record_registration_failed(operation_id, reason, retryable)
+        self._update(
+            Session,
+            session_id,
+            lambda s: s.record_registration_failed(operation_id, reason, retryable),
         )
 
     def request_dataset_registration(self, dataset_id: UUID, **fields: Any) -> str:
@@ -143,7 +146,9 @@ class Ledger(Application[UUID]):
         default: bool,
         file_records: list[dict[str, Any]],
     ) -> None:
-        self._update(Dataset, dataset_id,
+        self._update(
+            Dataset,
+            dataset_id,
             lambda d: d.record_registered(operation_id, alyx_id, revision, default, file_records),
         )
 
@@ -164,7 +169,10 @@ class Ledger(Application[UUID]):
     def record_dataset_registration_failed(
         self, dataset_id: UUID, operation_id: str, reason: str, retryable: bool
     ) -> None:
-        self._update(Dataset, dataset_id, lambda d: d.record_registration_failed(operation_id, reason, retryable)
+        self._update(
+            Dataset,
+            dataset_id,
+            lambda d: d.record_registration_failed(operation_id, reason, retryable),
         )
 
     def note_revision_protected(
@@ -178,17 +186,23 @@ class Ledger(Application[UUID]):
     def record_moved(
         self, dataset_id: UUID, operation_id: str, source: str, destination: str
     ) -> None:
-        self._update(Dataset, dataset_id, lambda d: d.record_moved(operation_id, source, destination))
+        self._update(
+            Dataset, dataset_id, lambda d: d.record_moved(operation_id, source, destination)
+        )
 
     def record_move_failed(
         self, dataset_id: UUID, operation_id: str, reason: str, retryable: bool
     ) -> None:
-        self._update(Dataset, dataset_id, lambda d: d.record_move_failed(operation_id, reason, retryable))
+        self._update(
+            Dataset, dataset_id, lambda d: d.record_move_failed(operation_id, reason, retryable)
+        )
 
     def record_weighing(
         self, subject_id: UUID, operation_id: str, idempotency_key: str, url: str
     ) -> None:
-        self._update(Subject, subject_id, lambda s: s.record_weighing(operation_id, idempotency_key, url))
+        self._update(
+            Subject, subject_id, lambda s: s.record_weighing(operation_id, idempotency_key, url)
+        )
 
     def record_weighing_failed(
         self,
@@ -198,7 +212,9 @@ class Ledger(Application[UUID]):
         reason: str,
         retryable: bool,
     ) -> None:
-        self._update(Subject, subject_id,
+        self._update(
+            Subject,
+            subject_id,
             lambda s: s.record_weighing_failed(operation_id, idempotency_key, reason, retryable),
         )
 
@@ -229,7 +245,9 @@ class Ledger(Application[UUID]):
     def record_water(
         self, subject_id: UUID, operation_id: str, idempotency_key: str, url: str
     ) -> None:
-        self._update(Subject, subject_id, lambda s: s.record_water(operation_id, idempotency_key, url))
+        self._update(
+            Subject, subject_id, lambda s: s.record_water(operation_id, idempotency_key, url)
+        )
 
     def record_water_failed(
         self,
@@ -239,24 +257,31 @@ class Ledger(Application[UUID]):
         reason: str,
         retryable: bool,
     ) -> None:
-        self._update(Subject, subject_id,
+        self._update(
+            Subject,
+            subject_id,
             lambda s: s.record_water_failed(operation_id, idempotency_key, reason, retryable),
         )
 
     def request_manifest(
         self, session_id: UUID, name: str, flag_dir: str, forced: bool = False
     ) -> str:
-        return self._update(Session, session_id, lambda s: s.request_manifest(name, flag_dir, forced))
+        return self._update(
+            Session, session_id, lambda s: s.request_manifest(name, flag_dir, forced)
+        )
 
     def record_manifest_emitted(
         self, session_id: UUID, operation_id: str, path: str, sha256: str
     ) -> None:
-        self._update(Session, session_id, lambda s: s.record_manifest_emitted(operation_id, path, sha256))
+        self._update(
+            Session, session_id, lambda s: s.record_manifest_emitted(operation_id, path, sha256)
+        )
 
     def record_manifest_failed(
         self, session_id: UUID, operation_id: str, reason: str, retryable: bool
     ) -> None:
-        self._update(Session, session_id, lambda s: s.record_manifest_failed(operation_id, reason, retryable)
+        self._update(
+            Session, session_id, lambda s: s.record_manifest_failed(operation_id, reason, retryable)
         )
 
     def confirm_transfer(self, session_id: UUID, path: str) -> None:

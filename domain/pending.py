@@ -80,8 +80,17 @@ class PendingFold:
 
 
 _BASE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "alyx_user", "os_user", "host",
-     "tool_version", "operation_id", "originator_topic"}
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "alyx_user",
+        "os_user",
+        "host",
+        "tool_version",
+        "operation_id",
+        "originator_topic",
+    }
 )
 
 

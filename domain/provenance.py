@@ -40,7 +40,7 @@ class Provenance:
 
 
 class NoProvenance(RuntimeError):
-    """Raised when code records an event outside `acting_as`: a programming error, never a user's."""
+    """Raised when code records an event outside `acting_as`: a bug, never a user's doing."""
 
 
 _current: ContextVar[Provenance | None] = ContextVar("labledger_provenance", default=None)

@@ -205,7 +205,9 @@ class Session(RecordedAggregate):
 
     def record_manifest_emitted(self, operation_id: str, path: str, sha256: str) -> None:
         self._check_open(operation_id)
-        self.trigger_event(self.ManifestEmitted, operation_id=operation_id, path=path, sha256=sha256)
+        self.trigger_event(
+            self.ManifestEmitted, operation_id=operation_id, path=path, sha256=sha256
+        )
 
     def record_manifest_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
         self._check_open(operation_id)

@@ -15,8 +15,9 @@ def to_json(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(list(rows), indent=2, default=str, ensure_ascii=False)
 
 
-def table(console: Console, title: str, rows: Sequence[dict[str, Any]],
-          columns: Sequence[str]) -> None:
+def table(
+    console: Console, title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]
+) -> None:
     """Rows as a terminal table with the given columns; an empty list says so."""
     if not rows:
         console.print(f"{title}: nothing recorded yet")
@@ -24,7 +25,11 @@ def table(console: Console, title: str, rows: Sequence[dict[str, Any]],
     grid = Table(title=title, title_justify="left")
     for column in columns:
         numeric = all(isinstance(row.get(column), int) for row in rows)
-        grid.add_column(column.replace("_", " "), justify="right" if numeric else "left")
+        grid.add_column(
+            column.replace("_", " "),
+            justify="right" if numeric else "left",
+            overflow="fold",  # never truncate a session key or an error: a log must keep it all
+        )
     for row in rows:
         grid.add_row(*(_cell(row.get(column)) for column in columns))
     console.print(grid)

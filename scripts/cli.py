@@ -7,6 +7,7 @@ usage errors exit 2 (argparse). Nothing else ever prints a traceback, unless --d
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from labledger.domain import provenance
 from labledger.domain.errors import LabledgerError
 from labledger.scripts import commands
 
+LOG_WIDTH = 160
+"""Columns of tables written to a file or pipe (a rig's cron log), where 80 would cut them."""
+
 Handler = Callable[[argparse.Namespace, Settings, Console], int]
 
 
@@ -27,17 +31,33 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     """Options accepted before or after the command (after it, they must not reset defaults)."""
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("settings (flags win over LABLEDGER_* and the file)")
-    group.add_argument("--config", type=Path, default=default, metavar="FILE",
-                       help="settings file (default: LABLEDGER_CONFIG or the user config file)")
-    group.add_argument("--store", choices=["sqlite", "postgres", "memory"], default=default,
-                       help="event store of the ledger (default: sqlite)")
-    group.add_argument("--ledger", type=Path, default=default, metavar="PATH",
-                       help="SQLite ledger file (setting sqlite_path)")
+    group.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="settings file (default: LABLEDGER_CONFIG or the user config file)",
+    )
+    group.add_argument(
+        "--store",
+        choices=["sqlite", "postgres", "memory"],
+        default=default,
+        help="event store of the ledger (default: sqlite)",
+    )
+    group.add_argument(
+        "--ledger",
+        type=Path,
+        default=default,
+        metavar="PATH",
+        help="SQLite ledger file (setting sqlite_path)",
+    )
     group.add_argument("--lab", default=default, help="the lab of this rig (ALF lab name)")
-    group.add_argument("--alyx-user", default=default, metavar="USER",
-                       help="Alyx username recorded as who did it")
-    group.add_argument("--debug", action="store_true", default=default,
-                       help="show tracebacks of unexpected errors")
+    group.add_argument(
+        "--alyx-user", default=default, metavar="USER", help="Alyx username recorded as who did it"
+    )
+    group.add_argument(
+        "--debug", action="store_true", default=default, help="show tracebacks of unexpected errors"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,37 +67,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=tool_version())
     _global_options(parser, suppress=False)
-    commands_ = parser.add_subparsers(title="commands", dest="command", required=True,
-                                      metavar="COMMAND")
+    commands_ = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
+    )
 
     scan = commands_.add_parser(
-        "scan", help="find, classify and hash the files of session folders",
+        "scan",
+        help="find, classify and hash the files of session folders",
         description="Record every file of each session as discovered (size, mtime, md5) or "
         "rejected with its reason. Files unchanged since the last scan are not hashed again.",
     )
-    scan.add_argument("sessions", nargs="+", type=Path, metavar="SESSION_PATH",
-                      help="session folder: [lab/Subjects/]subject/YYYY-MM-DD/NNN")
-    scan.add_argument("--workers", type=int, metavar="N", default=None,
-                      help="files hashed in parallel (setting hash_workers; default: cores)")
+    scan.add_argument(
+        "sessions",
+        nargs="+",
+        type=Path,
+        metavar="SESSION_PATH",
+        help="session folder: [lab/Subjects/]subject/YYYY-MM-DD/NNN",
+    )
+    scan.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="files hashed in parallel (setting hash_workers; default: cores)",
+    )
     scan.add_argument("--json", action="store_true", help="print the summary as JSON")
     _global_options(scan, suppress=True)
     scan.set_defaults(handler=commands.scan)
 
     history = commands_.add_parser(
-        "history", help="print the events of a session or a file",
+        "history",
+        help="print the events of a session or a file",
         description="Every event recorded for a session folder or one of its files: when, "
         "what, who (Alyx and OS user), from which host, and the operation it belongs to.",
     )
-    history.add_argument("path", type=Path, metavar="PATH",
-                         help="a session folder or a file inside one")
-    history.add_argument("--files", action="store_true",
-                         help="for a session, include the events of its files")
+    history.add_argument(
+        "path", type=Path, metavar="PATH", help="a session folder or a file inside one"
+    )
+    history.add_argument(
+        "--files", action="store_true", help="for a session, include the events of its files"
+    )
     history.add_argument("--json", action="store_true", help="print the events as JSON")
     _global_options(history, suppress=True)
     history.set_defaults(handler=commands.history)
 
     status = commands_.add_parser(
-        "status", help="list sessions with counts of discovered, rejected and pending items",
+        "status",
+        help="list sessions with counts of discovered, rejected and pending items",
     )
     status.add_argument("--json", action="store_true", help="print the rows as JSON")
     _global_options(status, suppress=True)
@@ -98,6 +134,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, soft_wrap=True, width=LOG_WIDTH)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     handler: Handler = args.handler
     try:

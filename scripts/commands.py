@@ -45,8 +45,13 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ledger = open_ledger(settings)
     errors = Console(stderr=True)
     with Progress(
-        TextColumn("hashing {task.fields[files]} files"), BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TimeRemainingColumn(), console=errors, transient=True,
+        TextColumn("hashing {task.fields[files]} files"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
         disable=not errors.is_terminal,
     ) as bar:
 
@@ -56,8 +61,12 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
         summaries = scan_sessions(ledger, args.sessions, options, progress)
     rows = [
-        {"session": s.session_key, "new_or_changed": s.discovered, "rejected": s.rejected,
-         "unchanged": s.unchanged}
+        {
+            "session": s.session_key,
+            "new_or_changed": s.discovered,
+            "rejected": s.rejected,
+            "unchanged": s.unchanged,
+        }
         for s in summaries
     ]
     if args.json:
@@ -102,7 +111,10 @@ def status(args: argparse.Namespace, settings: Settings, console: Console) -> in
     if args.json:
         console.print_json(to_json(rows))
     else:
-        table(console, "sessions", rows,
-              ["session", "discovered", "rejected", "pending", "alyx_eid", "transfer",
-               "last_error"])
+        table(
+            console,
+            "sessions",
+            rows,
+            ["session", "discovered", "rejected", "pending", "alyx_eid", "transfer", "last_error"],
+        )
     return 0

@@ -27,6 +27,8 @@ PG = {
     "user": os.environ.get("LABLEDGER_TEST_PG_USER", "root"),
 }
 
+pytest_plugins = ["tests.cli_helpers"]
+
 TEST_ACTOR = Provenance(
     alyx_user="test_user",
     os_user="operator",

@@ -20,7 +20,9 @@ from labledger.domain.session import ManifestAlreadyEmitted
 from labledger.domain.subject import InvalidMeasurement, Subject
 from tests.conftest import new_run
 
-REF = SessionRef(lab="cortexlab", subject="algernon", date=datetime.date(2026, 11, 21), number="001")
+REF = SessionRef(
+    lab="cortexlab", subject="algernon", date=datetime.date(2026, 11, 21), number="001"
+)
 FOLDER = "/data/cortexlab/Subjects/algernon/2026-11-21/001"
 
 
@@ -76,7 +78,9 @@ def test_changed_file_is_discovered_again(ledger: Ledger) -> None:
     assert summary.discovered == 1
     history = ledger.history(Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy"))
     assert [entry.event for entry in history] == [
-        "Dataset.Created", "Dataset.Discovered", "Dataset.Discovered"
+        "Dataset.Created",
+        "Dataset.Discovered",
+        "Dataset.Discovered",
     ]
     assert history[-1].details["md5"] == "c" * 32
 
@@ -105,7 +109,9 @@ def test_session_registration_intent_and_outcomes(ledger: Ledger) -> None:
     assert still.last_error == "Alyx is down"
 
     with provenance.acting_as(new_run()):
-        ledger.record_session_registered(session_id, operation, "ca107fe1-8010-415d-9fe0-45e00f5e12df")
+        ledger.record_session_registered(
+            session_id, operation, "ca107fe1-8010-415d-9fe0-45e00f5e12df"
+        )
     assert ledger.pending_intents() == []
     session = ledger.session(session_id)
     assert session.eid == "ca107fe1-8010-415d-9fe0-45e00f5e12df"
@@ -131,7 +137,9 @@ def test_pending_intents_in_order_per_session_and_overall(ledger: Ledger) -> Non
     first = ledger.request_session_registration(REF, FOLDER)
     second = ledger.request_session_registration(other, "/data/ZM_1085/2026-01-10/001")
     third = ledger.request_dataset_registration(spikes, hash="a" * 32)
-    fourth = ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")
+    fourth = ledger.request_weighing(
+        "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
+    )
 
     overall = ledger.pending_intents()
     assert [p.operation_id for p in overall] == [first, second, third, fourth]
@@ -155,7 +163,8 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
     move = ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", why="row F")
     assert move != registration
     assert [p.intent for p in ledger.pending_intents()] == [
-        "Dataset.RegistrationRequested", "Dataset.MoveRequested"
+        "Dataset.RegistrationRequested",
+        "Dataset.MoveRequested",
     ]
     ledger.record_moved(spikes, move, "alf/spikes.times.npy", "alf/#2026-11-21#/spikes.times.npy")
     ledger.record_dataset_registered(spikes, registration, "9f7d2a1c", "2026-11-21", True, [])
@@ -172,22 +181,33 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
 
 def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
     subject_id: UUID = Subject.create_id("cortexlab", "algernon")
-    weigh = ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")
+    weigh = ledger.request_weighing(
+        "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
+    )
     with provenance.acting_as(new_run()):
         again = ledger.request_weighing(
             "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
         )
     assert again == weigh, "the same weighing asked in another run reuses the first intent"
-    other = ledger.request_weighing("cortexlab", "algernon", 21.7, "2026-11-21T18:00:00", "test_user")
+    other = ledger.request_weighing(
+        "cortexlab", "algernon", 21.7, "2026-11-21T18:00:00", "test_user"
+    )
     assert other != weigh, "another weighing in the same run is its own intent"
     key = "weighing/2026-11-21T09:00:00/21.5"
     ledger.record_weighing(subject_id, weigh, key, "http://alyx.local/weighings/1")
-    assert ledger.request_weighing(
-        "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
-    ) == weigh, "a recorded weighing is never asked for again"
+    assert (
+        ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")
+        == weigh
+    ), "a recorded weighing is never asked for again"
 
     water = ledger.request_water(
-        "cortexlab", "algernon", 0.5, "Water 10% Sucrose", False, "2026-11-21T10:00:00", None,
+        "cortexlab",
+        "algernon",
+        0.5,
+        "Water 10% Sucrose",
+        False,
+        "2026-11-21T10:00:00",
+        None,
         "test_user",
     )
     assert [p.operation_id for p in ledger.pending_intents()] == [other, water]
@@ -212,5 +232,7 @@ def test_manifest_emitted_once_unless_forced(ledger: Ledger) -> None:
     ledger.confirm_transfer(session_id, "/watch/flags/manifest_complete/m.yml")
     session = ledger.session(session_id)
     assert session.transfer == "confirmed"
-    confirmations = [e for e in ledger.history(session_id) if e.event == "Session.TransferConfirmed"]
+    confirmations = [
+        e for e in ledger.history(session_id) if e.event == "Session.TransferConfirmed"
+    ]
     assert len(confirmations) == 1

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from labledger.adapters.settings import (
     PostgresSettings,
     Settings,
@@ -16,7 +18,6 @@ from labledger.adapters.settings import (
     load_settings,
 )
 from labledger.domain.errors import InvalidSettings
-from pydantic import ValidationError
 
 SECRET = "hunter2-s3cret"
 
@@ -62,7 +63,9 @@ def test_defaults(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_yaml_file(env: dict[str, str], tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 store: postgres
 sqlite_path: ~/ledger.db
 lab: cortexlab
@@ -78,7 +81,8 @@ postgres:
   password: pw
   schema: rig1
   connect_timeout: 10
-""")
+""",
+    )
     settings = load_settings(path, environ=env)
     home = tmp_path / "home"
     assert settings.store == "postgres"
@@ -88,7 +92,13 @@ postgres:
     assert settings.alyx_user == "olivier" and settings.hash_workers == 3
     pg = settings.postgres
     assert (pg.host, pg.port, pg.dbname, pg.user, pg.schema_name, pg.connect_timeout) == (
-        "db.lab", 5433, "ledger", "rig1", "rig1", 10)
+        "db.lab",
+        5433,
+        "ledger",
+        "rig1",
+        "rig1",
+        10,
+    )
     assert pg.password is not None and pg.password.get_secret_value() == "pw"
 
 
@@ -98,8 +108,12 @@ def test_empty_file_means_defaults(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_env_beats_file_key_by_key(env: dict[str, str], tmp_path: Path) -> None:
     path = write(tmp_path, "store: sqlite\nlab: filelab\npostgres: {host: filehost, port: 6000}\n")
-    env |= {"LABLEDGER_STORE": "memory", "LABLEDGER_POSTGRES__HOST": "envhost",
-            "LABLEDGER_KNOWN_LABS": "a, b", "LABLEDGER_POSTGRES__SCHEMA": "s1"}
+    env |= {
+        "LABLEDGER_STORE": "memory",
+        "LABLEDGER_POSTGRES__HOST": "envhost",
+        "LABLEDGER_KNOWN_LABS": "a, b",
+        "LABLEDGER_POSTGRES__SCHEMA": "s1",
+    }
     settings = load_settings(path, environ=env)
     assert settings.store == "memory"
     assert settings.lab == "filelab"  # not overridden: file value kept
@@ -111,10 +125,17 @@ def test_env_beats_file_key_by_key(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_flags_beat_env_and_file(env: dict[str, str], tmp_path: Path) -> None:
     path = write(tmp_path, "lab: filelab\npostgres: {host: filehost, port: 6000, dbname: f}\n")
-    env |= {"LABLEDGER_LAB": "envlab", "LABLEDGER_POSTGRES__HOST": "envhost",
-            "LABLEDGER_POSTGRES__PORT": "7000"}
-    flags = {"lab": "flaglab", "alyx_user": None, "store": None,
-             "postgres": {"host": "flaghost", "port": None, "schema_name": "flagschema"}}
+    env |= {
+        "LABLEDGER_LAB": "envlab",
+        "LABLEDGER_POSTGRES__HOST": "envhost",
+        "LABLEDGER_POSTGRES__PORT": "7000",
+    }
+    flags = {
+        "lab": "flaglab",
+        "alyx_user": None,
+        "store": None,
+        "postgres": {"host": "flaghost", "port": None, "schema_name": "flagschema"},
+    }
     settings = load_settings(path, overrides=flags, environ=env)
     assert settings.lab == "flaglab"
     assert settings.store == "sqlite" and settings.alyx_user is None  # None = flag not given
@@ -154,12 +175,14 @@ def test_unknown_setting_in_env(env: dict[str, str]) -> None:
 def test_unknown_nested_setting_in_env(env: dict[str, str]) -> None:
     env["LABLEDGER_POSTGRES__HOTS"] = "x"
     assert fails(environ=env).startswith(
-        "unknown setting LABLEDGER_POSTGRES__HOTS in the environment")
+        "unknown setting LABLEDGER_POSTGRES__HOTS in the environment"
+    )
 
 
 def test_unknown_flag(env: dict[str, str]) -> None:
     assert fails(overrides={"bogus": 1}, environ=env).startswith(
-        'unknown key "bogus" in the command line')
+        'unknown key "bogus" in the command line'
+    )
 
 
 def test_bad_value_in_file_names_key(env: dict[str, str], tmp_path: Path) -> None:
@@ -178,7 +201,8 @@ def test_bad_value_in_env_names_variable(env: dict[str, str]) -> None:
 
 def test_bad_value_in_flag_names_flag(env: dict[str, str]) -> None:
     assert fails(overrides={"store": "mysql"}, environ=env).startswith(
-        "store in the command line: Input should be 'sqlite', 'postgres' or 'memory'")
+        "store in the command line: Input should be 'sqlite', 'postgres' or 'memory'"
+    )
 
 
 def test_bad_lab_name(env: dict[str, str], tmp_path: Path) -> None:
@@ -211,20 +235,23 @@ def test_unreadable_file(env: dict[str, str], tmp_path: Path) -> None:
     folder = tmp_path / "adir.yaml"
     folder.mkdir()
     assert fails(config_file=folder, environ=env).startswith(
-        f"settings file {folder} cannot be read")
+        f"settings file {folder} cannot be read"
+    )
 
 
 def test_missing_explicit_file(env: dict[str, str], tmp_path: Path) -> None:
     missing = tmp_path / "settings.yaml"
     assert fails(config_file=missing, environ=env) == (
-        f"settings file {missing} does not exist; create it or drop --config")
+        f"settings file {missing} does not exist; create it or drop --config"
+    )
 
 
 def test_missing_file_from_labledger_config(env: dict[str, str], tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     env["LABLEDGER_CONFIG"] = str(missing)
     assert fails(environ=env) == (
-        f"settings file {missing} does not exist; create it or unset LABLEDGER_CONFIG")
+        f"settings file {missing} does not exist; create it or unset LABLEDGER_CONFIG"
+    )
 
 
 def test_labledger_config_selects_file(env: dict[str, str], tmp_path: Path) -> None:
@@ -265,10 +292,16 @@ def test_password_never_leaked(env: dict[str, str], tmp_path: Path) -> None:
     assert message.startswith(f"postgres.port in {path}")
     assert SECRET not in message
 
-    settings = load_settings(write(tmp_path, f"postgres: {{password: {SECRET}}}\n", "ok.yaml"),
-                             environ=env)
-    for text in (repr(settings), str(settings), repr(settings.postgres), str(settings.postgres),
-                 str(settings.describe())):
+    settings = load_settings(
+        write(tmp_path, f"postgres: {{password: {SECRET}}}\n", "ok.yaml"), environ=env
+    )
+    for text in (
+        repr(settings),
+        str(settings),
+        repr(settings.postgres),
+        str(settings.postgres),
+        str(settings.describe()),
+    ):
         assert SECRET not in text
     assert settings.describe()["postgres.password"] == "***"
 
@@ -297,9 +330,21 @@ def test_direct_validation_error_hides_password() -> None:
 def test_describe(env: dict[str, str]) -> None:
     described = load_settings(environ=env, overrides={"known_labs": ["a", "b"]}).describe()
     assert set(described) == {
-        "store", "sqlite_path", "lab", "known_labs", "alyx_user", "hash_workers",
-        "reference_dir", "postgres.host", "postgres.port", "postgres.dbname", "postgres.user",
-        "postgres.password", "postgres.schema", "postgres.connect_timeout",
+        "store",
+        "sqlite_path",
+        "sqlite_lock_timeout",
+        "lab",
+        "known_labs",
+        "alyx_user",
+        "hash_workers",
+        "reference_dir",
+        "postgres.host",
+        "postgres.port",
+        "postgres.dbname",
+        "postgres.user",
+        "postgres.password",
+        "postgres.schema",
+        "postgres.connect_timeout",
     }
     assert all(isinstance(value, str) for value in described.values())
     assert described["known_labs"] == "a, b" and described["postgres.port"] == "5432"
@@ -323,9 +368,7 @@ def test_default_data_dir_honours_xdg(tmp_path: Path, monkeypatch: pytest.Monkey
     assert default_data_dir() == tmp_path / "home" / ".local" / "share" / "labledger"
 
 
-def test_default_dirs_on_macos_and_windows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_dirs_on_macos_and_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(sys, "platform", "darwin")
     support = tmp_path / "Library" / "Application Support" / "labledger"
@@ -335,7 +378,8 @@ def test_default_dirs_on_macos_and_windows(
     assert default_data_dir({"LOCALAPPDATA": str(tmp_path / "L")}) == tmp_path / "L" / "labledger"
     assert default_data_dir({}) == tmp_path / "AppData" / "Local" / "labledger"
     assert default_config_file({"APPDATA": str(tmp_path / "R")}) == (
-        tmp_path / "R" / "labledger" / "settings.yaml")
+        tmp_path / "R" / "labledger" / "settings.yaml"
+    )
 
 
 def test_yaml_is_loaded_safely(env: dict[str, str], tmp_path: Path) -> None:

@@ -64,7 +64,9 @@ def test_stored_event_loads(topic: str) -> None:
     cls = event_classes()[topic]
     assert type(event) is cls
     for name, value in stored["state"].items():
-        if name in ("timestamp", "originator_topic") or isinstance(value, dict) and "_type_" in value:
+        if name in ("timestamp", "originator_topic") or (
+            isinstance(value, dict) and "_type_" in value
+        ):
             continue
         assert getattr(event, name) == value, name
     assert event.timestamp.isoformat() == stored["state"]["timestamp"]["_data_"]

@@ -1,0 +1,72 @@
+"""Helpers for running `labledger` in-process against a private home, config and ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labledger.scripts.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "examples" / "cortexlab" / "Subjects" / "algernon" / "2026-11-21" / "001"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Cli:
+    """Runs the command in-process with a ledger file under tmp_path and no user config."""
+
+    def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.tmp_path = tmp_path
+        self.ledger = tmp_path / "data" / "ledger.sqlite3"
+        self._capsys = capsys
+
+    def __call__(self, *args: str, ledger: bool = True) -> Result:
+        argv = [*args, "--ledger", str(self.ledger)] if ledger else list(args)
+        self._capsys.readouterr()
+        code = main(argv)
+        captured = self._capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    def session(self, name: str = "algernon/2026-11-21/001", lab: str = "cortexlab") -> Path:
+        """A copy of the sample session at <tmp>/<lab>/Subjects/<name>."""
+        target = self.tmp_path / lab / "Subjects" / name
+        shutil.copytree(SAMPLE, target)
+        return target
+
+    def event_count(self) -> int:
+        if not self.ledger.exists():
+            return 0
+        with sqlite3.connect(self.ledger) as connection:
+            try:
+                return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+            except sqlite3.OperationalError:
+                return 0
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    for name in list(os.environ):
+        if name.startswith("LABLEDGER_"):
+            monkeypatch.delenv(name)
+    return Cli(tmp_path, capsys)
