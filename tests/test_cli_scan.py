@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from labledger.adapters import filesystem
-from tests.cli_helpers import Cli
+from tests.cli_helpers import SAMPLE, Cli
+from tests.conftest import PG
 
 SAMPLE_ACCEPTED = {
     "alf/_ibl_trials.probabilityLeft.npy": "trials.probabilityLeft",
@@ -160,10 +165,54 @@ def test_path_without_lab_uses_configured_lab(cli: Cli, tmp_path: Path) -> None:
     bare = tmp_path / "rig" / "algernon" / "2026-11-21" / "003"
     bare.parent.mkdir(parents=True)
     cli.session()  # any files will do
-    import shutil
-
     shutil.copytree(
         cli.tmp_path / "cortexlab" / "Subjects" / "algernon" / "2026-11-21" / "001", bare
     )
     result = cli("--lab", "cortexlab", "scan", str(bare), "--json")
     assert result.json()[0]["session"] == "cortexlab/algernon/2026-11-21/003"
+
+
+def test_default_ledger_is_created_under_the_user_data_directory(cli: Cli) -> None:
+    session = cli.session()
+    result = cli("--lab", "cortexlab", "scan", str(session), ledger=False)
+    assert result.code == 0, result.err
+    default = cli.tmp_path / "home" / ".local" / "share" / "labledger" / "ledger.sqlite3"
+    assert default.is_file()
+
+
+def test_scan_on_postgres_through_the_command_line(
+    cli: Cli, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = f"{pg_schema}_cli"
+    for key, value in {**PG, "schema": schema}.items():
+        monkeypatch.setenv(f"LABLEDGER_POSTGRES__{key.upper()}", str(value))
+    monkeypatch.setenv("LABLEDGER_STORE", "postgres")
+    session = cli.session()
+    try:
+        assert cli("--lab", "cortexlab", "scan", str(session), ledger=False).code == 0
+        status = cli("status", "--json", ledger=False).json()
+        assert [(s["discovered"], s["rejected"]) for s in status] == [(6, 2)]
+    finally:
+        with psycopg.connect(**PG, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_installed_console_command(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "labledger"
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    done = subprocess.run(
+        [str(command), "--lab", "cortexlab", "scan", str(SAMPLE), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"new_or_changed": 6' in done.stdout
+    assert (tmp_path / "data" / "labledger" / "ledger.sqlite3").is_file()
