@@ -9,7 +9,7 @@ remembers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from labledger.adapters.filesystem import (
@@ -24,7 +24,6 @@ from labledger.domain.dataset_types import Accepted, ReferenceData, classify
 from labledger.domain.errors import InvalidALFPath
 from labledger.domain.ledger import KnownFile, Ledger, session_id_of
 from labledger.domain.observations import (
-    FileObservation,
     Observed,
     Refused,
     ScanSummary,
@@ -47,10 +46,15 @@ class ScanOptions:
 
 @dataclass
 class _Plan:
+    """One session folder on its way through the scan."""
+
     ref: SessionRef
     folder: Path
     files: list[FoundFile]
     odd: list[Oddity]
+    to_hash: list[tuple[FoundFile, Accepted]] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    unchanged: int = 0
 
 
 def session_folder(path: Path, options: ScanOptions) -> tuple[SessionRef, Path]:
@@ -74,42 +78,56 @@ def scan(
             files, odd = walk_session(folder)
             plans[folder] = _Plan(ref, folder, files, odd)
 
-    verdicts: dict[Path, FileObservation | Accepted] = {}
-    to_hash: list[FoundFile] = []
-    known_by_plan: dict[Path, dict[str, KnownFile]] = {}
     for plan in plans.values():
-        known = known_by_plan[plan.folder] = ledger.known_files(session_id_of(plan.ref))
-        for file in plan.files:
-            verdict = classify(
-                file.rel_path, options.reference.dataset_types, options.reference.data_formats
-            )
-            if isinstance(verdict, Accepted):
-                seen = known.get(file.rel_path)
-                if seen is None or (seen.size, seen.mtime_ns) != (file.size, file.mtime_ns):
-                    to_hash.append(file)
-                verdicts[file.path] = verdict
-            else:
-                verdicts[file.path] = _refused(file.rel_path, verdict.code, verdict.reason)
+        _triage(plan, ledger.known_files(session_id_of(plan.ref)), options)
 
+    to_hash = [file for plan in plans.values() for file, _ in plan.to_hash]
     check_readable(to_hash)
     digests = hash_files(
         to_hash, options.workers, progress(len(to_hash), sum(f.size for f in to_hash))
     )
-
-    scans = []
-    for plan in plans.values():
-        observations: list[FileObservation] = [
-            _refused(oddity.rel_path, oddity.code, oddity.reason) for oddity in plan.odd
-        ]
-        for file in plan.files:
-            outcome = verdicts[file.path]
-            if isinstance(outcome, Accepted):
-                md5 = digests.get(file.path) or known_by_plan[plan.folder][file.rel_path].md5
-                observations.append(_observed(file, outcome, md5))
-            else:
-                observations.append(outcome)
-        scans.append(SessionScan(plan.ref, plan.folder.as_posix(), tuple(observations)))
+    scans = [
+        SessionScan(
+            plan.ref,
+            plan.folder.as_posix(),
+            (
+                *plan.refused,
+                *(_observed(file, verdict, digests[file.path]) for file, verdict in plan.to_hash),
+            ),
+            unchanged=plan.unchanged,
+        )
+        for plan in plans.values()
+    ]
     return ledger.record_scans(scans)
+
+
+def _triage(plan: _Plan, known: dict[str, KnownFile], options: ScanOptions) -> None:
+    """Sort a session's files into: unchanged (known as they are), to hash, refused.
+
+    A file whose size, mtime and classification match what the ledger recorded is neither hashed
+    nor re-decided: a re-scan of an unchanged session reads no file and writes no event.
+    """
+    refusals = [(oddity.rel_path, oddity.code, oddity.reason) for oddity in plan.odd]
+    for file in plan.files:
+        verdict = classify(
+            file.rel_path, options.reference.dataset_types, options.reference.data_formats
+        )
+        seen = known.get(file.rel_path)
+        if isinstance(verdict, Accepted):
+            if seen and seen.same_discovery(
+                file.size, file.mtime_ns, verdict.dataset_type, verdict.data_format
+            ):
+                plan.unchanged += 1
+            else:
+                plan.to_hash.append((file, verdict))
+        else:
+            refusals.append((file.rel_path, verdict.code, verdict.reason))
+    for rel_path, code, reason in refusals:
+        seen = known.get(rel_path)
+        if seen and seen.same_rejection(reason):
+            plan.unchanged += 1
+        else:
+            plan.refused.append(_refused(rel_path, code, reason))
 
 
 def _observed(file: FoundFile, verdict: Accepted, md5: str) -> Observed:

@@ -1,4 +1,4 @@
-"""Strict, anchored parsing of ALF session folders, relative file paths and file names.
+r"""Strict, anchored parsing of ALF session folders, relative file paths and file names.
 
 The grammar is §2 of the registration contract (ALF as ONE-api 3.6.1 and Alyx 3.6.1 read it).
 ONE *searches* its patterns inside a path instead of matching whole folder names, so a bad folder
@@ -8,6 +8,16 @@ revisions and file names are sent to Alyx unchecked, where bad collection folder
 (C-3, S-5). labledger matches every folder name WHOLE and raises `InvalidALFPath` with one line
 naming the offending part, the rule and the fix. On every path both accept, the parts are the same
 as ONE's (the tests check this with hypothesis), so what reaches Alyx is what ONE would send.
+
+Where labledger refuses what ONE accepts (each case is a row of the tests' DELIBERATE_DIFFERENCES):
+* a folder name ONE would truncate: subject, number, lab (C-1);
+* date and number digits other than 0-9, a subject folder named `Subjects` (the subject folder is
+  missing), a `Subjects` folder with no lab folder above it, a `..` subject;
+* a collection folder outside `[\w.-]+`, or empty, `.` or `..`; a revision that does not directly
+  contain the file, or a second one (C-3, S-5);
+* a file name ONE's folder walk registers without checking it (C-3, C-8), or with a trailing
+  newline (ONE's `$` allows one).
+Whether a lab folder is a real lab is `resolve_lab`'s decision (C-2).
 
 Pure: string work only, no filesystem access.
 """
@@ -35,8 +45,8 @@ SUBJECT = r"[\w.-]+"
 """A subject folder: the set of Alyx's nickname validator `^[\\w.-]+$`."""
 
 DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-"""A date folder, ASCII digits only: Python's `\\d` also takes e.g. Arabic-Indic digits, which
-ONE accepts and then sends as a date Alyx cannot store. It must also be a real calendar date."""
+"""A date folder, ASCII digits only (Python's `\\d` also matches other scripts' digits, `٢٠٢٤`,
+which ONE would send as they are). It must also be a real calendar date."""
 
 NUMBER = r"[0-9]{1,3}"
 """A session number folder, 1 to 3 ASCII digits, spelled on the wire as on disk (S-6)."""
@@ -218,13 +228,13 @@ def _check_number(number: str, shown: str) -> None:
     if _NUMBER_RE.fullmatch(number):
         return
     if not _ANY_DIGITS_RE.fullmatch(number):
-        fix = "pass the session folder itself (…/subject/YYYY-MM-DD/number)"
-    else:
-        fix = "rename the folder"
-    if _ANY_DIGITS_RE.fullmatch(number) and len(number) <= 3:
-        rule = r"the number must be 1 to 3 digits 0-9 (ALF \d{1,3}, ASCII only)"
-    else:
         rule = r"the number must be 1 to 3 digits (ALF \d{1,3})"
+        fix = "pass the session folder itself (…/subject/YYYY-MM-DD/number)"
+    elif len(number) > 3:
+        rule, fix = r"the number must be 1 to 3 digits (ALF \d{1,3})", "rename the folder"
+    else:
+        rule = r"the number must be 1 to 3 digits 0-9 (ALF \d{1,3}, ASCII only)"
+        fix = "rename the folder"
     raise _invalid(f'session folder "{number}" in {shown}: {rule}; {fix}')
 
 

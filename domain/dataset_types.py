@@ -173,7 +173,7 @@ def parse_served_data_formats(served: object) -> tuple[DataFormat, ...]:
     formats = []
     for position, item in enumerate(_served_items(served, label)):
         extension = _text(item, "file_extension", label, position, optional=True)
-        if extension and not (extension.startswith(".") and "." not in extension[1:]):
+        if extension and not (extension[:1] == "." and extension[1:] and "." not in extension[1:]):
             raise LabledgerError(
                 f'{label}: item {position} has file_extension "{extension}", not "" or one dot '
                 "followed by non-dot characters; refresh the reference lists from Alyx"

@@ -51,11 +51,28 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class KnownFile:
-    """What the last scan recorded of a file: enough to skip re-hashing it."""
+    """What the last scan recorded of a file: enough to skip hashing and re-deciding it."""
 
-    size: int
-    mtime_ns: int
-    md5: str
+    state: str
+    """'discovered' or 'rejected'."""
+    size: int | None = None
+    mtime_ns: int | None = None
+    md5: str | None = None
+    dataset_type: str | None = None
+    data_format: str | None = None
+    reason: str | None = None
+
+    def same_discovery(self, size: int, mtime_ns: int, dataset_type: str, data_format: str) -> bool:
+        """True when a file with this size, mtime and classification needs no new hash or event."""
+        return self.state == "discovered" and (
+            self.size,
+            self.mtime_ns,
+            self.dataset_type,
+            self.data_format,
+        ) == (size, mtime_ns, dataset_type, data_format)
+
+    def same_rejection(self, reason: str) -> bool:
+        return self.state == "rejected" and self.reason == reason
 
 
 class Ledger(Application[UUID]):
@@ -99,7 +116,7 @@ class Ledger(Application[UUID]):
                 rejected.append(observation.rel_path)
             if dataset.pending_events:
                 changed.append(dataset)
-        unchanged = len(files) - len(discovered) - len(rejected)
+        unchanged = scan.unchanged + len(files) - len(discovered) - len(rejected)
         session.note_scan(discovered, rejected, unchanged)
         if session.pending_events:
             changed.insert(session_slot, session)  # the session's events first in the log
@@ -303,19 +320,25 @@ class Ledger(Application[UUID]):
             return None
 
     def known_files(self, session_id: UUID) -> dict[str, KnownFile]:
-        """Size, mtime and md5 of each discovered file of a session, as the last scan saw them."""
+        """Each file of a session as the last scan recorded it (discovered or rejected)."""
         try:
             session = self.session(session_id)
         except AggregateNotFoundError:
             return {}
         known: dict[str, KnownFile] = {}
-        for rel_path, state in session.files.items():
-            if state != "discovered":
-                continue
+        for rel_path in session.files:
             dataset: Dataset = self.repository.get(Dataset.create_id(session_id, rel_path))
-            if dataset.state != "rejected" and dataset.md5 is not None:
-                assert dataset.size is not None and dataset.mtime_ns is not None
-                known[rel_path] = KnownFile(dataset.size, dataset.mtime_ns, dataset.md5)
+            if dataset.state == "rejected":
+                known[rel_path] = KnownFile("rejected", reason=dataset.rejection)
+            elif dataset.md5 is not None:
+                known[rel_path] = KnownFile(
+                    "discovered",
+                    dataset.size,
+                    dataset.mtime_ns,
+                    dataset.md5,
+                    dataset.dataset_type,
+                    dataset.data_format,
+                )
         return known
 
     def history(self, aggregate_id: UUID) -> list[HistoryEntry]:

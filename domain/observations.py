@@ -48,6 +48,9 @@ class SessionScan:
     ref: SessionRef
     folder: str
     files: tuple[FileObservation, ...]
+    """Files new or changed since the ledger last saw them (the only ones it must decide on)."""
+    unchanged: int = 0
+    """Files the scanner found exactly as the ledger knows them: counted, not re-decided."""
 
 
 @dataclass(frozen=True)

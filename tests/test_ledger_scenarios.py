@@ -62,7 +62,11 @@ def test_scan_records_session_and_files_once(ledger: Ledger) -> None:
         "raw/_iblrig_taskData.raw.jsonable": "rejected",
     }
     known = ledger.known_files(session.id)
-    assert set(known) == {"alf/spikes.times.npy", "alf/licks.times.npy"}
+    assert {path: file.state for path, file in known.items()} == {
+        "alf/spikes.times.npy": "discovered",
+        "alf/licks.times.npy": "discovered",
+        "raw/_iblrig_taskData.raw.jsonable": "rejected",
+    }
     assert known["alf/spikes.times.npy"].md5 == "a" * 32
 
     events_before = len(list(ledger.read_log()))
