@@ -60,6 +60,14 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
             return lambda done: bar.advance(task, done)
 
         summaries = scan_sessions(ledger, args.sessions, options, progress)
+    for summary in summaries:
+        lab = summary.session_key.split("/")[0]
+        if settings.lab and lab != settings.lab and lab in settings.known_labs:
+            errors.print(
+                f"labledger: warning: {summary.session_key} belongs to lab {lab} (from its path), "
+                f"not to this rig's lab {settings.lab}",
+                markup=False,
+            )
     rows = [
         {
             "session": s.session_key,

@@ -216,3 +216,15 @@ def test_installed_console_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert '"new_or_changed": 6' in done.stdout
     assert (tmp_path / "data" / "labledger" / "ledger.sqlite3").is_file()
+
+
+def test_known_lab_in_path_wins_with_a_warning(cli: Cli) -> None:
+    session = cli.session(lab="mainenlab")
+    result = cli("--lab", "cortexlab", "scan", str(session), "--json")
+    assert result.code == 1, "mainenlab is neither this rig's lab nor a known lab"
+    cli.tmp_path.joinpath("settings.yaml").write_text("known_labs: [mainenlab]\n")
+    config = str(cli.tmp_path / "settings.yaml")
+    result = cli("--config", config, "--lab", "cortexlab", "scan", str(session), "--json")
+    assert result.code == 0, result.err
+    assert result.json()[0]["session"] == "mainenlab/algernon/2026-11-21/001"
+    assert "warning: mainenlab/algernon/2026-11-21/001 belongs to lab mainenlab" in result.err
