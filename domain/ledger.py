@@ -130,14 +130,10 @@ class Ledger(Application[UUID]):
 
     def request_session_registration(self, ref: SessionRef, folder: str, **fields: Any) -> str:
         """Record the intent to create or update the session on Alyx; returns its operation."""
-
-        def decide() -> str:
-            session = self._session_for(ref, folder)
-            operation_id = session.request_registration(fields)
-            self.save(session)
-            return operation_id
-
-        return self._retrying(decide)
+        return self._intent(
+            lambda: self._session_for(ref, folder),
+            lambda session: session.request_registration(fields),
+        )
 
     def record_session_registered(self, session_id: UUID, operation_id: str, eid: str) -> None:
         self._update(Session, session_id, lambda s: s.record_registered(operation_id, eid))
@@ -168,20 +164,6 @@ class Ledger(Application[UUID]):
             dataset_id,
             lambda d: d.record_registered(operation_id, alyx_id, revision, default, file_records),
         )
-
-    def request_weighing(
-        self, lab: str, nickname: str, weight: float, date_time: str, user: str
-    ) -> str:
-        """Record the intent to post a weighing; asking twice returns the first operation."""
-
-        def decide() -> str:
-            subject = self._subject(lab, nickname)
-            operation_id = subject.request_weighing(weight, date_time, user)
-            if subject.pending_events:
-                self.save(subject)
-            return operation_id
-
-        return self._retrying(decide)
 
     def record_dataset_registration_failed(
         self, dataset_id: UUID, operation_id: str, reason: str, retryable: bool
@@ -214,25 +196,13 @@ class Ledger(Application[UUID]):
             Dataset, dataset_id, lambda d: d.record_move_failed(operation_id, reason, retryable)
         )
 
-    def record_weighing(
-        self, subject_id: UUID, operation_id: str, idempotency_key: str, url: str
-    ) -> None:
-        self._update(
-            Subject, subject_id, lambda s: s.record_weighing(operation_id, idempotency_key, url)
-        )
-
-    def record_weighing_failed(
-        self,
-        subject_id: UUID,
-        operation_id: str,
-        idempotency_key: str,
-        reason: str,
-        retryable: bool,
-    ) -> None:
-        self._update(
-            Subject,
-            subject_id,
-            lambda s: s.record_weighing_failed(operation_id, idempotency_key, reason, retryable),
+    def request_weighing(
+        self, lab: str, nickname: str, weight: float, date_time: str, user: str
+    ) -> str:
+        """Record the intent to post a weighing; asking twice returns the first operation."""
+        return self._intent(
+            lambda: self._subject(lab, nickname),
+            lambda subject: subject.request_weighing(weight, date_time, user),
         )
 
     def request_water(
@@ -247,37 +217,22 @@ class Ledger(Application[UUID]):
         user: str,
     ) -> str:
         """Record the intent to post a water administration; asking twice reuses the first."""
-
-        def decide() -> str:
-            subject = self._subject(lab, nickname)
-            operation_id = subject.request_water(
+        return self._intent(
+            lambda: self._subject(lab, nickname),
+            lambda subject: subject.request_water(
                 volume, water_type, adlib, date_time, session, user
-            )
-            if subject.pending_events:
-                self.save(subject)
-            return operation_id
-
-        return self._retrying(decide)
-
-    def record_water(
-        self, subject_id: UUID, operation_id: str, idempotency_key: str, url: str
-    ) -> None:
-        self._update(
-            Subject, subject_id, lambda s: s.record_water(operation_id, idempotency_key, url)
+            ),
         )
 
-    def record_water_failed(
-        self,
-        subject_id: UUID,
-        operation_id: str,
-        idempotency_key: str,
-        reason: str,
-        retryable: bool,
+    def record_subject_posted(self, subject_id: UUID, operation_id: str, url: str) -> None:
+        """Alyx holds the weighing or water administration of `operation_id` at `url`."""
+        self._update(Subject, subject_id, lambda s: s.record_posted(operation_id, url))
+
+    def record_subject_post_failed(
+        self, subject_id: UUID, operation_id: str, reason: str, retryable: bool
     ) -> None:
         self._update(
-            Subject,
-            subject_id,
-            lambda s: s.record_water_failed(operation_id, idempotency_key, reason, retryable),
+            Subject, subject_id, lambda s: s.record_post_failed(operation_id, reason, retryable)
         )
 
     def request_manifest(
@@ -392,6 +347,18 @@ class Ledger(Application[UUID]):
             return self.repository.get(Subject.create_id(lab, nickname))
         except AggregateNotFoundError:
             return Subject(lab=lab, nickname=nickname)
+
+    def _intent(self, load: Callable[[], A], command: Callable[[A], str]) -> str:
+        """Load (or start) an aggregate, ask it for an intent, save only if it recorded one."""
+
+        def decide() -> str:
+            aggregate = load()
+            operation_id = command(aggregate)
+            if aggregate.pending_events:
+                self.save(aggregate)
+            return operation_id
+
+        return self._retrying(decide)
 
     def _update(self, kind: type[A], aggregate_id: UUID, command: Callable[[A], T]) -> T:
         """Load, decide, save; on a concurrent write, reload and decide again."""

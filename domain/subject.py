@@ -7,7 +7,7 @@ reply, never makes a second record on Alyx (Alyx itself never de-duplicates: qui
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from labledger.domain.errors import LabledgerError
@@ -16,6 +16,39 @@ from labledger.domain.recorded import Failure, Intent, Outcome, RecordedAggregat
 
 class InvalidMeasurement(LabledgerError):
     """A weight or water volume that cannot be true (zero, negative)."""
+
+
+class PostRequested(Intent):
+    """Base of a record to post to Alyx once, under an idempotency key."""
+
+    idempotency_key: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.records[self.idempotency_key] = "requested"
+        aggregate.operations[self.idempotency_key] = self.operation_id
+
+
+class PostRecorded(Outcome):
+    """Base of "Alyx holds the record at `url`"."""
+
+    idempotency_key: str
+    url: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.records[self.idempotency_key] = "recorded"
+
+
+class PostFailed(Failure):
+    """Base of "Alyx refused the record or could not be reached"."""
+
+    idempotency_key: str
+
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        if not self.retryable:
+            aggregate.records[self.idempotency_key] = "failed"
 
 
 class Subject(RecordedAggregate):
@@ -48,46 +81,50 @@ class Subject(RecordedAggregate):
         """Idempotency key -> operation id of its intent."""
         self.open_intents = {}
 
-    # -- weighings -----------------------------------------------------------------------------
-
-    class WeighingRequested(Event, Intent):
+    class WeighingRequested(Event, PostRequested):
         """Post this weighing to Alyx (grams, naive local ISO time)."""
 
         TOPIC = "labledger:Subject.WeighingRequested"
         class_version = 1
-        idempotency_key: str
         weight: float
         date_time: str
         user: str
 
-        def apply(self, aggregate: Subject) -> None:
-            super().apply(aggregate)
-            aggregate.records[self.idempotency_key] = "requested"
-            aggregate.operations[self.idempotency_key] = self.operation_id
-
-    class WeighingRecorded(Event, Outcome):
+    class WeighingRecorded(Event, PostRecorded):
         """Alyx holds the weighing at `url`."""
 
         TOPIC = "labledger:Subject.WeighingRecorded"
         class_version = 1
-        idempotency_key: str
-        url: str
 
-        def apply(self, aggregate: Subject) -> None:
-            super().apply(aggregate)
-            aggregate.records[self.idempotency_key] = "recorded"
-
-    class WeighingFailed(Event, Failure):
+    class WeighingFailed(Event, PostFailed):
         """Alyx refused the weighing or could not be reached."""
 
         TOPIC = "labledger:Subject.WeighingFailed"
         class_version = 1
-        idempotency_key: str
 
-        def apply(self, aggregate: Subject) -> None:
-            super().apply(aggregate)
-            if not self.retryable:
-                aggregate.records[self.idempotency_key] = "failed"
+    class WaterAdministrationRequested(Event, PostRequested):
+        """Post this water administration to Alyx (mL, water type, adlib, optional session)."""
+
+        TOPIC = "labledger:Subject.WaterAdministrationRequested"
+        class_version = 1
+        volume: float
+        water_type: str
+        adlib: bool
+        date_time: str
+        session: str | None
+        user: str
+
+    class WaterAdministrationRecorded(Event, PostRecorded):
+        """Alyx holds the water administration at `url`."""
+
+        TOPIC = "labledger:Subject.WaterAdministrationRecorded"
+        class_version = 1
+
+    class WaterAdministrationFailed(Event, PostFailed):
+        """Alyx refused the water administration or could not be reached."""
+
+        TOPIC = "labledger:Subject.WaterAdministrationFailed"
+        class_version = 1
 
     def request_weighing(self, weight: float, date_time: str, user: str) -> str:
         """Ask for a weighing; the same weighing asked again returns the first operation."""
@@ -99,71 +136,6 @@ class Subject(RecordedAggregate):
         return self._request_once(
             key, self.WeighingRequested, weight=weight, date_time=date_time, user=user
         )
-
-    def record_weighing(self, operation_id: str, idempotency_key: str, url: str) -> None:
-        self._check_open(operation_id)
-        self.trigger_event(
-            self.WeighingRecorded,
-            operation_id=operation_id,
-            idempotency_key=idempotency_key,
-            url=url,
-        )
-
-    def record_weighing_failed(
-        self, operation_id: str, idempotency_key: str, reason: str, retryable: bool
-    ) -> None:
-        self._check_open(operation_id)
-        self.trigger_event(
-            self.WeighingFailed,
-            operation_id=operation_id,
-            idempotency_key=idempotency_key,
-            reason=reason,
-            retryable=retryable,
-        )
-
-    # -- water administrations -----------------------------------------------------------------
-
-    class WaterAdministrationRequested(Event, Intent):
-        """Post this water administration to Alyx (mL, water type, adlib, optional session)."""
-
-        TOPIC = "labledger:Subject.WaterAdministrationRequested"
-        class_version = 1
-        idempotency_key: str
-        volume: float
-        water_type: str
-        adlib: bool
-        date_time: str
-        session: str | None
-        user: str
-
-        def apply(self, aggregate: Subject) -> None:
-            super().apply(aggregate)
-            aggregate.records[self.idempotency_key] = "requested"
-            aggregate.operations[self.idempotency_key] = self.operation_id
-
-    class WaterAdministrationRecorded(Event, Outcome):
-        """Alyx holds the water administration at `url`."""
-
-        TOPIC = "labledger:Subject.WaterAdministrationRecorded"
-        class_version = 1
-        idempotency_key: str
-        url: str
-
-        def apply(self, aggregate: Subject) -> None:
-            super().apply(aggregate)
-            aggregate.records[self.idempotency_key] = "recorded"
-
-    class WaterAdministrationFailed(Event, Failure):
-        """Alyx refused the water administration or could not be reached."""
-
-        TOPIC = "labledger:Subject.WaterAdministrationFailed"
-        class_version = 1
-        idempotency_key: str
-
-        def apply(self, aggregate: Subject) -> None:
-            super().apply(aggregate)
-            if not self.retryable:
-                aggregate.records[self.idempotency_key] = "failed"
 
     def request_water(
         self,
@@ -191,26 +163,28 @@ class Subject(RecordedAggregate):
             user=user,
         )
 
-    def record_water(self, operation_id: str, idempotency_key: str, url: str) -> None:
+    def record_posted(self, operation_id: str, url: str) -> None:
+        """Alyx holds the weighing or water record that `operation_id` asked for."""
         self._check_open(operation_id)
-        self.trigger_event(
-            self.WaterAdministrationRecorded,
-            operation_id=operation_id,
-            idempotency_key=idempotency_key,
-            url=url,
-        )
+        recorded, _ = self._OUTCOMES[self.open_intents[operation_id]]
+        key = self._key_of(operation_id)
+        self.trigger_event(recorded, operation_id=operation_id, idempotency_key=key, url=url)
 
-    def record_water_failed(
-        self, operation_id: str, idempotency_key: str, reason: str, retryable: bool
-    ) -> None:
+    def record_post_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
+        """Alyx refused (`retryable` False) or could not be reached (True)."""
         self._check_open(operation_id)
+        _, failed = self._OUTCOMES[self.open_intents[operation_id]]
+        key = self._key_of(operation_id)
         self.trigger_event(
-            self.WaterAdministrationFailed,
+            failed,
             operation_id=operation_id,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             reason=reason,
             retryable=retryable,
         )
+
+    def _key_of(self, operation_id: str) -> str:
+        return next(key for key, op in self.operations.items() if op == operation_id)
 
     def _request_once(self, key: str, event_class: Any, **fields: Any) -> str:
         """Record the intent unless this key was already asked for (then reuse its operation).
@@ -220,3 +194,9 @@ class Subject(RecordedAggregate):
         if self.records.get(key) in ("requested", "recorded"):
             return self.operations[key]
         return self._trigger_intent(event_class, key, idempotency_key=key, **fields)
+
+    _OUTCOMES: ClassVar[dict[str, tuple[type[PostRecorded], type[PostFailed]]]] = {
+        "WeighingRequested": (WeighingRecorded, WeighingFailed),
+        "WaterAdministrationRequested": (WaterAdministrationRecorded, WaterAdministrationFailed),
+    }
+    """The outcome event classes of each intent: success, failure."""

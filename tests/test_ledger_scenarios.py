@@ -197,8 +197,9 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
         "cortexlab", "algernon", 21.7, "2026-11-21T18:00:00", "test_user"
     )
     assert other != weigh, "another weighing in the same run is its own intent"
-    key = "weighing/2026-11-21T09:00:00/21.5"
-    ledger.record_weighing(subject_id, weigh, key, "http://alyx.local/weighings/1")
+    ledger.record_subject_posted(subject_id, weigh, "http://alyx.local/weighings/1")
+    subject = ledger.repository.get(subject_id)
+    assert subject.records["weighing/2026-11-21T09:00:00/21.5"] == "recorded"
     assert (
         ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")
         == weigh
@@ -215,6 +216,9 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
         "test_user",
     )
     assert [p.operation_id for p in ledger.pending_intents()] == [other, water]
+    ledger.record_subject_post_failed(subject_id, water, "Alyx timed out", retryable=True)
+    ledger.record_subject_post_failed(subject_id, other, "unknown water type", retryable=False)
+    assert [p.operation_id for p in ledger.pending_intents()] == [water]
     with pytest.raises(InvalidMeasurement, match="must be greater than 0"):
         ledger.request_water("cortexlab", "algernon", 0, "Water", False, "2026-11-21", None, "u")
     with pytest.raises(InvalidMeasurement, match="weight -1"):
