@@ -7,7 +7,7 @@ revision folder, recorded before the move (ONE moves first and forgets: quirk C-
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from labledger.domain.errors import LabledgerError
@@ -146,10 +146,6 @@ class Dataset(RecordedAggregate):
         TOPIC = "labledger:Dataset.RegistrationFailed"
         class_version = 1
 
-        def apply(self, aggregate: Dataset) -> None:
-            super().apply(aggregate)
-            aggregate.last_error = self.reason
-
     def request_registration(self, fields: dict[str, Any]) -> str:
         """Ask for registration of a discovered file; an open request is reused."""
         if self.state == "rejected":
@@ -175,12 +171,6 @@ class Dataset(RecordedAggregate):
             revision=revision,
             default=default,
             file_records=file_records,
-        )
-
-    def record_registration_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
-        self._check_open(operation_id)
-        self.trigger_event(
-            self.RegistrationFailed, operation_id=operation_id, reason=reason, retryable=retryable
         )
 
     # -- protected revisions -------------------------------------------------------------------
@@ -226,10 +216,6 @@ class Dataset(RecordedAggregate):
         TOPIC = "labledger:Dataset.MoveFailed"
         class_version = 1
 
-        def apply(self, aggregate: Dataset) -> None:
-            super().apply(aggregate)
-            aggregate.last_error = self.reason
-
     def note_protected(self, info: list[dict[str, bool]], today: str) -> None:
         self.trigger_event(self.RevisionProtected, info=info, today=today)
 
@@ -250,11 +236,10 @@ class Dataset(RecordedAggregate):
             self.Moved, operation_id=operation_id, source=source, destination=destination
         )
 
-    def record_move_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
-        self._check_open(operation_id)
-        self.trigger_event(
-            self.MoveFailed, operation_id=operation_id, reason=reason, retryable=retryable
-        )
+    FAILURES: ClassVar[dict[str, type[Failure]]] = {
+        "RegistrationRequested": RegistrationFailed,
+        "MoveRequested": MoveFailed,
+    }
 
 
 class DatasetRejected(LabledgerError):

@@ -128,6 +128,19 @@ class Ledger(Application[UUID]):
             unchanged=unchanged,
         )
 
+    def record_failure(
+        self, aggregate_id: UUID, operation_id: str, reason: str, retryable: bool
+    ) -> None:
+        """An intent's side effect failed: `retryable` (timeout, 5xx) keeps it pending for sync,
+        a final failure (refused by Alyx) closes it. Any aggregate, any kind of intent."""
+
+        def decide() -> None:
+            aggregate: Session | Dataset | Subject = self.repository.get(aggregate_id)
+            aggregate.record_failure(operation_id, reason, retryable)
+            self.save(aggregate)
+
+        self._retrying(decide)
+
     def request_session_registration(self, ref: SessionRef, folder: str, **fields: Any) -> str:
         """Record the intent to create or update the session on Alyx; returns its operation."""
         return self._intent(
@@ -137,15 +150,6 @@ class Ledger(Application[UUID]):
 
     def record_session_registered(self, session_id: UUID, operation_id: str, eid: str) -> None:
         self._update(Session, session_id, lambda s: s.record_registered(operation_id, eid))
-
-    def record_session_registration_failed(
-        self, session_id: UUID, operation_id: str, reason: str, retryable: bool
-    ) -> None:
-        self._update(
-            Session,
-            session_id,
-            lambda s: s.record_registration_failed(operation_id, reason, retryable),
-        )
 
     def request_dataset_registration(self, dataset_id: UUID, **fields: Any) -> str:
         return self._update(Dataset, dataset_id, lambda d: d.request_registration(fields))
@@ -165,15 +169,6 @@ class Ledger(Application[UUID]):
             lambda d: d.record_registered(operation_id, alyx_id, revision, default, file_records),
         )
 
-    def record_dataset_registration_failed(
-        self, dataset_id: UUID, operation_id: str, reason: str, retryable: bool
-    ) -> None:
-        self._update(
-            Dataset,
-            dataset_id,
-            lambda d: d.record_registration_failed(operation_id, reason, retryable),
-        )
-
     def note_revision_protected(
         self, dataset_id: UUID, info: list[dict[str, bool]], today: str
     ) -> None:
@@ -187,13 +182,6 @@ class Ledger(Application[UUID]):
     ) -> None:
         self._update(
             Dataset, dataset_id, lambda d: d.record_moved(operation_id, source, destination)
-        )
-
-    def record_move_failed(
-        self, dataset_id: UUID, operation_id: str, reason: str, retryable: bool
-    ) -> None:
-        self._update(
-            Dataset, dataset_id, lambda d: d.record_move_failed(operation_id, reason, retryable)
         )
 
     def request_weighing(
@@ -228,13 +216,6 @@ class Ledger(Application[UUID]):
         """Alyx holds the weighing or water administration of `operation_id` at `url`."""
         self._update(Subject, subject_id, lambda s: s.record_posted(operation_id, url))
 
-    def record_subject_post_failed(
-        self, subject_id: UUID, operation_id: str, reason: str, retryable: bool
-    ) -> None:
-        self._update(
-            Subject, subject_id, lambda s: s.record_post_failed(operation_id, reason, retryable)
-        )
-
     def request_manifest(
         self, session_id: UUID, name: str, flag_dir: str, forced: bool = False
     ) -> str:
@@ -247,13 +228,6 @@ class Ledger(Application[UUID]):
     ) -> None:
         self._update(
             Session, session_id, lambda s: s.record_manifest_emitted(operation_id, path, sha256)
-        )
-
-    def record_manifest_failed(
-        self, session_id: UUID, operation_id: str, reason: str, retryable: bool
-    ) -> None:
-        self._update(
-            Session, session_id, lambda s: s.record_manifest_failed(operation_id, reason, retryable)
         )
 
     def confirm_transfer(self, session_id: UUID, path: str) -> None:

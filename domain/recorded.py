@@ -41,6 +41,11 @@ class RecordedAggregate(Aggregate):
 
     open_intents: dict[str, str]
     """Operation id -> name of the intent event still waiting for its final outcome."""
+    last_error: str | None
+    """The reason of the latest failure, cleared by the next success that says so."""
+
+    FAILURES: ClassVar[dict[str, type[Failure]]] = {}
+    """Intent event name -> the failure event that answers it."""
 
     class Event(Aggregate.Event):
         """Base event: who (Alyx and OS user), where (host), with what (tool), which operation."""
@@ -93,6 +98,22 @@ class RecordedAggregate(Aggregate):
                 return operation_id
         return None
 
+    def record_failure(self, operation_id: str, reason: str, retryable: bool) -> None:
+        """The side effect of an open intent failed; a `retryable` failure keeps it pending."""
+        self._check_open(operation_id)
+        failure = self.FAILURES[self.open_intents[operation_id]]
+        self.trigger_event(
+            failure,
+            operation_id=operation_id,
+            reason=reason,
+            retryable=retryable,
+            **self._failure_fields(operation_id),
+        )
+
+    def _failure_fields(self, operation_id: str) -> dict[str, Any]:
+        """Fields a failure event carries besides its reason (none by default)."""
+        return {}
+
     def _check_open(self, operation_id: str) -> None:
         if operation_id not in self.open_intents:
             raise UnknownOperation(
@@ -127,5 +148,6 @@ class Failure(RecordedAggregate.Event):
     retryable: bool
 
     def apply(self, aggregate: Any) -> None:
+        aggregate.last_error = self.reason
         if not self.retryable:
             aggregate.open_intents.pop(self.operation_id, None)

@@ -7,7 +7,7 @@ registered, and the state of its hand-over to the watchdog transfer service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from labledger.domain.errors import LabledgerError
@@ -112,10 +112,6 @@ class Session(RecordedAggregate):
         TOPIC = "labledger:Session.RegistrationFailed"
         class_version = 1
 
-        def apply(self, aggregate: Session) -> None:
-            super().apply(aggregate)
-            aggregate.last_error = self.reason
-
     def request_registration(self, fields: dict[str, Any]) -> str:
         """Ask for registration; asking again while one is open returns the open operation."""
         open_operation = self._open_operation("RegistrationRequested")
@@ -126,12 +122,6 @@ class Session(RecordedAggregate):
     def record_registered(self, operation_id: str, eid: str) -> None:
         self._check_open(operation_id)
         self.trigger_event(self.Registered, operation_id=operation_id, eid=eid)
-
-    def record_registration_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
-        self._check_open(operation_id)
-        self.trigger_event(
-            self.RegistrationFailed, operation_id=operation_id, reason=reason, retryable=retryable
-        )
 
     # -- watchdog transfer ---------------------------------------------------------------------
 
@@ -162,10 +152,6 @@ class Session(RecordedAggregate):
 
         TOPIC = "labledger:Session.ManifestFailed"
         class_version = 1
-
-        def apply(self, aggregate: Session) -> None:
-            super().apply(aggregate)
-            aggregate.last_error = self.reason
 
     class TransferConfirmed(Event):
         """The watchdog moved the manifest into its `manifest_complete` folder."""
@@ -209,12 +195,6 @@ class Session(RecordedAggregate):
             self.ManifestEmitted, operation_id=operation_id, path=path, sha256=sha256
         )
 
-    def record_manifest_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
-        self._check_open(operation_id)
-        self.trigger_event(
-            self.ManifestFailed, operation_id=operation_id, reason=reason, retryable=retryable
-        )
-
     def confirm_transfer(self, path: str) -> None:
         if self.transfer != "confirmed":
             self.trigger_event(self.TransferConfirmed, path=path)
@@ -222,3 +202,8 @@ class Session(RecordedAggregate):
     def note_transfer_stalled(self, path: str, reason: str) -> None:
         if (self.transfer, self.last_error) != ("stalled", reason):
             self.trigger_event(self.TransferStalled, path=path, reason=reason)
+
+    FAILURES: ClassVar[dict[str, type[Failure]]] = {
+        "RegistrationRequested": RegistrationFailed,
+        "ManifestRequested": ManifestFailed,
+    }

@@ -80,6 +80,7 @@ class Subject(RecordedAggregate):
         self.operations: dict[str, str] = {}
         """Idempotency key -> operation id of its intent."""
         self.open_intents = {}
+        self.last_error = None
 
     class WeighingRequested(Event, PostRequested):
         """Post this weighing to Alyx (grams, naive local ISO time)."""
@@ -166,22 +167,12 @@ class Subject(RecordedAggregate):
     def record_posted(self, operation_id: str, url: str) -> None:
         """Alyx holds the weighing or water record that `operation_id` asked for."""
         self._check_open(operation_id)
-        recorded, _ = self._OUTCOMES[self.open_intents[operation_id]]
+        recorded = self._RECORDED[self.open_intents[operation_id]]
         key = self._key_of(operation_id)
         self.trigger_event(recorded, operation_id=operation_id, idempotency_key=key, url=url)
 
-    def record_post_failed(self, operation_id: str, reason: str, retryable: bool) -> None:
-        """Alyx refused (`retryable` False) or could not be reached (True)."""
-        self._check_open(operation_id)
-        _, failed = self._OUTCOMES[self.open_intents[operation_id]]
-        key = self._key_of(operation_id)
-        self.trigger_event(
-            failed,
-            operation_id=operation_id,
-            idempotency_key=key,
-            reason=reason,
-            retryable=retryable,
-        )
+    def _failure_fields(self, operation_id: str) -> dict[str, Any]:
+        return {"idempotency_key": self._key_of(operation_id)}
 
     def _key_of(self, operation_id: str) -> str:
         return next(key for key, op in self.operations.items() if op == operation_id)
@@ -195,8 +186,11 @@ class Subject(RecordedAggregate):
             return self.operations[key]
         return self._trigger_intent(event_class, key, idempotency_key=key, **fields)
 
-    _OUTCOMES: ClassVar[dict[str, tuple[type[PostRecorded], type[PostFailed]]]] = {
-        "WeighingRequested": (WeighingRecorded, WeighingFailed),
-        "WaterAdministrationRequested": (WaterAdministrationRecorded, WaterAdministrationFailed),
+    _RECORDED: ClassVar[dict[str, type[PostRecorded]]] = {
+        "WeighingRequested": WeighingRecorded,
+        "WaterAdministrationRequested": WaterAdministrationRecorded,
     }
-    """The outcome event classes of each intent: success, failure."""
+    FAILURES: ClassVar[dict[str, type[Failure]]] = {
+        "WeighingRequested": WeighingFailed,
+        "WaterAdministrationRequested": WaterAdministrationFailed,
+    }

@@ -108,7 +108,7 @@ def test_session_registration_intent_and_outcomes(ledger: Ledger) -> None:
     assert pending.details == {"fields": {"users": ["test_user"]}}
 
     with provenance.acting_as(new_run()):  # a later `sync` run records the outcome
-        ledger.record_session_registration_failed(session_id, operation, "Alyx is down", True)
+        ledger.record_failure(session_id, operation, "Alyx is down", True)
     [still] = ledger.pending_intents()
     assert still.last_error == "Alyx is down"
 
@@ -129,7 +129,7 @@ def test_session_registration_intent_and_outcomes(ledger: Ledger) -> None:
 def test_final_failure_closes_the_intent(ledger: Ledger) -> None:
     session_id = session_id_of(REF)
     operation = ledger.request_session_registration(REF, FOLDER)
-    ledger.record_session_registration_failed(session_id, operation, "unknown subject", False)
+    ledger.record_failure(session_id, operation, "unknown subject", False)
     assert ledger.pending_intents() == []
     assert ledger.session(session_id).last_error == "unknown subject"
 
@@ -216,8 +216,8 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
         "test_user",
     )
     assert [p.operation_id for p in ledger.pending_intents()] == [other, water]
-    ledger.record_subject_post_failed(subject_id, water, "Alyx timed out", retryable=True)
-    ledger.record_subject_post_failed(subject_id, other, "unknown water type", retryable=False)
+    ledger.record_failure(subject_id, water, "Alyx timed out", retryable=True)
+    ledger.record_failure(subject_id, other, "unknown water type", retryable=False)
     assert [p.operation_id for p in ledger.pending_intents()] == [water]
     with pytest.raises(InvalidMeasurement, match="must be greater than 0"):
         ledger.request_water("cortexlab", "algernon", 0, "Water", False, "2026-11-21", None, "u")
@@ -244,3 +244,39 @@ def test_manifest_emitted_once_unless_forced(ledger: Ledger) -> None:
         e for e in ledger.history(session_id) if e.event == "Session.TransferConfirmed"
     ]
     assert len(confirmations) == 1
+
+
+def test_record_failure_answers_each_kind_of_intent(ledger: Ledger) -> None:
+    ledger.record_scans([FIRST_SCAN])
+    session_id = session_id_of(REF)
+    spikes = Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy")
+    subject_id = Subject.create_id("cortexlab", "algernon")
+    intents = [
+        (session_id, ledger.request_session_registration(REF, FOLDER)),
+        (session_id, ledger.request_manifest(session_id, "m.yml", "/watch")),
+        (spikes, ledger.request_dataset_registration(spikes)),
+        (spikes, ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", "row F")),
+        (subject_id, ledger.request_weighing("cortexlab", "algernon", 20.0, "2026-11-21", "u")),
+        (
+            subject_id,
+            ledger.request_water("cortexlab", "algernon", 1, "Water", False, "d", None, "u"),
+        ),
+    ]
+    for aggregate_id, operation in intents:
+        ledger.record_failure(aggregate_id, operation, "connection refused", retryable=True)
+    assert [p.last_error for p in ledger.pending_intents()] == ["connection refused"] * 6
+    failures = [
+        entry.event
+        for aggregate_id in (session_id, spikes, subject_id)
+        for entry in ledger.history(aggregate_id)
+        if entry.kind == "outcome"
+    ]
+    assert failures == [
+        "Session.RegistrationFailed",
+        "Session.ManifestFailed",
+        "Dataset.RegistrationFailed",
+        "Dataset.MoveFailed",
+        "Subject.WeighingFailed",
+        "Subject.WaterAdministrationFailed",
+    ]
+    assert ledger.session(session_id).last_error == "connection refused"
