@@ -53,10 +53,8 @@ def split_session_path(path: PurePath) -> tuple[PurePath, str]:
     parts = path.parts
     for index in range(1, len(parts)):
         if _NUMBER.fullmatch(parts[index]) and _DATE.fullmatch(parts[index - 1]):
-            folder = PurePath(*parts[: index + 1])
-            return folder, PurePath(*parts[index + 1 :]).as_posix() if index + 1 < len(
-                parts
-            ) else ""
+            rest = parts[index + 1 :]
+            return PurePath(*parts[: index + 1]), PurePath(*rest).as_posix() if rest else ""
     raise InvalidALFPath(
         f"{path} is not inside a session folder (…/subject/YYYY-MM-DD/NNN); "
         "give the session folder or a file in it"

@@ -8,9 +8,8 @@ cannot be created) becomes one `LedgerUnavailable` line naming the store and the
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -19,8 +18,6 @@ from psycopg import sql
 from labledger.adapters.settings import Settings
 from labledger.domain.errors import LedgerUnavailable
 from labledger.domain.ledger import Ledger
-
-T = TypeVar("T")
 
 
 def describe_store(settings: Settings) -> str:
@@ -126,9 +123,3 @@ def explain(error: BaseException) -> str:
     if "connection" in lowered or "timeout" in lowered or "connect" in lowered:
         return f"{text}; check that PostgreSQL is running and the postgres.* settings"
     return text
-
-
-def guarded(settings: Settings, action: Callable[[], T]) -> T:
-    """Run a ledger command or query with the store's failures as one-line errors."""
-    with store_errors(settings):
-        return action()

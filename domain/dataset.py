@@ -86,10 +86,6 @@ class Dataset(RecordedAggregate):
             aggregate.state = "rejected"
             aggregate.rejection = self.reason
 
-    def is_unchanged(self, size: int, mtime_ns: int) -> bool:
-        """True when the last scan saw the same size and mtime: its md5 can be trusted."""
-        return self.state == "discovered" and (self.size, self.mtime_ns) == (size, mtime_ns)
-
     def discover(
         self, size: int, mtime_ns: int, md5: str, dataset_type: str, data_format: str
     ) -> bool:

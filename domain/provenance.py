@@ -5,8 +5,8 @@ host". They travel in a context variable rather than through every call, as even
 examples carry request context: the CLI (an adapter) reads the OS user and host once, and domain
 code never touches the operating system.
 
-An *operation id* links an intent to its outcome: the executor that performs an intent re-enters
-the intent's operation, so the outcome event is recorded under the same id.
+An *operation id* links an intent to its outcome: each intent gets its own id (derived from the
+run's, see `domain.recorded`) and the outcome is recorded under it, whichever run performs it.
 """
 
 from __future__ import annotations
@@ -62,10 +62,3 @@ def acting_as(provenance: Provenance) -> Iterator[Provenance]:
         yield provenance
     finally:
         _current.reset(token)
-
-
-@contextmanager
-def continuing(operation_id: str) -> Iterator[Provenance]:
-    """Record the events inside the block under an existing operation (an intent's outcome)."""
-    with acting_as(current().for_operation(operation_id)) as provenance:
-        yield provenance

@@ -64,8 +64,7 @@ class RecordedAggregate(Aggregate):
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Self:
         fields = provenance.current().as_event_fields()
         fields.update(kwargs)
-        aggregate = super()._create(event_class, id=id, **fields)
-        return aggregate
+        return super()._create(event_class, id=id, **fields)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """Trigger an event stamped with the current provenance.
