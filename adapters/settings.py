@@ -105,6 +105,45 @@ class PostgresSettings(BaseModel):
     connect_timeout: int = Field(default=5, gt=0, description="seconds")
 
 
+class AlyxSettings(BaseModel):
+    """How to reach the lab's Alyx server; with no ``base_url`` labledger works offline (queued).
+
+    The password is read from here only to obtain a token, which is cached in ``token_file``
+    (readable by the user alone); neither is ever printed, logged or recorded in an event.
+    """
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    base_url: str | None = None  # e.g. https://alyx.example.org; None = offline, work is queued
+    username: str | None = None  # defaults to alyx_user
+    password: SecretStr | None = None
+    token_file: Path | None = None  # default: alyx-tokens.json beside the default ledger
+    connect_timeout: float = Field(default=5.0, gt=0, description="seconds")
+    read_timeout: float = Field(default=30.0, gt=0, description="seconds")
+    max_attempts: int = Field(default=5, ge=1)  # tries of an idempotent call on 429/503/no answer
+    max_wait: float = Field(default=60.0, ge=0, description="seconds of back-off, at most")
+    repository: str | None = None  # data repository named in register-file ('name')
+    session_workers: int = Field(default=4, ge=1)  # sessions registered in parallel by sync
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("token_file")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
+
+
+SECTIONS: dict[str, type[BaseModel]] = {}
+"""Nested sections of the settings file (``postgres:``, ``alyx:``, …) by key; filled below."""
+
+
 class Settings(BaseSettings):
     """Every setting of labledger; build it with :func:`load_settings`.
 
@@ -128,6 +167,7 @@ class Settings(BaseSettings):
     alyx_user: str | None = None  # recorded on every event as who did it
     hash_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     reference_dir: Path | None = None  # cache of the server's dataset types and data formats
+    alyx: AlyxSettings = Field(default_factory=AlyxSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -163,6 +203,15 @@ class Settings(BaseSettings):
             else:
                 described[key] = _show(value)
         return described
+
+
+SECTIONS.update(
+    {
+        name: field.annotation
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+)
 
 
 def _show(value: object) -> str:
@@ -283,15 +332,15 @@ def _read_yaml(path: Path) -> Mapping[Any, Any]:
 
 
 def _known_keys(parent: Key) -> list[str]:
-    """The keys accepted at one level of the file (top level or the postgres section)."""
-    if parent == ("postgres",):
-        return [f.alias or name for name, f in PostgresSettings.model_fields.items()]
+    """The keys accepted at one level of the file (top level or one section)."""
+    if parent and parent[0] in SECTIONS:
+        return [f.alias or name for name, f in SECTIONS[parent[0]].model_fields.items()]
     return list(Settings.model_fields)
 
 
 def _known_env_names() -> str:
-    keys: list[Key] = [(name,) for name in Settings.model_fields if name != "postgres"]
-    keys += [("postgres", key) for key in _known_keys(("postgres",))]
+    keys: list[Key] = [(name,) for name in Settings.model_fields if name not in SECTIONS]
+    keys += [(section, key) for section in SECTIONS for key in _known_keys((section,))]
     return ", ".join(map(_env_name, keys))
 
 

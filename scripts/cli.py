@@ -8,56 +8,25 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from labledger.adapters.identity import this_run, tool_version
-from labledger.adapters.settings import Settings, load_settings
+from labledger.adapters.settings import load_settings
 from labledger.adapters.store import store_errors
 from labledger.domain import provenance
 from labledger.domain.errors import LabledgerError
-from labledger.scripts import commands
+from labledger.scripts import alyx_commands, commands, sync_command, transfer_commands
+from labledger.scripts.options import Handler, add_global_options
+
+COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command)
+"""Modules that add their own commands: each has `add_commands(subparsers)`."""
 
 LOG_WIDTH = 160
 """Columns of tables written to a file or pipe (a rig's cron log), where 80 would cut them."""
-
-Handler = Callable[[argparse.Namespace, Settings, Console], int]
-
-
-def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
-    """Options accepted before or after the command (after it, they must not reset defaults)."""
-    default = argparse.SUPPRESS if suppress else None
-    group = parser.add_argument_group("settings (flags win over LABLEDGER_* and the file)")
-    group.add_argument(
-        "--config",
-        type=Path,
-        default=default,
-        metavar="FILE",
-        help="settings file (default: LABLEDGER_CONFIG or the user config file)",
-    )
-    group.add_argument(
-        "--store",
-        choices=["sqlite", "postgres", "memory"],
-        default=default,
-        help="event store of the ledger (default: sqlite)",
-    )
-    group.add_argument(
-        "--ledger",
-        type=Path,
-        default=default,
-        metavar="PATH",
-        help="SQLite ledger file (setting sqlite_path)",
-    )
-    group.add_argument("--lab", default=default, help="the lab of this rig (ALF lab name)")
-    group.add_argument(
-        "--alyx-user", default=default, metavar="USER", help="Alyx username recorded as who did it"
-    )
-    group.add_argument(
-        "--debug", action="store_true", default=default, help="show tracebacks of unexpected errors"
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The event-sourced ledger of a lab's experiment sessions and files.",
     )
     parser.add_argument("--version", action="version", version=tool_version())
-    _global_options(parser, suppress=False)
+    add_global_options(parser, suppress=False)
     commands_ = parser.add_subparsers(
         title="commands", dest="command", required=True, metavar="COMMAND"
     )
@@ -92,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="files hashed in parallel (setting hash_workers; default: cores)",
     )
     scan.add_argument("--json", action="store_true", help="print the summary as JSON")
-    _global_options(scan, suppress=True)
+    add_global_options(scan)
     scan.set_defaults(handler=commands.scan)
 
     history = commands_.add_parser(
@@ -108,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--files", action="store_true", help="for a session, include the events of its files"
     )
     history.add_argument("--json", action="store_true", help="print the events as JSON")
-    _global_options(history, suppress=True)
+    add_global_options(history)
     history.set_defaults(handler=commands.history)
 
     status = commands_.add_parser(
@@ -116,8 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="list sessions with counts of discovered, rejected and pending items",
     )
     status.add_argument("--json", action="store_true", help="print the rows as JSON")
-    _global_options(status, suppress=True)
+    add_global_options(status)
     status.set_defaults(handler=commands.status)
+    for group in COMMAND_GROUPS:
+        group.add_commands(commands_)
     return parser
 
 

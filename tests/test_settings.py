@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from labledger.adapters.settings import (
+    SECTIONS,
     PostgresSettings,
     Settings,
     default_config_file,
@@ -345,6 +346,11 @@ def test_describe(env: dict[str, str]) -> None:
         "postgres.password",
         "postgres.schema",
         "postgres.connect_timeout",
+    } | {
+        f"{section}.{field.alias or name}"
+        for section, model in SECTIONS.items()
+        if section != "postgres"
+        for name, field in model.model_fields.items()
     }
     assert all(isinstance(value, str) for value in described.values())
     assert described["known_labs"] == "a, b" and described["postgres.port"] == "5432"
@@ -389,3 +395,22 @@ def test_yaml_is_loaded_safely(env: dict[str, str], tmp_path: Path) -> None:
     assert message.startswith(f"settings file {path} line 1: ")
     assert "python/object/apply" in message
     assert not marker.exists()
+
+
+def test_alyx_section_from_env_and_file(env: dict[str, str], tmp_path: Path) -> None:
+    path = write(tmp_path, f"alyx:\n  base_url: http://alyx.local/\n  password: {SECRET}\n")
+    env |= {"LABLEDGER_ALYX__READ_TIMEOUT": "2.5"}
+    settings = load_settings(path, environ=env)
+    assert settings.alyx.base_url == "http://alyx.local" and settings.alyx.read_timeout == 2.5
+    assert SECRET not in str(settings.describe()) and SECRET not in repr(settings)
+
+
+def test_alyx_bad_url_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    message = fails(config_file=write(tmp_path, "alyx: {base_url: alyx.local}\n"), environ=env)
+    assert message.startswith(f"alyx.base_url in {tmp_path}")
+    assert "http://" in message and "\n" not in message
+
+
+def test_unknown_alyx_key_lists_known(env: dict[str, str], tmp_path: Path) -> None:
+    message = fails(config_file=write(tmp_path, "alyx: {url: x}\n"), environ=env)
+    assert 'unknown key "alyx.url"' in message and "base_url" in message

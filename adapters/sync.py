@@ -1,0 +1,81 @@
+"""Performing pending work: every intent without its final outcome goes to the executor for it.
+
+Resume after a crash, offline mode and retries are one code path: `labledger sync` (and every
+command that records an intent, right after recording it) hands the pending intents, in log order,
+to the executors. Each executor claims the intents of its external system (Alyx, the watchdog's
+folder), performs them idempotently and records their outcomes itself. An executor whose system
+is not configured or not reachable records nothing new and reports the work as queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+from uuid import UUID
+
+from labledger.domain.ledger import Ledger
+from labledger.domain.pending import PendingIntent
+
+Outcome = Literal["done", "failed", "queued"]
+"""done: recorded as succeeded; failed: refused for good (an operator must act);
+queued: still pending (no server configured, server down, retry later)."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """One line of a sync report: what was attempted, on what, and how it ended."""
+
+    target: str
+    """What it was about: a session key, a subject, a manifest."""
+    action: str
+    outcome: Outcome
+    detail: str = ""
+
+
+class Executor(Protocol):
+    """Performs one external system's intents and records their outcomes in the ledger."""
+
+    def claims(self, intent: PendingIntent) -> bool:
+        """True for the intents this executor performs."""
+        ...
+
+    def perform(self, intents: Sequence[PendingIntent]) -> list[SyncResult]:
+        """Perform the claimed intents (in log order) and record each outcome."""
+        ...
+
+    def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
+        """Work that is not an intent: e.g. noticing that the watchdog finished a transfer."""
+        ...
+
+
+def perform_pending(
+    ledger: Ledger,
+    executors: Sequence[Executor],
+    session_ids: frozenset[UUID] | None = None,
+) -> list[SyncResult]:
+    """Give every pending intent (of these sessions, or all) to its executor, in log order."""
+    pending = [
+        intent
+        for intent in ledger.pending_intents()
+        if session_ids is None or intent.session_id in session_ids
+    ]
+    results: list[SyncResult] = []
+    claimed: set[tuple[UUID, str]] = set()
+    for executor in executors:
+        mine = [intent for intent in pending if executor.claims(intent)]
+        claimed.update((intent.aggregate_id, intent.operation_id) for intent in mine)
+        if mine:
+            results.extend(executor.perform(mine))
+        results.extend(executor.follow_up(session_ids))
+    results.extend(
+        SyncResult(
+            target=str(intent.aggregate_id),
+            action=intent.intent,
+            outcome="queued",
+            detail="no executor for this kind of intent in this installation",
+        )
+        for intent in pending
+        if (intent.aggregate_id, intent.operation_id) not in claimed
+    )
+    return results

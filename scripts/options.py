@@ -1,0 +1,47 @@
+"""Options shared by every `labledger` command, and the shape of a command handler."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from labledger.adapters.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings, Console], int]
+"""A command: parsed arguments, effective settings, the output console -> exit status."""
+
+
+def add_global_options(parser: argparse.ArgumentParser, suppress: bool = True) -> None:
+    """Options accepted before or after the command (after it, they must not reset defaults)."""
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("settings (flags win over LABLEDGER_* and the file)")
+    group.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="settings file (default: LABLEDGER_CONFIG or the user config file)",
+    )
+    group.add_argument(
+        "--store",
+        choices=["sqlite", "postgres", "memory"],
+        default=default,
+        help="event store of the ledger (default: sqlite)",
+    )
+    group.add_argument(
+        "--ledger",
+        type=Path,
+        default=default,
+        metavar="PATH",
+        help="SQLite ledger file (setting sqlite_path)",
+    )
+    group.add_argument("--lab", default=default, help="the lab of this rig (ALF lab name)")
+    group.add_argument(
+        "--alyx-user", default=default, metavar="USER", help="Alyx username recorded as who did it"
+    )
+    group.add_argument(
+        "--debug", action="store_true", default=default, help="show tracebacks of unexpected errors"
+    )

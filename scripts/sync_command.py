@@ -1,0 +1,74 @@
+"""`labledger sync`: perform every pending intent, in the order it was recorded."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from labledger.adapters.settings import Settings
+from labledger.adapters.store import open_ledger
+from labledger.adapters.sync import SyncResult, perform_pending
+from labledger.domain.errors import LabledgerError
+from labledger.projections.render import table, to_json
+from labledger.scripts.executors import build_executors, session_ids_of
+from labledger.scripts.options import add_global_options
+
+
+def add_commands(commands: Any) -> None:
+    sync = commands.add_parser(
+        "sync",
+        help="perform every pending intent (Alyx, watchdog) in the order it was recorded",
+        description="Performs what earlier commands queued: sessions and files to register, "
+        "moves into revision folders, weighings, water, manifests; then notes finished or "
+        "stalled transfers. Safe to run at any time and as often as wanted: nothing is done "
+        "twice.",
+    )
+    sync.add_argument(
+        "sessions",
+        nargs="*",
+        type=Path,
+        metavar="SESSION_PATH",
+        help="only the work of these session folders (default: everything pending)",
+    )
+    sync.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_global_options(sync)
+    sync.set_defaults(handler=run)
+
+
+def report(console: Console, results: list[SyncResult], as_json: bool = False) -> int:
+    """Print what sync did; exit 1 when something was refused for good (an operator must act)."""
+    rows = [
+        {"target": r.target, "action": r.action, "outcome": r.outcome, "detail": r.detail}
+        for r in results
+    ]
+    if as_json:
+        console.print_json(to_json(rows))
+    elif rows:
+        table(console, "sync", rows, ["target", "action", "outcome", "detail"])
+    else:
+        console.print("nothing pending", markup=False)
+    failed = [r for r in results if r.outcome == "failed"]
+    queued = [r for r in results if r.outcome == "queued"]
+    if queued and not as_json:
+        console.print(
+            f"{len(queued)} queued: recorded in the ledger; `labledger sync` performs them "
+            "when the server is reachable",
+            markup=False,
+        )
+    if failed:
+        raise LabledgerError(
+            f"{len(failed)} refused for good (see the table above and `labledger status`); "
+            "fix the cause, then ask again"
+        )
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    ledger = open_ledger(settings)
+    sessions = session_ids_of(args.sessions, settings) if args.sessions else None
+    with build_executors(settings, ledger) as executors:
+        results = perform_pending(ledger, executors, sessions)
+    return report(console, results, args.json)
