@@ -53,12 +53,15 @@ def perform_pending(
     ledger: Ledger,
     executors: Sequence[Executor],
     session_ids: frozenset[UUID] | None = None,
+    subjects_only: bool = False,
 ) -> list[SyncResult]:
-    """Give every pending intent (of these sessions, or all) to its executor, in log order."""
+    """Give every pending intent (of these sessions, or all; or only the subjects' weighings
+    and water) to its executor, in log order."""
     pending = [
         intent
         for intent in ledger.pending_intents()
-        if session_ids is None or intent.session_id in session_ids
+        if (intent.session_id is None if subjects_only else True)
+        and (session_ids is None or intent.session_id in session_ids)
     ]
     results: list[SyncResult] = []
     claimed: set[tuple[UUID, str]] = set()
@@ -67,7 +70,8 @@ def perform_pending(
         claimed.update((intent.aggregate_id, intent.operation_id) for intent in mine)
         if mine:
             results.extend(executor.perform(mine))
-        results.extend(executor.follow_up(session_ids))
+        if not subjects_only:
+            results.extend(executor.follow_up(session_ids))
     results.extend(
         SyncResult(
             target=str(intent.aggregate_id),

@@ -54,6 +54,11 @@ class Dataset(RecordedAggregate):
         self.alyx_id: str | None = None
         self.last_error: str | None = None
         self.open_intents = {}
+        self.registration_fields: dict[str, dict[str, Any]] = {}
+        """Operation id -> fields of each registration asked for."""
+        self.moved_from: str | None = None
+        self.moves: dict[str, tuple[str, str]] = {}
+        """Operation id -> (source, destination) of each move asked for."""
 
     # -- scan ----------------------------------------------------------------------------------
 
@@ -119,6 +124,10 @@ class Dataset(RecordedAggregate):
         TOPIC = "labledger:Dataset.RegistrationRequested"
         class_version = 1
         fields: dict[str, Any]
+
+        def apply(self, aggregate: Dataset) -> None:
+            super().apply(aggregate)
+            aggregate.registration_fields[self.operation_id] = self.fields
 
     class Registered(Event, Outcome):
         """Alyx's dataset id, revision, default flag and file records for this file."""
@@ -194,6 +203,10 @@ class Dataset(RecordedAggregate):
         destination: str
         why: str
 
+        def apply(self, aggregate: Dataset) -> None:
+            super().apply(aggregate)
+            aggregate.moves[self.operation_id] = (self.source, self.destination)
+
     class Moved(Event, Outcome):
         """The file now lives at `destination` (relative to the session folder)."""
 
@@ -231,6 +244,55 @@ class Dataset(RecordedAggregate):
         self.trigger_event(
             self.Moved, operation_id=operation_id, source=source, destination=destination
         )
+
+    class RegistrationRelocated(Event, Outcome):
+        """The file moved into a revision folder: its registration goes on at `destination`."""
+
+        TOPIC = "labledger:Dataset.RegistrationRelocated"
+        class_version = 1
+        destination: str
+
+    class MovedIn(Event):
+        """This path received the file moved from `source` (same session) by labledger."""
+
+        TOPIC = "labledger:Dataset.MovedIn"
+        class_version = 1
+        source: str
+
+        def apply(self, aggregate: Dataset) -> None:
+            aggregate.moved_from = self.source
+
+    def move_of(self, operation_id: str) -> tuple[str, str]:
+        """(source, destination) of a move asked for."""
+        return self.moves[operation_id]
+
+    def open_registration(self) -> str | None:
+        """The operation of the open registration request, if any."""
+        return self._open_operation("RegistrationRequested")
+
+    def relocate_registration(self, destination: str) -> dict[str, Any] | None:
+        """Close an open registration because the file moved; returns its fields, if any."""
+        operation_id = self._open_operation("RegistrationRequested")
+        if operation_id is None:
+            return None
+        fields = self.registration_fields.get(operation_id, {})
+        self.trigger_event(
+            self.RegistrationRelocated, operation_id=operation_id, destination=destination
+        )
+        return fields
+
+    def arrive(
+        self,
+        source: str,
+        size: int,
+        mtime_ns: int,
+        md5: str,
+        dataset_type: str,
+        data_format: str,
+    ) -> None:
+        """The file moved here from `source`: what is known of it comes along (not re-hashed)."""
+        self.trigger_event(self.MovedIn, source=source)
+        self.discover(size, mtime_ns, md5, dataset_type, data_format)
 
     FAILURES: ClassVar[dict[str, type[Failure]]] = {
         "RegistrationRequested": RegistrationFailed,

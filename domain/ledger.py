@@ -16,8 +16,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from labledger.domain.alf import SessionRef
+from labledger.domain.alf import SessionRef, parse_rel_path
 from labledger.domain.dataset import Dataset
+from labledger.domain.errors import LabledgerError
 from labledger.domain.observations import FileObservation, Observed, ScanSummary, SessionScan
 from labledger.domain.pending import PendingIntent, fold, intent_details
 from labledger.domain.session import Session
@@ -73,6 +74,10 @@ class KnownFile:
 
     def same_rejection(self, reason: str) -> bool:
         return self.state == "rejected" and self.reason == reason
+
+
+class SessionNumberTaken(LabledgerError):
+    """A new session's number is already allocated in the ledger (by this or another rig)."""
 
 
 class Ledger(Application[UUID]):
@@ -179,10 +184,52 @@ class Ledger(Application[UUID]):
 
     def record_moved(
         self, dataset_id: UUID, operation_id: str, source: str, destination: str
-    ) -> None:
-        self._update(
-            Dataset, dataset_id, lambda d: d.record_moved(operation_id, source, destination)
-        )
+    ) -> UUID:
+        """The file moved: close the move, hand its open registration to the file's new path
+        (a dataset of its own, keyed by that path), all in one transaction. Returns the new
+        path's dataset id."""
+
+        def decide() -> UUID:
+            moved: Dataset = self.repository.get(dataset_id)
+            session: Session = self.repository.get(moved.session_id)
+            arrived = self._dataset_at(session.id, destination)
+            moved.record_moved(operation_id, source, destination)
+            fields = moved.relocate_registration(destination)
+            if moved.md5 is not None and moved.size is not None:
+                arrived.arrive(
+                    source,
+                    moved.size,
+                    moved.mtime_ns or 0,
+                    moved.md5,
+                    moved.dataset_type or "",
+                    moved.data_format or "",
+                )
+            if fields is not None:
+                arrived.request_registration(fields)
+            session.note_scan([destination], [], 0)
+            self.save(*(a for a in (session, moved, arrived) if a.pending_events))
+            return arrived.id
+
+        return self._retrying(decide)
+
+    def allocate_session(
+        self, ref: SessionRef, folder: str, alyx_checked: bool, alyx_ahead: bool
+    ) -> UUID:
+        """Record a new session folder made by `new-session`; refuses a number already known."""
+
+        def decide() -> UUID:
+            if self.find_session(ref) is not None:
+                raise SessionNumberTaken(f"session {ref.key} is already in the ledger")
+            session = self._session_for(ref, folder)
+            session.note_allocated(alyx_checked, alyx_ahead)
+            self.save(session)
+            return session.id
+
+        return self._retrying(decide)
+
+    def note_create_sent(self, session_id: UUID, operation_id: str) -> None:
+        """Saved just before POST /sessions, so a lost reply is looked up, not re-posted."""
+        self._update(Session, session_id, lambda s: s.note_create_sent(operation_id))
 
     def request_weighing(
         self, lab: str, nickname: str, weight: float, date_time: str, user: str
@@ -240,6 +287,9 @@ class Ledger(Application[UUID]):
 
     def session(self, session_id: UUID) -> Session:
         return self.repository.get(session_id)
+
+    def dataset(self, dataset_id: UUID) -> Dataset:
+        return self.repository.get(dataset_id)
 
     def find_session(self, ref: SessionRef) -> Session | None:
         """The session of this folder key, or None if the ledger never saw it."""
@@ -314,6 +364,20 @@ class Ledger(Application[UUID]):
                 collection=observation.collection,
                 revision=observation.revision,
                 name=observation.name,
+            )
+
+    def _dataset_at(self, session_id: UUID, rel_path: str) -> Dataset:
+        """The dataset of a path in a session, started if the ledger never saw that path."""
+        try:
+            return self.repository.get(Dataset.create_id(session_id, rel_path))
+        except AggregateNotFoundError:
+            parsed = parse_rel_path(rel_path)
+            return Dataset(
+                session_id=session_id,
+                rel_path=rel_path,
+                collection=parsed.collection,
+                revision=parsed.revision,
+                name=parsed.name,
             )
 
     def _subject(self, lab: str, nickname: str) -> Subject:

@@ -52,6 +52,8 @@ class Session(RecordedAggregate):
         self.transfer: str = "none"
         self.last_error: str | None = None
         self.open_intents = {}
+        self.allocated_offline = False
+        self.create_sent = False
 
     @property
     def key(self) -> str:
@@ -111,6 +113,38 @@ class Session(RecordedAggregate):
 
         TOPIC = "labledger:Session.RegistrationFailed"
         class_version = 1
+
+    class NumberAllocated(Event):
+        """`new-session` made this folder; `alyx_checked` says whether Alyx was asked first.
+
+        A number allocated offline is checked again before the first registration: if Alyx
+        already holds that number and this ledger never sent a create, another rig took it.
+        """
+
+        TOPIC = "labledger:Session.NumberAllocated"
+        class_version = 1
+        alyx_checked: bool
+        alyx_ahead: bool
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.allocated_offline = not self.alyx_checked
+
+    class CreateSent(Event):
+        """A POST /sessions is about to be sent: after a lost reply, look up before posting."""
+
+        TOPIC = "labledger:Session.CreateSent"
+        class_version = 1
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.create_sent = True
+
+    def note_allocated(self, alyx_checked: bool, alyx_ahead: bool) -> None:
+        self.trigger_event(self.NumberAllocated, alyx_checked=alyx_checked, alyx_ahead=alyx_ahead)
+
+    def note_create_sent(self, operation_id: str) -> None:
+        self._check_open(operation_id)
+        if not self.create_sent:
+            self.trigger_event(self.CreateSent, operation_id=operation_id)
 
     def request_registration(self, fields: dict[str, Any]) -> str:
         """Ask for registration; asking again while one is open returns the open operation."""

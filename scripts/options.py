@@ -45,3 +45,9 @@ def add_global_options(parser: argparse.ArgumentParser, suppress: bool = True) -
     group.add_argument(
         "--debug", action="store_true", default=default, help="show tracebacks of unexpected errors"
     )
+
+
+def warner() -> Callable[[str], None]:
+    """Warnings go to stderr as one `labledger: warning: ...` line each."""
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    return lambda text: errors.print(f"labledger: warning: {text}", markup=False)

@@ -8,13 +8,13 @@ from typing import Any
 
 from rich.console import Console
 
+from labledger.adapters.executors import build_executors, session_ids_of
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.adapters.sync import SyncResult, perform_pending
 from labledger.domain.errors import LabledgerError
 from labledger.projections.render import table, to_json
-from labledger.scripts.executors import build_executors, session_ids_of
-from labledger.scripts.options import add_global_options
+from labledger.scripts.options import add_global_options, warner
 
 
 def add_commands(commands: Any) -> None:
@@ -69,6 +69,6 @@ def report(console: Console, results: list[SyncResult], as_json: bool = False) -
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ledger = open_ledger(settings)
     sessions = session_ids_of(args.sessions, settings) if args.sessions else None
-    with build_executors(settings, ledger) as executors:
+    with build_executors(settings, ledger, warner()) as executors:
         results = perform_pending(ledger, executors, sessions)
     return report(console, results, args.json)

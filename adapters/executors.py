@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from uuid import UUID
 
+from labledger.adapters.alyx_client import AlyxClient
+from labledger.adapters.alyx_executor import AlyxExecutor, OfflineAlyx
+from labledger.adapters.alyx_sessions import AlyxContext, Warn
 from labledger.adapters.filesystem import split_session_path
 from labledger.adapters.reference_data import load_reference_data
 from labledger.adapters.scanner import ScanOptions, session_folder
@@ -35,10 +39,35 @@ def session_ids_of(paths: Sequence[Path], settings: Settings) -> frozenset[UUID]
     return frozenset(ids)
 
 
+def alyx_username(settings: Settings) -> str:
+    """Who logs in to Alyx and is sent as `created_by` / `user`."""
+    return settings.alyx.username or settings.alyx_user or ""
+
+
 @contextmanager
-def build_executors(settings: Settings, ledger: Ledger) -> Iterator[list[Executor]]:
+def alyx_client(settings: Settings) -> Iterator[AlyxClient | None]:
+    """A client of the configured Alyx, or None when none is configured (offline: queued)."""
+    if settings.alyx.base_url is None:
+        yield None
+        return
+    with AlyxClient(settings.alyx, alyx_username(settings)) as client:
+        yield client
+
+
+def local_today() -> str:
+    """The rig's local date: the revision table names new revisions after it (quirk C-21)."""
+    return dt.date.today().isoformat()
+
+
+@contextmanager
+def build_executors(settings: Settings, ledger: Ledger, warn: Warn) -> Iterator[list[Executor]]:
     """Every executor, in the order sync runs them; closed (connections) on exit."""
     with ExitStack() as stack:
+        client = stack.enter_context(alyx_client(settings))
         executors: list[Executor] = []
-        del stack, ledger  # executors are added by the Alyx and watchdog adapters
+        if client is None:
+            executors.append(OfflineAlyx())
+        else:
+            context = AlyxContext(ledger, client, alyx_username(settings), local_today, warn)
+            executors.append(AlyxExecutor(context, settings.alyx.session_workers))
         yield executors

@@ -1,0 +1,248 @@
+"""Registering a session's files on Alyx from their recorded intents, protected revisions included.
+
+One POST /register-file per session and set of options, as ONE sends it, always first with
+`check_protected: true` (so Alyx writes nothing when a file is protected, GUARD S-2). On the 403
+"One or more datasets is protected", each file's place is decided by the revision table
+(`domain.revisions`), every decision and move is recorded before the file moves (quirk C-20), and
+the files are posted again at their final paths with `check_protected: false`, as ONE does. Run
+again after a crash, the same code finishes the recorded moves first, and the protection check of
+the next POST finds every moved file in an unprotected revision (row B1), so nothing moves twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from labledger.adapters.alyx_errors import AlyxError
+from labledger.adapters.alyx_sessions import AlyxContext, ref_of
+from labledger.adapters.revision_mover import MoveRefused, move_file
+from labledger.domain import file_registration as files_
+from labledger.domain.dataset import Dataset
+from labledger.domain.errors import LabledgerError
+from labledger.domain.pending import PendingIntent
+from labledger.domain.revisions import (
+    NoFreeRevision,
+    Situation,
+    decide,
+    protected_details,
+    relocated,
+)
+
+MOVE = "Dataset.MoveRequested"
+REGISTER = "Dataset.RegistrationRequested"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A dataset with its open registration: the operation to close and what to send."""
+
+    operation_id: str
+    dataset: Dataset
+    fields: dict[str, Any]
+
+    def request(self) -> files_.FileRequest:
+        d = self.dataset
+        md5 = d.md5 if self.fields.get("send_hash", True) else None
+        return files_.FileRequest(d.rel_path, md5, d.size or 0, self.fields.get("version"))
+
+
+@dataclass
+class FilesReport:
+    """What one session's file registration did, for the sync report."""
+
+    registered: int = 0
+    moved: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    absent_on_server: int = 0
+    error: AlyxError | LabledgerError | None = None
+
+    def detail(self) -> str:
+        parts = [f"{self.registered} registered"]
+        if self.moved:
+            parts.append("moved " + ", ".join(self.moved))
+        if self.refused:
+            parts.append("protected, refused: " + ", ".join(self.refused))
+        if self.absent_on_server:
+            parts.append(
+                f"{self.absent_on_server} not yet present on a server repository (exists: false)"
+            )
+        if self.error is not None:
+            parts.append(str(self.error))
+        return "; ".join(parts)
+
+
+def _group_key(fields: dict[str, Any]) -> str:
+    return json.dumps(fields.get("options", {}), sort_keys=True)
+
+
+def register_files(
+    context: AlyxContext, session_id: UUID, intents: Sequence[PendingIntent]
+) -> FilesReport:
+    """Perform the session's open moves, then its file registrations, one POST per options."""
+    ledger = context.ledger
+    session = ledger.session(session_id)
+    folder = Path(session.folder)
+    report = FilesReport()
+    for intent in intents:
+        if intent.intent == MOVE:
+            try:
+                _move(context, folder, intent.aggregate_id, intent.operation_id, report)
+            except MoveRefused as error:  # recorded as the move's failure; the rest goes on
+                report.error = error
+    groups: dict[str, list[Pending]] = {}
+    for intent in ledger.pending_intents(session_id):
+        if intent.intent == REGISTER:
+            dataset = ledger.dataset(intent.aggregate_id)
+            fields = dict(intent.details.get("fields", {}))
+            groups.setdefault(_group_key(fields), []).append(
+                Pending(intent.operation_id, dataset, fields)
+            )
+    for group in groups.values():
+        options = files_.FileOptions.from_fields(group[0].fields["options"])
+        try:
+            _post(context, session_id, group, options, report)
+        except (AlyxError, LabledgerError) as error:
+            retryable = isinstance(error, AlyxError) and error.retryable
+            for pending in _still_open(context, group):
+                ledger.record_failure(
+                    pending.dataset.id, pending.operation_id, str(error), retryable
+                )
+            report.error = error
+    return report
+
+
+def _still_open(context: AlyxContext, group: Sequence[Pending]) -> list[Pending]:
+    """The group's registrations still open (a move may have handed some to a new path)."""
+    still: list[Pending] = []
+    for pending in group:
+        dataset = context.ledger.dataset(pending.dataset.id)
+        if pending.operation_id in dataset.open_intents:
+            still.append(pending)
+    return still
+
+
+def _post(
+    context: AlyxContext,
+    session_id: UUID,
+    group: list[Pending],
+    options: files_.FileOptions,
+    report: FilesReport,
+) -> None:
+    ref = ref_of(context.ledger.session(session_id))
+    body = files_.body(ref, [p.request() for p in group], options, check_protected=True)
+    try:
+        replies = context.client.post("/register-file", body, retry=True)
+    except AlyxError as error:
+        details = error.protected_details
+        if details is None:
+            raise
+        second = _decide_protected(context, session_id, group, options, details, report)
+        if not second:
+            return
+        body = files_.body(ref, [p.request() for p in second], options, check_protected=False)
+        replies = context.client.post("/register-file", body, retry=True)
+        group = second
+    _record(context, group, replies, report)
+
+
+def _decide_protected(
+    context: AlyxContext,
+    session_id: UUID,
+    group: list[Pending],
+    options: files_.FileOptions,
+    details: list[dict[str, Any]],
+    report: FilesReport,
+) -> list[Pending]:
+    """Apply the revision table to each file; record, then move; return what to post again."""
+    ledger = context.ledger
+    folder = Path(ledger.session(session_id).folder)
+    verdicts = protected_details(details)
+    today = context.today()
+    again: list[Pending] = []
+    for pending in group:
+        dataset = pending.dataset
+        info = verdicts.get(dataset.rel_path, [])
+        if info:
+            ledger.note_revision_protected(dataset.id, info, today)
+        try:
+            decision = decide(Situation.of(dataset.revision, info, today))
+        except NoFreeRevision as error:
+            ledger.record_failure(dataset.id, pending.operation_id, str(error), False)
+            report.refused.append(dataset.rel_path)
+            continue
+        if decision.revision is None:
+            again.append(pending)
+            continue
+        destination = relocated(dataset.collection, dataset.name, decision.revision)
+        if options.refuse_protected:
+            ledger.record_failure(
+                dataset.id,
+                pending.operation_id,
+                f"{dataset.rel_path} is protected on Alyx (row {decision.row}); refused as asked "
+                f"(--refuse-protected); without it the file would move to {destination}",
+                False,
+            )
+            report.refused.append(dataset.rel_path)
+            continue
+        if decision.differs_from_one:
+            context.warn(
+                f"{dataset.rel_path}: labledger registers revision {decision.revision}, ONE would "
+                f"have used {decision.one_would} (an existing revision it would overwrite)"
+            )
+        operation = ledger.request_move(
+            dataset.id, destination, f"row {decision.row}: {decision.why}"
+        )
+        moved_to = _move(context, folder, dataset.id, operation, report)
+        if moved_to is not None:
+            again.append(moved_to)
+    return again
+
+
+def _move(
+    context: AlyxContext, folder: Path, dataset_id: UUID, operation_id: str, report: FilesReport
+) -> Pending | None:
+    """Perform a recorded move; the moved file's registration continues at its new path."""
+    ledger = context.ledger
+    dataset = ledger.dataset(dataset_id)
+    source, destination = dataset.move_of(operation_id)
+    try:
+        move_file(folder, source, destination, dataset.size or 0, dataset.md5 or "")
+    except MoveRefused as error:
+        ledger.record_failure(dataset_id, operation_id, str(error), False)
+        raise
+    arrived_id = ledger.record_moved(dataset_id, operation_id, source, destination)
+    report.moved.append(f"{source} -> {destination}")
+    arrived = ledger.dataset(arrived_id)
+    operation = arrived.open_registration()
+    if operation is None:
+        return None
+    return Pending(operation, arrived, arrived.registration_fields[operation])
+
+
+def _record(context: AlyxContext, group: list[Pending], replies: Any, report: FilesReport) -> None:
+    """Record each reply (aligned with the request's filenames) as its dataset's outcome."""
+    for pending, reply in zip(group, replies, strict=True):
+        records = [
+            {
+                "data_repository": r.get("data_repository"),
+                "relative_path": r.get("relative_path"),
+                "exists": bool(r.get("exists")),
+            }
+            for r in reply.get("file_records", [])
+        ]
+        context.ledger.record_dataset_registered(
+            pending.dataset.id,
+            pending.operation_id,
+            str(reply["id"]),
+            str(reply.get("revision") or ""),
+            bool(reply.get("default")),
+            records,
+        )
+        report.registered += 1
+        if not any(r["exists"] for r in records):
+            report.absent_on_server += 1

@@ -1,0 +1,250 @@
+"""The registration use cases: record what the operator asks, then perform it if Alyx is there.
+
+Every command first records its intents (so nothing asked is ever lost, online or not), then runs
+the same executors as `labledger sync` on just that work. With no server configured, or the server
+down, the intents stay queued and `labledger sync` performs them later, in order, to the same end
+state. The CLI and the RegistrationClient-compatible API both call this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from labledger.adapters.alyx_errors import AlyxError
+from labledger.adapters.alyx_sessions import Warn
+from labledger.adapters.executors import (
+    alyx_client,
+    alyx_username,
+    build_executors,
+    scan_options,
+)
+from labledger.adapters.filesystem import split_session_path
+from labledger.adapters.scanner import ScanOptions, session_folder
+from labledger.adapters.scanner import scan as scan_sessions
+from labledger.adapters.settings import Settings
+from labledger.adapters.sync import SyncResult, perform_pending
+from labledger.domain.alf import SessionRef, parse_session_path, resolve_lab
+from labledger.domain.dataset import Dataset
+from labledger.domain.errors import LabledgerError
+from labledger.domain.file_registration import FileOptions, InvalidFileOptions, versions_for
+from labledger.domain.ledger import Ledger, SessionNumberTaken, session_id_of
+from labledger.domain.measurements import WATER_TYPES, local_time, positive
+from labledger.domain.numbering import next_number
+from labledger.domain.session_fields import check_fields, midnight
+
+
+@dataclass(frozen=True)
+class FileChoice:
+    """How files are registered: ONE's register_files keywords, checked."""
+
+    options: FileOptions
+    versions: str | Sequence[str | None] | None = None
+    max_md5_size: int | None = None
+
+
+def _no_progress(files: int, total: int) -> Any:
+    return lambda done: None
+
+
+class Registrar:
+    """Records registration intents in the ledger and performs them through the executors."""
+
+    def __init__(self, settings: Settings, ledger: Ledger, warn: Warn) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.warn = warn
+        self.user = alyx_username(settings)
+        self.scan_options: ScanOptions = scan_options(settings)
+
+    # -- asking ---------------------------------------------------------------------------------
+
+    def session_of(self, path: Path) -> tuple[SessionRef, Path]:
+        folder, _ = split_session_path(path.expanduser().absolute())
+        return session_folder(Path(folder), self.scan_options)
+
+    def request_session(self, path: Path, fields: dict[str, Any]) -> UUID:
+        """Scan the folder and record the intent to create or update its session on Alyx.
+
+        A session already registered is asked again only when fields were given (an update)."""
+        ref, folder = self.session_of(path)
+        checked = check_fields(ref, fields)
+        self._scan([folder])
+        session = self.ledger.find_session(ref)
+        if session is None or session.eid is None or checked:
+            if (session is None or session.eid is None) and "start_time" not in checked:
+                self.warn(
+                    f"{ref.key}: no start time given; Alyx gets {midnight(ref)} (the folder's "
+                    "date at midnight, as ONE sends); pass the real start time"
+                )
+            self.ledger.request_session_registration(ref, folder.as_posix(), **checked)
+        return session_id_of(ref)
+
+    def request_files(
+        self, paths: Sequence[Path], choice: FileChoice, whole_sessions: bool = False
+    ) -> list[UUID]:
+        """Record the intent to register files: the given ones, or (`whole_sessions`) every
+        discovered file of the given session folders not registered as it is now."""
+        per_session: dict[Path, list[str]] = {}
+        for path in paths:
+            folder, rel = split_session_path(path.expanduser().absolute())
+            if not whole_sessions and not rel:
+                raise InvalidFileOptions(f"{path} is a session folder, not a file; name files")
+            per_session.setdefault(Path(folder), []).append(rel)
+        if not whole_sessions:
+            seen = [rel for rels in per_session.values() for rel in rels]
+            twice = sorted({rel for rel in seen if seen.count(rel) > 1})
+            if twice:
+                raise InvalidFileOptions(f"file(s) given twice: {', '.join(twice)}; give each once")
+        self._scan(list(per_session))
+        chosen: list[Dataset] = []
+        for folder, rels in per_session.items():
+            ref, _ = session_folder(folder, self.scan_options)
+            session = self.ledger.find_session(ref)
+            assert session is not None  # just scanned
+            if whole_sessions:
+                for rel in sorted(session.files):
+                    dataset = self.ledger.dataset(Dataset.create_id(session.id, rel))
+                    if dataset.state == "discovered" and dataset.open_registration() is None:
+                        chosen.append(dataset)
+                continue
+            for rel in rels:
+                dataset = self.ledger.dataset(Dataset.create_id(session.id, rel))
+                if dataset.state == "rejected":
+                    raise InvalidFileOptions(
+                        f"{folder / rel} cannot be registered: {dataset.rejection}"
+                    )
+                chosen.append(dataset)
+        versions = versions_for(len(chosen), choice.versions)
+        options = choice.options.as_fields()
+        for dataset, version in zip(chosen, versions, strict=True):
+            send_hash = choice.max_md5_size is None or (dataset.size or 0) < choice.max_md5_size
+            self.ledger.request_dataset_registration(
+                dataset.id, options=options, version=version, send_hash=send_hash
+            )
+        return [dataset.id for dataset in chosen]
+
+    def _scan(self, folders: Sequence[Path]) -> None:
+        scan_sessions(self.ledger, folders, self.scan_options, _no_progress)
+
+    def request_weighing(
+        self, subject: str, weight: float, date_time: Any, user: str | None
+    ) -> str:
+        grams = positive(weight, f"weight of {subject}", "g")
+        when = local_time(date_time, dt.datetime.now())
+        return self.ledger.request_weighing(
+            self.settings.lab or "", subject, grams, when, user or self.user
+        )
+
+    def request_water(
+        self,
+        subject: str,
+        volume: float,
+        water_type: str = "Water",
+        adlib: bool = False,
+        date_time: Any = None,
+        session: str | Path | None = None,
+        user: str | None = None,
+    ) -> str:
+        millilitres = positive(volume, f"water volume for {subject}", "mL")
+        if water_type not in WATER_TYPES:
+            self.warn(f'water type "{water_type}" is not one of Alyx 3.6.1\'s own; Alyx checks it')
+        when = local_time(date_time, dt.datetime.now())
+        return self.ledger.request_water(
+            self.settings.lab or "",
+            subject,
+            millilitres,
+            water_type,
+            adlib,
+            when,
+            self._session_link(session),
+            user or self.user,
+        )
+
+    def _session_link(self, session: str | Path | None) -> str | None:
+        """An eid as given, or a session folder: its eid, resolved when the record is sent."""
+        if session is None:
+            return None
+        text = str(session)
+        try:
+            return str(UUID(text[-36:]))  # an eid or a session URL
+        except ValueError:
+            pass
+        try:
+            ref, _ = self.session_of(Path(text))
+        except LabledgerError:
+            raise LabledgerError(
+                f"session {text!r} is neither an Alyx eid nor a session folder; give one of them"
+            ) from None
+        found = self.ledger.find_session(ref)
+        if found is not None and found.eid is not None:
+            return found.eid
+        return f"ledger:{session_id_of(ref)}"
+
+    # -- new sessions ----------------------------------------------------------------------------
+
+    def new_session(self, subject: str, root: Path, date: dt.date | None) -> tuple[Path, UUID]:
+        """Make the next numbered folder, taking Alyx and the ledger into account (C-4)."""
+        day = date or dt.date.today()
+        day_folder = root.expanduser().absolute() / subject / day.isoformat()
+        local = (
+            [p.name for p in day_folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+            if day_folder.is_dir()
+            else []
+        )
+        alyx_numbers, checked = self._alyx_numbers(subject, day)
+        number, ahead = next_number(local, alyx_numbers)
+        while True:
+            folder = day_folder / number
+            ref = resolve_lab(
+                parse_session_path(folder), self.settings.lab, self.settings.known_labs
+            )
+            try:
+                session_id = self.ledger.allocate_session(ref, folder.as_posix(), checked, ahead)
+                break
+            except SessionNumberTaken:
+                number, _ = next_number([number])
+        if ahead:
+            self.warn(
+                f"Alyx already holds sessions of {subject} on {day} numbered up to "
+                f"{max(alyx_numbers)} that this disk does not have; took {number}"
+            )
+        if not checked:
+            self.warn(
+                f"Alyx not reachable: {number} allocated from this disk and the ledger only; it is "
+                "checked again before it is registered"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder, session_id
+
+    def _alyx_numbers(self, subject: str, day: dt.date) -> tuple[list[int], bool]:
+        """Numbers Alyx holds for the subject that day, and whether Alyx could be asked."""
+        try:
+            with alyx_client(self.settings) as client:
+                if client is None:
+                    return [], False
+                hits = client.list(
+                    "/sessions",
+                    {"subject": subject, "date_range": f"{day.isoformat()},{day.isoformat()}"},
+                )
+        except AlyxError as error:
+            if error.retryable:
+                return [], False
+            raise
+        return [int(hit["number"]) for hit in hits if str(hit.get("number", "")).isdigit()], True
+
+    # -- performing -------------------------------------------------------------------------------
+
+    def perform(self, session_ids: frozenset[UUID] | None = None) -> list[SyncResult]:
+        """Perform the pending work (of these sessions, or all): what `labledger sync` does."""
+        with build_executors(self.settings, self.ledger, self.warn) as executors:
+            return perform_pending(self.ledger, executors, session_ids)
+
+    def perform_records(self) -> list[SyncResult]:
+        """Perform pending weighings and water records (no session work)."""
+        with build_executors(self.settings, self.ledger, self.warn) as executors:
+            return perform_pending(self.ledger, executors, subjects_only=True)
