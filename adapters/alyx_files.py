@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -104,6 +104,8 @@ def register_files(
             )
     for group in groups.values():
         options = files_.FileOptions.from_fields(group[0].fields["options"])
+        if not options.created_by:  # asked before a user was configured: whoever performs it
+            options = replace(options, created_by=context.user)
         try:
             _post(context, session_id, group, options, report)
         except (AlyxError, LabledgerError) as error:

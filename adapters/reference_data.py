@@ -3,7 +3,8 @@
 Files are classified before anything is sent to Alyx (so rejections are explained, C-7), which
 needs these lists even offline. The package ships the lists an Alyx 3.6.1 server serves; a cache
 directory holding lists refreshed from the lab's server (`dataset_types.json`,
-`data_formats.json`, as served) takes precedence, file by file.
+`data_formats.json`, as served) takes precedence, file by file. `fetch_reference_data` fills that
+directory from the server, in the packaged files' own format.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Callable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from labledger.adapters.alyx_tokens import write_atomically
 from labledger.domain.dataset_types import (
     ReferenceData,
     parse_served_data_formats,
@@ -22,9 +24,18 @@ from labledger.domain.dataset_types import (
 )
 from labledger.domain.errors import LabledgerError
 
+if TYPE_CHECKING:
+    from labledger.adapters.alyx_client import AlyxClient
+
 DATASET_TYPES_FILE = "dataset_types.json"
 DATA_FORMATS_FILE = "data_formats.json"
 _PACKAGE = "labledger.adapters.reference"
+
+KEPT_FIELDS = {
+    DATASET_TYPES_FILE: ("id", "name", "filename_pattern", "description"),
+    DATA_FORMATS_FILE: ("id", "name", "file_extension", "description"),
+}
+"""The fields of each item kept in the packaged and cached lists (the rest is never read)."""
 
 _T = TypeVar("_T")
 
@@ -65,3 +76,35 @@ def _parse(source: Traversable, parse: Callable[[object], _T]) -> _T:
         return parse(served)
     except LabledgerError as error:
         raise LabledgerError(f"{source}: {error}") from None
+
+
+def fetch_reference_data(client: AlyxClient, cache_dir: Path) -> ReferenceData:
+    """The server's dataset types and data formats, also written to `cache_dir` for offline use.
+
+    Both lists are parsed before anything is written, so a malformed reply never replaces a good
+    cache; each file is replaced atomically, in the packaged files' format, so that
+    `load_reference_data(cache_dir)` reads them back.
+    """
+    served = {
+        DATASET_TYPES_FILE: client.list("/dataset-types"),
+        DATA_FORMATS_FILE: client.list("/data-formats"),
+    }
+    reference = ReferenceData.from_served(served[DATASET_TYPES_FILE], served[DATA_FORMATS_FILE])
+    for name, items in served.items():
+        write_atomically(cache_dir / name, _as_packaged(items, KEPT_FIELDS[name]), mode=0o644)
+    return reference
+
+
+def fetch_labs(client: AlyxClient) -> list[str]:
+    """The names of the labs Alyx knows (GET /labs), to check `lab` settings against."""
+    names = [lab.get("name") for lab in client.list("/labs")]
+    if not all(isinstance(name, str) for name in names):
+        raise LabledgerError("Alyx answered GET /labs with an item that has no name")
+    return [str(name) for name in names]
+
+
+def _as_packaged(items: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
+    """A complete single-page envelope, as the files in adapters/reference/ are written."""
+    kept = [{key: item.get(key) for key in fields} for item in items]
+    envelope = {"count": len(kept), "next": None, "previous": None, "results": kept}
+    return json.dumps(envelope, indent=1, ensure_ascii=False) + "\n"

@@ -24,18 +24,25 @@ from labledger.adapters.executors import (
     scan_options,
 )
 from labledger.adapters.filesystem import split_session_path
-from labledger.adapters.scanner import ScanOptions, session_folder
+from labledger.adapters.scanner import ScanOptions, observe, session_folder
 from labledger.adapters.scanner import scan as scan_sessions
 from labledger.adapters.settings import Settings
 from labledger.adapters.sync import SyncResult, perform_pending
 from labledger.domain.alf import SessionRef, parse_session_path, resolve_lab
 from labledger.domain.dataset import Dataset
 from labledger.domain.errors import LabledgerError
-from labledger.domain.file_registration import FileOptions, InvalidFileOptions, versions_for
+from labledger.domain.file_registration import (
+    FileOptions,
+    FileRequest,
+    InvalidFileOptions,
+    versions_for,
+)
+from labledger.domain.file_registration import body as register_file_body
 from labledger.domain.ledger import Ledger, SessionNumberTaken, session_id_of
 from labledger.domain.measurements import WATER_TYPES, local_time, positive
 from labledger.domain.numbering import next_number
-from labledger.domain.session_fields import check_fields, midnight
+from labledger.domain.observations import Observed, SessionScan
+from labledger.domain.session_fields import check_fields, create_body, midnight
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,117 @@ class Registrar:
         if found is not None and found.eid is not None:
             return found.eid
         return f"ledger:{session_id_of(ref)}"
+
+    def session_ids(self, paths: Sequence[Path]) -> set[UUID]:
+        """The ledger ids of the sessions these paths are in."""
+        return {session_id_of(self.session_of(path)[0]) for path in paths}
+
+    def files_by_session(self, paths: Sequence[Path]) -> dict[UUID, list[Dataset]]:
+        """Registrable files of the given sessions or files, as the ledger knows them (scanned
+        first), grouped by session."""
+        per_session: dict[UUID, list[Dataset]] = {}
+        folders = {Path(split_session_path(p.expanduser().absolute())[0]) for p in paths}
+        self._scan(sorted(folders))
+        for path in paths:
+            folder, rel = split_session_path(path.expanduser().absolute())
+            ref, _ = session_folder(Path(folder), self.scan_options)
+            session = self.ledger.find_session(ref)
+            if session is None:
+                continue
+            rels = [rel] if rel else sorted(session.files)
+            for name in rels:
+                dataset = self.ledger.dataset(Dataset.create_id(session.id, name))
+                if dataset.state not in ("rejected", "moved"):
+                    per_session.setdefault(session.id, []).append(dataset)
+        return per_session
+
+    # -- dry runs --------------------------------------------------------------------------------
+
+    def dry_run(
+        self,
+        paths: Sequence[Path],
+        fields: dict[str, Any] | None,
+        choice: FileChoice | None,
+        whole_sessions: bool = True,
+    ) -> list[dict[str, Any]]:
+        """The exact requests a registration would send, recording and sending nothing.
+
+        Session creation is shown with its body; an update shows the fields it would change
+        (the rest is read from Alyx when it is performed)."""
+        requests: list[dict[str, Any]] = []
+        per_session: dict[Path, set[str]] = {}
+        for path in paths:
+            folder, rel = split_session_path(path.expanduser().absolute())
+            per_session.setdefault(Path(folder), set()).add(rel)
+        scans = observe(self.ledger, list(per_session), self.scan_options, _no_progress)
+        for scan, rels in zip(scans, per_session.values(), strict=True):
+            ref = scan.ref
+            session = self.ledger.find_session(ref)
+            if fields is not None:
+                checked = check_fields(ref, fields)
+                if session is None or session.eid is None:
+                    body = create_body(ref, checked, self.user)
+                    requests.append({"session": ref.key, "request": "POST /sessions", "body": body})
+                elif checked:
+                    requests.append(
+                        {
+                            "session": ref.key,
+                            "request": f"PUT /sessions/{session.eid}",
+                            "body": {"changes": checked},
+                        }
+                    )
+            if choice is None:
+                continue
+            files = self._dry_files(ref, scan, rels if not whole_sessions else None)
+            if files:
+                send = [
+                    FileRequest(
+                        f.rel_path,
+                        f.md5
+                        if choice.max_md5_size is None or f.size < choice.max_md5_size
+                        else None,
+                        f.size,
+                        version,
+                    )
+                    for f, version in zip(
+                        files, versions_for(len(files), choice.versions), strict=True
+                    )
+                ]
+                requests.append(
+                    {
+                        "session": ref.key,
+                        "request": "POST /register-file",
+                        "body": register_file_body(ref, send, choice.options),
+                    }
+                )
+        return requests
+
+    def _dry_files(
+        self, ref: SessionRef, scan: SessionScan, only: set[str] | None
+    ) -> list[FileRequest]:
+        """Files a registration would send: new or changed ones, and known ones not registered."""
+        session_id = session_id_of(ref)
+        found: dict[str, FileRequest] = {}
+        for rel, known in self.ledger.known_files(session_id).items():
+            dataset = self.ledger.dataset(Dataset.create_id(session_id, rel))
+            if known.state == "discovered" and dataset.state == "discovered" and known.md5:
+                found[rel] = FileRequest(rel, known.md5, known.size or 0)
+        for observation in scan.files:
+            if isinstance(observation, Observed):
+                found[observation.rel_path] = FileRequest(
+                    observation.rel_path, observation.md5, observation.size
+                )
+            else:
+                found.pop(observation.rel_path, None)
+        if only is not None:
+            missing = sorted(only - set(found))
+            if missing:
+                raise InvalidFileOptions(
+                    f"{', '.join(missing)} in {ref.key}: not a registrable file (see `labledger "
+                    "status`), or already registered as it is"
+                )
+            return [found[rel] for rel in sorted(only)]
+        return [found[rel] for rel in sorted(found)]
 
     # -- new sessions ----------------------------------------------------------------------------
 

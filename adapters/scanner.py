@@ -71,6 +71,13 @@ def scan(
     ledger: Ledger, paths: Sequence[Path], options: ScanOptions, progress: Progress
 ) -> list[ScanSummary]:
     """Scan session folders and record what was found; returns one summary per session."""
+    return ledger.record_scans(observe(ledger, paths, options, progress))
+
+
+def observe(
+    ledger: Ledger, paths: Sequence[Path], options: ScanOptions, progress: Progress
+) -> list[SessionScan]:
+    """What a scan would record, without recording it (dry runs use it too)."""
     plans: dict[Path, _Plan] = {}
     for path in paths:
         ref, folder = session_folder(path, options)
@@ -86,7 +93,7 @@ def scan(
     digests = hash_files(
         to_hash, options.workers, progress(len(to_hash), sum(f.size for f in to_hash))
     )
-    scans = [
+    return [
         SessionScan(
             plan.ref,
             plan.folder.as_posix(),
@@ -98,7 +105,6 @@ def scan(
         )
         for plan in plans.values()
     ]
-    return ledger.record_scans(scans)
 
 
 def _triage(plan: _Plan, known: dict[str, KnownFile], options: ScanOptions) -> None:

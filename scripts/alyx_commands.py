@@ -1,9 +1,323 @@
-"""Commands of this group (being built)."""
+"""Alyx commands: new-session, register, check-protected, weigh, water.
+
+Each records its intents first, then performs them if an Alyx server is configured and
+reachable; otherwise it says the work is queued (exit 0) and `labledger sync` does it later.
+"""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
+
+from rich.console import Console
+
+from labledger.adapters.alyx_sessions import ref_of
+from labledger.adapters.executors import alyx_client
+from labledger.adapters.registration import FileChoice, Registrar
+from labledger.adapters.settings import Settings
+from labledger.adapters.store import open_ledger
+from labledger.domain.errors import LabledgerError
+from labledger.domain.file_registration import FileOptions
+from labledger.domain.revisions import Situation, decide, relocated
+from labledger.projections.render import table, to_json
+from labledger.scripts.options import add_global_options, warner
+from labledger.scripts.sync_command import report
+
+FLAG_GLOB = "**/create_me.flag"
+
+
+def _session_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("session fields (only those given are sent or changed)")
+    group.add_argument("--users", nargs="+", metavar="USER", help="default: the Alyx user")
+    group.add_argument("--start-time", metavar="ISO", help="local time, no offset")
+    group.add_argument("--end-time", metavar="ISO", help="local time, no offset")
+    group.add_argument("--procedures", nargs="+", metavar="NAME")
+    group.add_argument("--projects", nargs="+", metavar="NAME")
+    group.add_argument("--location", metavar="NAME")
+    group.add_argument("--task-protocol", metavar="TEXT")
+    group.add_argument("--type", dest="session_type", metavar="TYPE", help="default Experiment")
+    group.add_argument("--n-trials", type=int, metavar="N")
+    group.add_argument("--n-correct-trials", type=int, metavar="N")
+    group.add_argument("--narrative", metavar="TEXT")
+    group.add_argument("--session-json", metavar="JSON", help="the session's json field")
+
+
+def _fields(args: argparse.Namespace) -> dict[str, Any]:
+    session_json = None
+    if args.session_json is not None:
+        try:
+            session_json = json.loads(args.session_json)
+        except json.JSONDecodeError as error:
+            raise LabledgerError(f"--session-json is not JSON ({error.msg}); quote it") from None
+    fields = {
+        "users": args.users,
+        "start_time": args.start_time,
+        "end_time": args.end_time,
+        "procedures": args.procedures,
+        "projects": args.projects,
+        "location": args.location,
+        "task_protocol": args.task_protocol,
+        "type": args.session_type,
+        "n_trials": args.n_trials,
+        "n_correct_trials": args.n_correct_trials,
+        "narrative": args.narrative,
+        "json": session_json,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _file_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("file registration (ONE's register_files keywords)")
+    group.add_argument(
+        "--versions", nargs="+", metavar="V", help="one version for all files, or one per file"
+    )
+    group.add_argument("--no-default", action="store_true", help="do not make them the default")
+    group.add_argument("--server-only", action="store_true", help="records on server repos only")
+    group.add_argument("--repository", metavar="NAME", help="data repository holding the files")
+    group.add_argument(
+        "--not-exists", action="store_true", help="the files are not yet in the repository"
+    )
+    group.add_argument(
+        "--max-md5-size", type=int, metavar="BYTES", help="send no md5 for files this big or more"
+    )
+    group.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a further register-file field (labs, qc, hostname...), sent as given",
+    )
+    group.add_argument(
+        "--refuse-protected",
+        action="store_true",
+        help="fail instead of moving a protected file into a new revision folder",
+    )
+
+
+def _choice(args: argparse.Namespace, settings: Settings, user: str) -> FileChoice:
+    extra: dict[str, Any] = {}
+    for item in args.field:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise LabledgerError(f"--field {item!r} is not KEY=VALUE; write e.g. --field qc=PASS")
+        extra[key] = value
+    versions = args.versions[0] if args.versions and len(args.versions) == 1 else args.versions
+    options = FileOptions(
+        created_by=user,
+        repository=args.repository or settings.alyx.repository,
+        exists=not args.not_exists,
+        server_only=args.server_only,
+        default=not args.no_default,
+        refuse_protected=args.refuse_protected,
+        extra=extra,
+    )
+    return FileChoice(options, versions, args.max_md5_size)
 
 
 def add_commands(commands: Any) -> None:
-    """Add this group's commands to the `labledger` parser."""
+    new = commands.add_parser(
+        "new-session",
+        help="make the next numbered session folder of a subject, and register it",
+        description="Takes the next number after those on this disk, in the ledger and on Alyx "
+        "(when reachable), makes the folder and (unless --no-register) registers the session.",
+    )
+    new.add_argument("subject", help="the subject's nickname")
+    new.add_argument("--root", type=Path, required=True, metavar="FOLDER", help="data root")
+    new.add_argument("--date", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    new.add_argument("--no-register", action="store_true", help="only make the folder")
+    _session_options(new)
+    add_global_options(new)
+    new.set_defaults(handler=new_session)
+
+    register = commands.add_parser(
+        "register",
+        help="register sessions and their files on Alyx (queued when offline)",
+        description="Session folders (the session and all its files not yet registered as "
+        "they are), files inside session folders (those files), or with --flags the roots to "
+        "search for flag files (each flag's folder; the flag is removed once registered).",
+    )
+    register.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    register.add_argument("--flags", action="store_true", help="PATHs are roots with flag files")
+    register.add_argument("--glob", default=FLAG_GLOB, help=f"flag pattern (default {FLAG_GLOB})")
+    register.add_argument("--no-files", action="store_true", help="the session only, not its files")
+    register.add_argument(
+        "--dry-run", action="store_true", help="print the requests; record and send nothing"
+    )
+    register.add_argument("--json", action="store_true", help="print results as JSON")
+    _session_options(register)
+    _file_options(register)
+    add_global_options(register)
+    register.set_defaults(handler=register_command)
+
+    check = commands.add_parser(
+        "check-protected",
+        help="ask Alyx which files are protected and where each would go",
+        description="Sends ONE's GET /check-protected per session and shows, per file, the "
+        "existing revisions and the revision-table row that registering would apply.",
+    )
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or sessions")
+    check.add_argument("--json", action="store_true")
+    add_global_options(check)
+    check.set_defaults(handler=check_protected)
+
+    weigh = commands.add_parser("weigh", help="record a weighing (grams) on Alyx, once")
+    weigh.add_argument("subject")
+    weigh.add_argument("grams", type=float)
+    weigh.add_argument("--date-time", metavar="ISO", help="local time (default: now)")
+    weigh.add_argument("--user", help="who weighed (default: the Alyx user)")
+    weigh.add_argument("--json", action="store_true")
+    add_global_options(weigh)
+    weigh.set_defaults(handler=weigh_command)
+
+    water = commands.add_parser("water", help="record a water administration (mL) on Alyx, once")
+    water.add_argument("subject")
+    water.add_argument("millilitres", type=float)
+    water.add_argument("--water-type", default="Water")
+    water.add_argument("--adlib", action="store_true")
+    water.add_argument("--session", metavar="EID_OR_FOLDER", help="the session it belongs to")
+    water.add_argument("--date-time", metavar="ISO", help="local time (default: now)")
+    water.add_argument("--user", help="who gave it (default: the Alyx user)")
+    water.add_argument("--json", action="store_true")
+    add_global_options(water)
+    water.set_defaults(handler=water_command)
+
+
+def _registrar(settings: Settings) -> Registrar:
+    return Registrar(settings, open_ledger(settings), warner())
+
+
+def new_session(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    registrar = _registrar(settings)
+    fields = _fields(args)
+    if not args.no_register and "start_time" not in fields:
+        fields["start_time"] = dt.datetime.now().replace(microsecond=0).isoformat()
+    folder, session_id = registrar.new_session(args.subject, args.root, args.date)
+    console.print(str(folder), markup=False)
+    if args.no_register:
+        return 0
+    registrar.request_session(folder, fields)
+    return report(console, registrar.perform(frozenset({session_id})))
+
+
+def _flag_folders(roots: list[Path], pattern: str) -> list[Path]:
+    flags: list[Path] = []
+    for root in roots:
+        if not root.is_dir():
+            raise LabledgerError(f"{root} is not a folder; give the root to search for flags")
+        flags.extend(sorted(root.glob(pattern)))
+    return flags
+
+
+def register_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    registrar = _registrar(settings)
+    flags = _flag_folders(args.paths, args.glob) if args.flags else []
+    paths = [flag.parent for flag in flags] if args.flags else list(args.paths)
+    if args.flags and not flags:
+        console.print(f"no flag files matching {args.glob}", markup=False)
+        return 0
+    fields = _fields(args)
+    choice = None if args.no_files else _choice(args, settings, registrar.user)
+    sessions = [p for p in paths if not _is_file(p)]
+    files = [p for p in paths if _is_file(p)]
+    if args.dry_run:
+        requests = registrar.dry_run(sessions, fields, choice) if sessions else []
+        if files and choice is not None:
+            requests += registrar.dry_run(files, None, choice, whole_sessions=False)
+        console.print_json(to_json(requests))
+        return 0
+    ids = {registrar.request_session(path, fields) for path in sessions}
+    if choice is not None:
+        if sessions:
+            registrar.request_files(sessions, choice, whole_sessions=True)
+        if files:
+            registrar.request_files(files, choice)
+            ids.update(registrar.session_ids(files))
+    status = report(console, registrar.perform(frozenset(ids)), args.json)
+    for flag in flags:
+        ref, _ = registrar.session_of(flag.parent)
+        session = registrar.ledger.find_session(ref)
+        if session is not None and session.eid is not None and not session.open_intents:
+            flag.unlink(missing_ok=True)
+    return status
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file()
+
+
+def check_protected(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    registrar = _registrar(settings)
+    rows: list[dict[str, Any]] = []
+    today = dt.date.today().isoformat()
+    with alyx_client(settings) as client:
+        if client is None:
+            raise LabledgerError(
+                "check-protected asks Alyx, and no server is configured; set alyx.base_url"
+            )
+        for session_id, datasets in registrar.files_by_session(args.paths).items():
+            ref = ref_of(registrar.ledger.session(session_id))
+            body = {
+                "created_by": registrar.user,
+                "path": ref.alyx_path,
+                "filenames": [d.rel_path for d in datasets],
+            }
+            reply = client.get_json_body("/check-protected", body)
+            verdicts: dict[str, list[dict[str, bool]]] = {}
+            if isinstance(reply.get("details"), list):
+                for entry in reply["details"]:
+                    verdicts.update(entry)
+            for dataset in datasets:
+                info = verdicts.get(dataset.rel_path, [])
+                decision = decide(Situation.of(dataset.revision, info, today))
+                where = (
+                    relocated(dataset.collection, dataset.name, decision.revision)
+                    if decision.revision
+                    else "stays"
+                )
+                rows.append(
+                    {
+                        "session": ref.key,
+                        "file": dataset.rel_path,
+                        "protected": any(flag for e in info for flag in e.values()),
+                        "revisions": ", ".join(
+                            f"{name or '(none)'}{'*' if flag else ''}"
+                            for e in info
+                            for name, flag in e.items()
+                        ),
+                        "row": decision.row,
+                        "would_go": where,
+                    }
+                )
+    if args.json:
+        console.print_json(to_json(rows))
+    else:
+        table(
+            console,
+            "protection (* = protected)",
+            rows,
+            ["session", "file", "protected", "revisions", "row", "would_go"],
+        )
+    return 0
+
+
+def weigh_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    registrar = _registrar(settings)
+    registrar.request_weighing(args.subject, args.grams, args.date_time, args.user)
+    return report(console, registrar.perform_records(), args.json)
+
+
+def water_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    registrar = _registrar(settings)
+    registrar.request_water(
+        args.subject,
+        args.millilitres,
+        args.water_type,
+        args.adlib,
+        args.date_time,
+        args.session,
+        args.user,
+    )
+    return report(console, registrar.perform_records(), args.json)

@@ -54,8 +54,8 @@ def report(console: Console, results: list[SyncResult], as_json: bool = False) -
     queued = [r for r in results if r.outcome == "queued"]
     if queued and not as_json:
         console.print(
-            f"{len(queued)} queued: recorded in the ledger; `labledger sync` performs them "
-            "when the server is reachable",
+            "queued: the work is recorded in the ledger; `labledger sync` performs it when "
+            "the server is reachable",
             markup=False,
         )
     if failed:

@@ -1,0 +1,356 @@
+"""The Alyx REST client: one connection pool, explicit timeouts, token auth, careful retries.
+
+One transport seam (as httpx itself): tests pass an ``httpx.MockTransport``, production passes
+nothing, and both run the same code. What this client adds to httpx, and why:
+
+* Timeouts on every phase (C-10: ONE has none, and a hung server blocked rigs for ever).
+* A token cached in a 0600 file, so the password is needed once; a refused token ("Invalid
+  token.") is replaced once, as ONE does. Password and token never reach a message or log.
+* Retries only where they are harmless: GET, PUT, PATCH, and a POST the caller declares
+  idempotent (register-file: same hashes, same result). A create (session, weighing, water) is
+  sent once; if no reply comes, :class:`AlyxNoReply` tells the caller to look it up first (S-1,
+  S-11) — ONE re-posts them on 429/503 and made duplicates.
+* One-line errors quoting the server (see ``alyx_errors``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from labledger.adapters.alyx_errors import (
+    INVALID_TOKEN,
+    RETRY_STATUSES,
+    AlyxError,
+    AlyxLoginNeeded,
+    error_for_reply,
+    error_for_transport,
+    not_json,
+)
+from labledger.adapters.alyx_tokens import TOKEN_FILE_NAME, TokenCache
+from labledger.adapters.identity import tool_version
+from labledger.adapters.settings import AlyxSettings, default_data_dir
+from labledger.domain.errors import InvalidSettings
+
+log = logging.getLogger(__name__)
+
+Params = Mapping[str, str | int | float | bool | None]
+Records = list[dict[str, Any]]
+
+FIRST_BACKOFF = 0.5
+"""Seconds before the second attempt when the server gives no Retry-After; doubled each time."""
+
+MAX_PAGES = 10_000
+"""A guard against a server whose ``next`` never ends (250 items a page: 2.5 million items)."""
+
+
+class AlyxClient:
+    """A session with one Alyx server as one user; use as a context manager or call close().
+
+    Endpoints are paths relative to ``settings.base_url`` ("/sessions", "sessions/<eid>") or
+    full URLs under it (the ``url`` fields Alyx returns). Thread-safe: ``session_workers``
+    threads may share one client (one pool, one login).
+    """
+
+    def __init__(
+        self,
+        settings: AlyxSettings,
+        username: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        token_file: Path | None = None,
+    ) -> None:
+        if settings.base_url is None:
+            raise InvalidSettings(
+                "alyx.base_url is not set; set it (or LABLEDGER_ALYX__BASE_URL) to the lab's "
+                "Alyx address, e.g. https://alyx.example.org"
+            )
+        if not username:
+            raise InvalidSettings("no Alyx username; set alyx.username or alyx_user")
+        self.base_url = settings.base_url
+        self.username = username
+        self.max_attempts = settings.max_attempts
+        self.max_wait = settings.max_wait
+        self._password: SecretStr | None = settings.password
+        self._sleep = sleep
+        self._random = random.Random()  # noqa: S311 (jitter, not cryptography)
+        path = token_file or settings.token_file or default_data_dir() / TOKEN_FILE_NAME
+        self._tokens = TokenCache(path)
+        self._token: str | None = None
+        self._secrets: set[str] = set()
+        if settings.password is not None and settings.password.get_secret_value():
+            self._secrets.add(settings.password.get_secret_value())
+        self._login_lock = threading.Lock()
+        self.timeout = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.read_timeout,  # a worker waits for a free connection at most this long
+        )
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=self.timeout,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": tool_version().replace(" ", "/", 1),
+            },
+            follow_redirects=False,  # a redirect would drop the token or turn a POST into a GET
+        )
+
+    def __repr__(self) -> str:
+        return f"AlyxClient(base_url={self.base_url!r}, username={self.username!r})"
+
+    def __enter__(self) -> AlyxClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- the calls ------------------------------------------------------------------------------
+
+    def get(self, endpoint: str, params: Params | None = None) -> Any:
+        """GET one resource; the parsed JSON reply. Retried."""
+        return self._call("GET", endpoint, params=params, idempotent=True)
+
+    def post(self, endpoint: str, body: Any, *, retry: bool) -> Any:
+        """POST ``body``; ``retry=True`` only when sending it twice is harmless (register-file)."""
+        return self._call("POST", endpoint, body=body, idempotent=retry)
+
+    def put(self, endpoint: str, body: Any) -> Any:
+        """PUT (ONE's "update": the whole record). Retried."""
+        return self._call("PUT", endpoint, body=body, idempotent=True)
+
+    def patch(self, endpoint: str, body: Any) -> Any:
+        """PATCH (partial update). Retried."""
+        return self._call("PATCH", endpoint, body=body, idempotent=True)
+
+    def get_json_body(self, endpoint: str, body: Any) -> Any:
+        """A GET carrying a JSON body, as ONE sends /check-protected. Retried."""
+        return self._call("GET", endpoint, body=body, idempotent=True)
+
+    def list(self, endpoint: str, params: Params | None = None) -> Records:
+        """Every item of a list endpoint, following ``next`` page by page (or a bare list).
+
+        ``next`` is an absolute URL built by the server, which behind a proxy may name another
+        scheme or host; only its query (limit, offset, filters) is used, on our own base URL.
+        """
+        items: Records = []
+        query: Any = params
+        for _ in range(MAX_PAGES):
+            page = self._call("GET", endpoint, params=query, idempotent=True)
+            if isinstance(page, list):
+                return items + page
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                raise AlyxError(200, f"Alyx answered GET {self._show(endpoint)} with no list")
+            items.extend(page["results"])
+            following = page.get("next")
+            if not following:
+                return items
+            query = httpx.URL(str(following)).params
+        raise AlyxError(200, f"Alyx kept paging GET {self._show(endpoint)}; stopped")
+
+    # -- one call: token, retries, decoding -----------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Any = None,
+        body: Any = None,
+        idempotent: bool,
+        authenticated: bool = True,
+    ) -> Any:
+        path = self._relative(endpoint)
+        call = f"{method} {self._show(path)}"
+        token = self._current_token() if authenticated else None
+        response, attempts, note = self._send(method, path, call, params, body, token, idempotent)
+        if token is not None and _is_invalid_token(response):
+            log.info("Alyx refused the token of %s; logging in again", self.username)
+            token = self._fresh_token(stale=token)
+            response, attempts, note = self._send(
+                method, path, call, params, body, token, idempotent
+            )
+        return self._decode(call, response, attempts, note)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        call: str,
+        params: Any,
+        body: Any,
+        token: str | None,
+        idempotent: bool,
+    ) -> tuple[httpx.Response, int, str]:
+        """The last reply and the number of attempts; retries what is safe to retry."""
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        attempts = self.max_attempts if idempotent else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._http.request(
+                    method, path, params=params, json=body, headers=headers
+                )
+            except httpx.RequestError as error:
+                failure = error_for_transport(
+                    self.base_url, call, error, self.timeout, scrub=self._scrub, attempts=attempt
+                )
+                if not failure.retryable or attempt == attempts:
+                    raise failure from None  # httpx's error holds the request, token included
+                self._wait(self._backoff(attempt), call, type(error).__name__, attempt)
+                continue
+            if response.status_code not in RETRY_STATUSES or attempt == attempts:
+                return response, attempt, ""
+            asked = retry_after_seconds(response.headers.get("retry-after"))
+            if asked is not None and asked > self.max_wait:
+                note = f"; it asks to wait {asked:.0f} s, more than alyx.max_wait"
+                return response, attempt, note
+            wait = self._backoff(attempt) if asked is None else asked + self._random.uniform(0, 1)
+            self._wait(min(wait, self.max_wait), call, str(response.status_code), attempt)
+        raise AssertionError("unreachable: the loop returns or raises on its last attempt")
+
+    def _wait(self, seconds: float, call: str, why: str, attempt: int) -> None:
+        log.info(
+            "Alyx: %s got %s; attempt %d of %d in %.1f s",
+            call,
+            why,
+            attempt + 1,
+            self.max_attempts,
+            seconds,
+        )
+        self._sleep(seconds)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential with "equal jitter": half fixed, half random; never above max_wait."""
+        ceiling = min(self.max_wait, FIRST_BACKOFF * 2.0 ** (attempt - 1))
+        return ceiling / 2 + self._random.uniform(0, ceiling / 2)
+
+    def _decode(self, call: str, response: httpx.Response, attempts: int, note: str) -> Any:
+        body: Any = None
+        if response.content:
+            try:
+                body = response.json()
+            except ValueError:  # JSONDecodeError and UnicodeDecodeError
+                raise not_json(call, response, scrub=self._scrub) from None
+        if response.is_success:
+            return body
+        raise error_for_reply(call, response, body, scrub=self._scrub, attempts=attempts, note=note)
+
+    # -- the token ------------------------------------------------------------------------------
+
+    def _current_token(self) -> str:
+        with self._login_lock:
+            if self._token is None:
+                cached = self._tokens.get(self.base_url, self.username)
+                self._token = cached or self._login(refused=False)
+                self._secrets.add(self._token)
+            return self._token
+
+    def _fresh_token(self, stale: str) -> str:
+        """A new token after Alyx refused ``stale``; one login even when threads race here."""
+        with self._login_lock:
+            if self._token is not None and self._token != stale:
+                return self._token  # another thread has already logged in again
+            self._tokens.drop(self.base_url, self.username)
+            self._token = None
+            self._token = self._login(refused=True)
+            self._secrets.add(self._token)
+            return self._token
+
+    def _login(self, *, refused: bool) -> str:
+        """POST /auth-token; the token is cached for the next runs."""
+        if self._password is None or not self._password.get_secret_value():
+            why = "refused the cached token" if refused else "has no cached token"
+            raise AlyxLoginNeeded(
+                None,
+                f"Alyx at {self.base_url} {why} for {self.username} and no password is set; "
+                "set alyx.password (or LABLEDGER_ALYX__PASSWORD) once to log in",
+            )
+        credentials = {"username": self.username, "password": self._password.get_secret_value()}
+        reply = self._call(
+            "POST", "/auth-token", body=credentials, idempotent=True, authenticated=False
+        )
+        token = reply.get("token") if isinstance(reply, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AlyxError(
+                200, "Alyx answered POST /auth-token without a token; check alyx.base_url"
+            )
+        self._secrets.add(token)
+        self._tokens.put(self.base_url, self.username, token)
+        log.info("logged in to Alyx at %s as %s", self.base_url, self.username)
+        return token
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with every secret this client knows replaced by ***."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    def _relative(self, endpoint: str) -> str:
+        """The path under base_url; a full URL must lie under it (scheme may differ: proxies)."""
+        if not endpoint.startswith(("http://", "https://")):
+            return "/" + endpoint.lstrip("/")
+        base, url = httpx.URL(self.base_url), httpx.URL(endpoint)
+        base_path = base.raw_path.decode("ascii").rstrip("/")
+        target = url.raw_path.decode("ascii")  # path and query, percent-encoded
+        rest = target[len(base_path) :]
+        under = target.startswith(base_path) and rest[:1] in ("", "/", "?")
+        if url.host != base.host or url.port != base.port or not under:
+            raise ValueError(f"{endpoint} is not under the Alyx base URL {self.base_url}")
+        return "/" + rest.lstrip("/")
+
+    def _show(self, endpoint: str) -> str:
+        """How a call's endpoint appears in messages: the path, without query."""
+        return self._relative(endpoint).split("?", 1)[0]
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header in seconds: delta-seconds or an HTTP date; None if absent or bad."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _is_invalid_token(response: httpx.Response) -> bool:
+    if response.status_code not in (401, 403):
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("detail") == INVALID_TOKEN

@@ -1,0 +1,259 @@
+"""The errors of the Alyx client, and how a reply or a network failure becomes one.
+
+Callers decide by class and by ``retryable``. A refused call (4xx) or a deterministic server
+exception (500) fails the same way when sent again: the intent is failed with the server's own
+words. A throttled, unavailable or unreachable server leaves the intent pending for the next run.
+``AlyxNoReply`` is the one to be careful with: the request may have been carried out, so a create
+(session, weighing, water) must be looked up on Alyx before it is posted again (S-1, S-11).
+
+Every message is one line naming the call and quoting the server's text; a reply that is not JSON
+(a proxy's HTML page) still shows its status and first line (C-9).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from labledger.domain.errors import InvalidSettings, LabledgerError
+
+MAX_MESSAGE = 300
+"""Characters of a message at most (one terminal line or two), server text included."""
+
+MAX_SERVER_TEXT = 200
+"""Characters of the server's own text quoted in a message."""
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+"""Statuses after which the same request may succeed later (throttle, gateway, maintenance)."""
+
+INVALID_TOKEN = "Invalid token."  # noqa: S105 (a server message, not a secret)
+"""The `detail` of Alyx's 403 for an unknown or revoked token (ONE re-authenticates on it)."""
+
+Scrub = Callable[[str], str]
+"""Removes secrets (password, token) from text before it goes into a message."""
+
+
+class AlyxError(LabledgerError):
+    """A call to Alyx failed; ``str()`` is one line, ``body`` the parsed JSON reply if any."""
+
+    def __init__(self, status: int | None, message: str, body: object = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.body = body
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the same call may succeed later without anything being changed."""
+        return False
+
+    @property
+    def protected_details(self) -> list[dict[str, Any]] | None:
+        """The per-file revision list of a "One or more datasets is protected" 403 (§6.9.7)."""
+        return protected_details_of(self.body)
+
+
+class AlyxRefused(AlyxError):
+    """Alyx answered 4xx (bad request, forbidden, not found, …): final until something changes."""
+
+
+class AlyxServerError(AlyxError):
+    """Alyx answered 5xx: 500 is a deterministic exception (final); 502/503/504 are retryable.
+
+    A 502/504 comes from a proxy that gave up waiting: Alyx may still have done the work, so a
+    create is looked up before it is sent again, as after :class:`AlyxNoReply`.
+    """
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRY_STATUSES
+
+
+class AlyxThrottled(AlyxError):
+    """Alyx answered 429 (too many requests) on the last attempt: try again later."""
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class AlyxUnreachable(AlyxError):
+    """No connection could be made (refused, unknown host, TLS, connect timeout): nothing sent."""
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class AlyxNoReply(AlyxError):
+    """The request went out but no reply came back (read timeout, dropped connection).
+
+    The outcome is unknown: look the record up before sending a create again.
+    """
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class AlyxNotJson(AlyxError):
+    """The reply was not JSON (a proxy's error page, a wrong base URL); 5xx ones are retryable."""
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is not None and self.status >= 500
+
+
+class AlyxLoginNeeded(AlyxError, InvalidSettings):
+    """No usable token and no password to get one: a setting must be set."""
+
+
+def protected_details_of(body: object) -> list[dict[str, Any]] | None:
+    """``details`` of a protected-datasets reply, else None.
+
+    The form is ``{"status_code": 403, "error": …, "details": [{filename: [{revision: bool}]}]}``,
+    sent as HTTP 403 by register-file and as HTTP 200 by check-protected, so both can use this.
+    """
+    if not isinstance(body, dict) or body.get("status_code") != 403:
+        return None
+    details = body.get("details")
+    if isinstance(body.get("error"), str) and isinstance(details, list):
+        return details
+    return None
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Whitespace (newlines included) collapsed, cut at ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def server_text(body: object) -> str:
+    """The server's own explanation in any of Alyx's error body forms (§5), as one line.
+
+    ``{"detail": m}``, ``{"error": m, "details": d}``, field errors ``{"f": ["m"], …}``
+    (→ ``f: m; g: n``; ``non_field_errors`` unprefixed), a bare list or string.
+    """
+    if isinstance(body, dict):
+        if "detail" in body:
+            return _flat(body["detail"])
+        if "error" in body:
+            details = body.get("details")
+            if isinstance(details, list):
+                return f"{_flat(body['error'])} ({len(details)} files checked)"
+            return _flat(body["error"]) + (f": {_flat(details)}" if details else "")
+        fields = [
+            _flat(value) if key == "non_field_errors" else f"{key}: {_flat(value)}"
+            for key, value in body.items()
+            if key != "status_code"
+        ]
+        return "; ".join(fields)
+    return _flat(body)
+
+
+def _flat(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(_flat(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_flat(item)}" for key, item in value.items())
+    return str(value)
+
+
+def first_line_of_markup(text: str) -> str:
+    """The first non-blank line of an HTML (or plain) page, tags and entities removed."""
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", "\n", text)
+    text = html.unescape(re.sub(r"<[^>]*>", "\n", text))
+    return next((line.strip() for line in text.splitlines() if line.strip()), "(empty body)")
+
+
+def error_for_reply(
+    call: str,
+    response: httpx.Response,
+    body: object,
+    *,
+    scrub: Scrub,
+    attempts: int = 1,
+    note: str = "",
+) -> AlyxError:
+    """The error for an unsuccessful reply whose body parsed as JSON (or was empty: None)."""
+    status = response.status_code
+    text = scrub(one_line(server_text(body), MAX_SERVER_TEXT)) or response.reason_phrase
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if status == 429:
+        message = f"Alyx throttled {call} (429){tries}: {text}{note}; run again later"
+        return AlyxThrottled(status, one_line(message), body)
+    if status >= 500:
+        verb = "failed on" if status == 500 else "is unavailable for"
+        message = f"Alyx {verb} {call} ({status}){tries}: {text}{note}"
+        return AlyxServerError(status, one_line(message), body)
+    if 300 <= status < 400:
+        where = scrub(response.headers.get("location", "elsewhere"))
+        message = (
+            f"Alyx redirected {call} ({status}) to {where}; "
+            "set alyx.base_url to the address it redirects to"
+        )
+        return AlyxRefused(status, one_line(message), body)
+    hint = "; check alyx.username and alyx.password" if call.endswith(" /auth-token") else ""
+    return AlyxRefused(status, one_line(f"Alyx refused {call} ({status}): {text}{hint}"), body)
+
+
+def not_json(call: str, response: httpx.Response, *, scrub: Scrub) -> AlyxNotJson:
+    """A reply that cannot be parsed: its status and the first line of its text (C-9)."""
+    status = response.status_code
+    first = scrub(one_line(first_line_of_markup(response.text), MAX_SERVER_TEXT))
+    message = f"Alyx sent a reply that is not JSON to {call} ({status}): {first}"
+    if status < 300:
+        message += "; check that alyx.base_url is the Alyx REST address"
+    return AlyxNotJson(status, one_line(message))
+
+
+def error_for_transport(
+    base_url: str,
+    call: str,
+    error: httpx.RequestError,
+    timeouts: httpx.Timeout,
+    *,
+    scrub: Scrub,
+    attempts: int = 1,
+) -> AlyxError:
+    """The error for a call that got no HTTP reply: unreachable (nothing sent) or no reply."""
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    reason = scrub(_reason(error))
+    if isinstance(error, httpx.ConnectTimeout):
+        reason = f"no connection within {timeouts.connect:g} s"
+    elif isinstance(error, httpx.PoolTimeout):
+        reason = f"no free connection within {timeouts.pool:g} s"
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        message = (
+            f"Alyx at {base_url} is unreachable ({reason}) for {call}{tries}; "
+            "check alyx.base_url and the network, then run again (nothing was sent)"
+        )
+        return AlyxUnreachable(None, one_line(message))
+    if isinstance(error, httpx.ProxyError):
+        message = f"the proxy to Alyx at {base_url} failed ({reason}) for {call}{tries}"
+        return AlyxUnreachable(None, one_line(message + "; check the HTTP(S)_PROXY settings"))
+    unknown = "; it may have been done: look it up on Alyx before sending it again"
+    if isinstance(error, httpx.ReadTimeout | httpx.WriteTimeout):
+        which = "read" if isinstance(error, httpx.ReadTimeout) else "write"
+        seconds = timeouts.read if which == "read" else timeouts.write
+        message = f"Alyx did not answer {call} within {seconds:g} s ({which} timeout){tries}"
+        return AlyxNoReply(None, one_line(message + unknown))
+    if isinstance(error, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError):
+        message = f"the connection to Alyx dropped during {call} ({reason}){tries}"
+        return AlyxNoReply(None, one_line(message + unknown))
+    message = f"{call} to Alyx at {base_url} failed: {type(error).__name__}: {reason}"
+    return AlyxError(None, one_line(message))
+
+
+def _reason(error: Exception) -> str:
+    """``[Errno 111] Connection refused`` → ``connection refused``; the class name if empty."""
+    text = re.sub(r"^\[Errno [-\d]+\]\s*", "", " ".join(str(error).split()))
+    if not text:
+        return type(error).__name__
+    return text[:1].lower() + text[1:]

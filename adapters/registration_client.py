@@ -1,0 +1,278 @@
+"""`RegistrationClient` with ONE-api 3.6.1's class and method names, recorded in the ledger.
+
+A rig script switches by changing one import:
+
+    from labledger.adapters.registration_client import RegistrationClient   # was one.registration
+
+Every call records its intents before anything is sent and performs them at once when Alyx is
+configured and reachable; otherwise the work is queued and `labledger sync` finishes it. Where ONE
+returns server records, this returns them when the work was performed now, and None for work that
+is queued. ONE's quirks are fixed as listed in the README (bad paths and values raise one-line
+errors instead of being sent or skipped silently).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from labledger.adapters.executors import alyx_client
+from labledger.adapters.registration import FileChoice, Registrar
+from labledger.adapters.settings import Settings, load_settings
+from labledger.adapters.store import open_ledger
+from labledger.adapters.sync import SyncResult
+from labledger.domain.dataset import Dataset
+from labledger.domain.errors import LabledgerError
+from labledger.domain.file_registration import FileOptions
+from labledger.domain.ledger import Ledger
+from labledger.domain.measurements import local_time
+from labledger.domain.subject import Subject
+
+WATER_KEYWORDS = frozenset({"water_type", "adlib", "date_time", "session", "user"})
+
+
+def _paths(file_list: str | Path | Sequence[str | Path]) -> list[Path]:
+    if isinstance(file_list, str | Path):
+        return [Path(file_list)]
+    return [Path(f) for f in file_list]
+
+
+class RegistrationClient:
+    """Register sessions, files, weighings and water on Alyx, as ONE's client does, via the ledger.
+
+    `one` is accepted so `RegistrationClient(one)` keeps working, and ignored: the server, user
+    and ledger come from labledger's settings (file, LABLEDGER_* variables) or `settings`.
+    """
+
+    def __init__(
+        self,
+        one: object = None,
+        settings: Settings | None = None,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.ledger = ledger or open_ledger(self.settings)
+        self.warnings: list[str] = []
+        self._registrar = Registrar(self.settings, self.ledger, self.warnings.append)
+        self.last_results: list[SyncResult] = []
+        """What the last call performed or queued, one line per piece of work."""
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def create_new_session(
+        self,
+        subject: str,
+        session_root: str | Path | None = None,
+        date: str | dt.date | None = None,
+        register: bool = True,
+        **kwargs: Any,
+    ) -> tuple[Path, str | None]:
+        """Make the next numbered folder; register the session unless `register` is False.
+
+        Returns (folder, eid); eid is None when not registered or queued."""
+        root = Path(session_root) if session_root is not None else None
+        if root is None:
+            raise LabledgerError("session_root is required: labledger has no ONE cache folder")
+        day = dt.date.fromisoformat(str(date)[:10]) if date is not None else None
+        folder, session_id = self._registrar.new_session(subject, root, day)
+        if not register:
+            return folder, None
+        kwargs.setdefault("start_time", dt.datetime.now().replace(microsecond=0).isoformat())
+        self._registrar.request_session(folder, kwargs)
+        self._perform(frozenset({session_id}))
+        return folder, self.ledger.session(session_id).eid
+
+    def register_session(
+        self,
+        ses_path: str | Path,
+        users: str | list[str] | None = None,
+        file_list: bool | list[str | Path] = True,
+        **kwargs: Any,
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None] | None]:
+        """Create or update the session (only the given fields change), then its files."""
+        path = Path(ses_path)
+        fields = dict(kwargs, users=[users] if isinstance(users, str) else users)
+        session_id = self._registrar.request_session(path, fields)
+        datasets: list[UUID] | None = None
+        choice = FileChoice(FileOptions(created_by=self._registrar.user))
+        if file_list is True:
+            datasets = self._registrar.request_files([path], choice, whole_sessions=True)
+        elif file_list:
+            datasets = self._registrar.request_files([Path(f) for f in file_list], choice)
+        self._perform(frozenset({session_id}))
+        session = self.ledger.session(session_id)
+        described = None if session.eid is None else {"id": session.eid, "url": session.eid}
+        return described, None if datasets is None else [self._record(d) for d in datasets]
+
+    def create_sessions(
+        self,
+        root_data_folder: str | Path,
+        glob_pattern: str = "**/create_me.flag",
+        register_files: bool = False,
+        dry: bool = False,
+    ) -> tuple[list[Path], list[Any]]:
+        """Register the folder of every flag file; a flag is removed once its session is on Alyx.
+        Unlike ONE, one failing session does not stop the others."""
+        flags = sorted(Path(root_data_folder).glob(glob_pattern))
+        folders = [flag.parent for flag in flags]
+        if dry:
+            return folders, [None] * len(folders)
+        records: list[Any] = []
+        for flag in flags:
+            try:
+                session, files = self.register_session(flag.parent, file_list=register_files)
+            except LabledgerError as error:
+                self.warnings.append(f"{flag.parent}: {error}")
+                records.append(None)
+                continue
+            if session is not None and not self.ledger.pending_intents(
+                self._registrar.session_ids([flag.parent]).pop()
+            ):
+                flag.unlink(missing_ok=True)
+            records.append(files)
+        return folders, records
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def register_files(
+        self,
+        file_list: str | Path | Sequence[str | Path],
+        versions: str | Sequence[str | None] | None = None,
+        default: bool = True,
+        created_by: str | None = None,
+        server_only: bool = False,
+        repository: str | None = None,
+        exists: bool = True,
+        dry: bool = False,
+        max_md5_size: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Register files (grouped per session, one POST each); returns the records aligned with
+        the input (None for queued work), or the request bodies when `dry`."""
+        single = isinstance(file_list, str | Path)
+        paths = _paths(file_list)
+        choice = FileChoice(
+            FileOptions(
+                created_by=created_by or self._registrar.user,
+                repository=repository,
+                exists=exists,
+                server_only=server_only,
+                default=default,
+                extra=dict(kwargs),
+            ),
+            versions,
+            max_md5_size,
+        )
+        if dry:
+            return [
+                r["body"]
+                for r in self._registrar.dry_run(paths, None, choice, whole_sessions=False)
+            ]
+        datasets = self._registrar.request_files(paths, choice)
+        self._perform(frozenset(self._registrar.session_ids(paths)))
+        records = [self._record(d) for d in datasets]
+        return records[0] if single else records
+
+    def check_protected_files(
+        self, file_list: str | Path | Sequence[str | Path], created_by: str | None = None
+    ) -> list[dict[str, Any]]:
+        """ONE's GET /check-protected, one per session; the replies as Alyx gives them."""
+        paths = (
+            [Path(file_list)] if isinstance(file_list, str | Path) else [Path(f) for f in file_list]
+        )
+        replies: list[dict[str, Any]] = []
+        with alyx_client(self.settings) as client:
+            if client is None:
+                raise LabledgerError("check_protected_files needs Alyx; set alyx.base_url")
+            for session_id, datasets in self._registrar.files_by_session(paths).items():
+                session = self.ledger.session(session_id)
+                body = {
+                    "created_by": created_by or self._registrar.user,
+                    "path": f"{session.subject}/{session.date}/{session.number}",
+                    "filenames": [d.rel_path for d in datasets],
+                }
+                replies.append(client.get_json_body("/check-protected", body))
+        return replies
+
+    def find_files(self, session_path: str | Path) -> Iterator[Path]:
+        """The files of a session that would be registered (after a scan)."""
+        folder = Path(session_path)
+        for datasets in self._registrar.files_by_session([folder]).values():
+            for dataset in datasets:
+                yield folder / dataset.rel_path
+
+    # -- subjects -------------------------------------------------------------------------------
+
+    def register_weight(
+        self,
+        subject: str,
+        weight: float,
+        date_time: str | dt.datetime | None = None,
+        user: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Post a weighing once (grams, 4 significant figures); None when queued."""
+        operation = self._registrar.request_weighing(subject, weight, date_time, user)
+        return self._posted(subject, operation)
+
+    def register_water_administration(
+        self, subject: str, volume: float, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """Post a water administration once (mL); unknown keywords are refused (ONE ignores
+        them, quirk C-16). None when queued."""
+        unknown = sorted(set(kwargs) - WATER_KEYWORDS)
+        if unknown:
+            raise LabledgerError(
+                f"unknown water keyword(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(WATER_KEYWORDS))}"
+            )
+        operation = self._registrar.request_water(subject, volume, **kwargs)
+        return self._posted(subject, operation)
+
+    @staticmethod
+    def ensure_ISO8601(date: Any) -> str:
+        """ONE's date rule: None -> now, a date -> midnight, ISO text parsed."""
+        return local_time(date, dt.datetime.now())
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _perform(self, session_ids: frozenset[UUID]) -> None:
+        self.last_results = self._registrar.perform(session_ids)
+
+    def _posted(self, nickname: str, operation: str) -> dict[str, Any] | None:
+        self.last_results = self._registrar.perform_records()
+        for intent in self.ledger.pending_intents():
+            if intent.operation_id == operation:
+                return None
+        for entry in reversed(self.ledger.history(self._subject_id(nickname))):
+            if entry.operation_id == operation and "url" in entry.details:
+                return {"url": entry.details["url"], "subject": nickname}
+        return None
+
+    def _subject_id(self, nickname: str) -> UUID:
+        return Subject.create_id(self.settings.lab or "", nickname)
+
+    def _record(self, dataset_id: UUID) -> dict[str, Any] | None:
+        """What Alyx answered for a file registered now, as the ledger recorded it."""
+        dataset: Dataset = self.ledger.dataset(dataset_id)
+        if dataset.state == "moved":
+            for entry in self.ledger.history(dataset_id):
+                if entry.event == "Dataset.RegistrationRelocated":
+                    destination = entry.details["destination"]
+                    return self._record(Dataset.create_id(dataset.session_id, destination))
+        for entry in reversed(self.ledger.history(dataset_id)):
+            if entry.event == "Dataset.Registered":
+                return {
+                    "id": entry.details["alyx_id"],
+                    "name": dataset.name,
+                    "collection": dataset.collection,
+                    "revision": entry.details["revision"],
+                    "default": entry.details["default"],
+                    "file_records": entry.details["file_records"],
+                    "relative_path": dataset.rel_path,
+                }
+            if entry.event in ("Dataset.RegistrationRequested", "Dataset.Discovered"):
+                return None
+        return None
