@@ -58,6 +58,25 @@ def _no_progress(files: int, total: int) -> Any:
     return lambda done: None
 
 
+@dataclass(frozen=True)
+class Requested:
+    """What a registration request recorded: its sessions, and its files in input order."""
+
+    session_ids: set[UUID]
+    dataset_ids: list[UUID]
+
+
+@dataclass
+class _SessionPlan:
+    """One session of a registration, checked, before anything is recorded."""
+
+    ref: SessionRef
+    session_id: UUID
+    scan: SessionScan
+    fields: dict[str, Any] | None
+    files: list[FileRequest]
+
+
 class Registrar:
     """Records registration intents in the ledger and performs them through the executors."""
 
@@ -74,66 +93,48 @@ class Registrar:
         folder, _ = split_session_path(path.expanduser().absolute())
         return session_folder(Path(folder), self.scan_options)
 
-    def request_session(self, path: Path, fields: dict[str, Any]) -> UUID:
-        """Scan the folder and record the intent to create or update its session on Alyx.
+    def request(
+        self,
+        paths: Sequence[Path],
+        fields: dict[str, Any] | None,
+        choice: FileChoice | None,
+    ) -> Requested:
+        """Record the intents to register sessions and files.
 
-        A session already registered is asked again only when fields were given (an update)."""
-        ref, folder = self.session_of(path)
-        checked = check_fields(ref, fields)
-        self._scan([folder])
-        session = self.ledger.find_session(ref)
-        if session is None or session.eid is None or checked:
-            if (session is None or session.eid is None) and "start_time" not in checked:
-                self.warn(
-                    f"{ref.key}: no start time given; Alyx gets {midnight(ref)} (the folder's "
-                    "date at midnight, as ONE sends); pass the real start time"
+        A session folder means the session and (with `choice`) every file of it not registered
+        as it is now; a file means that file. Everything is checked (fields, versions, rejected
+        files) before anything is recorded, and files are hashed once.
+        """
+        plans = self._plan(paths, fields, choice)
+        self.ledger.record_scans([plan.scan for plan in plans])
+        requested = Requested(session_ids={plan.session_id for plan in plans}, dataset_ids=[])
+        for plan in plans:
+            if plan.fields is not None:
+                self._request_session(plan)
+            for request in plan.files:
+                dataset_id = Dataset.create_id(plan.session_id, request.rel_path)
+                assert choice is not None
+                self.ledger.request_dataset_registration(
+                    dataset_id,
+                    options=choice.options.as_fields(),
+                    version=request.version,
+                    send_hash=request.md5 is not None,
                 )
-            self.ledger.request_session_registration(ref, folder.as_posix(), **checked)
-        return session_id_of(ref)
+                requested.dataset_ids.append(dataset_id)
+        return requested
 
-    def request_files(
-        self, paths: Sequence[Path], choice: FileChoice, whole_sessions: bool = False
-    ) -> list[UUID]:
-        """Record the intent to register files: the given ones, or (`whole_sessions`) every
-        discovered file of the given session folders not registered as it is now."""
-        per_session: dict[Path, list[str]] = {}
-        for path in paths:
-            folder, rel = split_session_path(path.expanduser().absolute())
-            if not whole_sessions and not rel:
-                raise InvalidFileOptions(f"{path} is a session folder, not a file; name files")
-            per_session.setdefault(Path(folder), []).append(rel)
-        if not whole_sessions:
-            seen = [rel for rels in per_session.values() for rel in rels]
-            twice = sorted({rel for rel in seen if seen.count(rel) > 1})
-            if twice:
-                raise InvalidFileOptions(f"file(s) given twice: {', '.join(twice)}; give each once")
-        self._scan(list(per_session))
-        chosen: list[Dataset] = []
-        for folder, rels in per_session.items():
-            ref, _ = session_folder(folder, self.scan_options)
-            session = self.ledger.find_session(ref)
-            assert session is not None  # just scanned
-            if whole_sessions:
-                for rel in sorted(session.files):
-                    dataset = self.ledger.dataset(Dataset.create_id(session.id, rel))
-                    if dataset.state == "discovered" and dataset.open_registration() is None:
-                        chosen.append(dataset)
-                continue
-            for rel in rels:
-                dataset = self.ledger.dataset(Dataset.create_id(session.id, rel))
-                if dataset.state == "rejected":
-                    raise InvalidFileOptions(
-                        f"{folder / rel} cannot be registered: {dataset.rejection}"
-                    )
-                chosen.append(dataset)
-        versions = versions_for(len(chosen), choice.versions)
-        options = choice.options.as_fields()
-        for dataset, version in zip(chosen, versions, strict=True):
-            send_hash = choice.max_md5_size is None or (dataset.size or 0) < choice.max_md5_size
-            self.ledger.request_dataset_registration(
-                dataset.id, options=options, version=version, send_hash=send_hash
+    def _request_session(self, plan: _SessionPlan) -> None:
+        """A session already registered is asked again only when fields were given (an update)."""
+        session = self.ledger.find_session(plan.ref)
+        new = session is None or session.eid is None
+        if not new and not plan.fields:
+            return
+        if new and "start_time" not in (plan.fields or {}):
+            self.warn(
+                f"{plan.ref.key}: no start time given; Alyx gets {midnight(plan.ref)} (the "
+                "folder's date at midnight, as ONE sends); pass the real start time"
             )
-        return [dataset.id for dataset in chosen]
+        self.ledger.request_session_registration(plan.ref, plan.scan.folder, **(plan.fields or {}))
 
     def _scan(self, folders: Sequence[Path]) -> None:
         scan_sessions(self.ledger, folders, self.scan_options, _no_progress)
@@ -215,77 +216,65 @@ class Registrar:
                     per_session.setdefault(session.id, []).append(dataset)
         return per_session
 
-    # -- dry runs --------------------------------------------------------------------------------
+    # -- plans and dry runs ----------------------------------------------------------------------
 
-    def dry_run(
+    def _plan(
         self,
         paths: Sequence[Path],
         fields: dict[str, Any] | None,
         choice: FileChoice | None,
-        whole_sessions: bool = True,
-    ) -> list[dict[str, Any]]:
-        """The exact requests a registration would send, recording and sending nothing.
-
-        Session creation is shown with its body; an update shows the fields it would change
-        (the rest is read from Alyx when it is performed)."""
-        requests: list[dict[str, Any]] = []
-        per_session: dict[Path, set[str]] = {}
+    ) -> list[_SessionPlan]:
+        """What registering these paths means, checked, with nothing recorded yet."""
+        per_session: dict[Path, list[str]] = {}
         for path in paths:
             folder, rel = split_session_path(path.expanduser().absolute())
-            per_session.setdefault(Path(folder), set()).add(rel)
+            per_session.setdefault(Path(folder), []).append(rel)
+        plans: list[_SessionPlan] = []
         scans = observe(self.ledger, list(per_session), self.scan_options, _no_progress)
         for scan, rels in zip(scans, per_session.values(), strict=True):
-            ref = scan.ref
-            session = self.ledger.find_session(ref)
-            if fields is not None:
-                checked = check_fields(ref, fields)
-                if session is None or session.eid is None:
-                    body = create_body(ref, checked, self.user)
-                    requests.append({"session": ref.key, "request": "POST /sessions", "body": body})
-                elif checked:
-                    requests.append(
-                        {
-                            "session": ref.key,
-                            "request": f"PUT /sessions/{session.eid}",
-                            "body": {"changes": checked},
-                        }
+            checked = None if fields is None else check_fields(scan.ref, fields)
+            files: list[FileRequest] = []
+            if choice is not None:
+                named = [rel for rel in rels if rel]
+                twice = sorted({rel for rel in named if named.count(rel) > 1})
+                if twice:
+                    raise InvalidFileOptions(
+                        f"file(s) given twice: {', '.join(twice)}; give each once"
                     )
-            if choice is None:
-                continue
-            files = self._dry_files(ref, scan, rels if not whole_sessions else None)
-            if files:
-                send = [
+                files = self._files(scan, None if "" in rels else set(named))
+            plans.append(_SessionPlan(scan.ref, session_id_of(scan.ref), scan, checked, files))
+        if choice is not None:
+            count = sum(len(plan.files) for plan in plans)
+            versions = iter(versions_for(count, choice.versions))
+            for plan in plans:
+                plan.files = [
                     FileRequest(
                         f.rel_path,
                         f.md5
                         if choice.max_md5_size is None or f.size < choice.max_md5_size
                         else None,
                         f.size,
-                        version,
+                        next(versions),
                     )
-                    for f, version in zip(
-                        files, versions_for(len(files), choice.versions), strict=True
-                    )
+                    for f in plan.files
                 ]
-                requests.append(
-                    {
-                        "session": ref.key,
-                        "request": "POST /register-file",
-                        "body": register_file_body(ref, send, choice.options),
-                    }
-                )
-        return requests
+        return plans
 
-    def _dry_files(
-        self, ref: SessionRef, scan: SessionScan, only: set[str] | None
-    ) -> list[FileRequest]:
-        """Files a registration would send: new or changed ones, and known ones not registered."""
-        session_id = session_id_of(ref)
+    def _files(self, scan: SessionScan, only: set[str] | None) -> list[FileRequest]:
+        """Files to register: new or changed ones, and known ones not registered yet; or the
+        named ones, each of which must be registrable."""
+        session_id = session_id_of(scan.ref)
         found: dict[str, FileRequest] = {}
+        refused: dict[str, str] = {}
         for rel, known in self.ledger.known_files(session_id).items():
             dataset = self.ledger.dataset(Dataset.create_id(session_id, rel))
-            if known.state == "discovered" and dataset.state == "discovered" and known.md5:
-                found[rel] = FileRequest(rel, known.md5, known.size or 0)
+            if only is not None or (
+                dataset.state == "discovered" and dataset.open_registration() is None
+            ):
+                if known.state == "discovered" and known.md5:
+                    found[rel] = FileRequest(rel, known.md5, known.size or 0)
+                elif known.reason:
+                    refused[rel] = known.reason
         for observation in scan.files:
             if isinstance(observation, Observed):
                 found[observation.rel_path] = FileRequest(
@@ -293,15 +282,44 @@ class Registrar:
                 )
             else:
                 found.pop(observation.rel_path, None)
-        if only is not None:
-            missing = sorted(only - set(found))
-            if missing:
-                raise InvalidFileOptions(
-                    f"{', '.join(missing)} in {ref.key}: not a registrable file (see `labledger "
-                    "status`), or already registered as it is"
-                )
-            return [found[rel] for rel in sorted(only)]
-        return [found[rel] for rel in sorted(found)]
+                refused[observation.rel_path] = observation.reason
+        if only is None:
+            return [found[rel] for rel in sorted(found)]
+        for rel in sorted(only - set(found)):
+            why = refused.get(rel, "no such file in the session folder")
+            raise InvalidFileOptions(f"{scan.ref.key}/{rel} cannot be registered: {why}")
+        return [found[rel] for rel in sorted(only)]
+
+    def dry_run(
+        self,
+        paths: Sequence[Path],
+        fields: dict[str, Any] | None,
+        choice: FileChoice | None,
+    ) -> list[dict[str, Any]]:
+        """The exact requests a registration would send, recording and sending nothing.
+
+        Session creation is shown with its body; an update shows the fields it would change
+        (the rest is read from Alyx when it is performed)."""
+        requests: list[dict[str, Any]] = []
+        for plan in self._plan(paths, fields, choice):
+            key = plan.ref.key
+            session = self.ledger.find_session(plan.ref)
+            if plan.fields is not None:
+                if session is None or session.eid is None:
+                    body = create_body(plan.ref, plan.fields, self.user)
+                    requests.append({"session": key, "request": "POST /sessions", "body": body})
+                elif plan.fields:
+                    requests.append(
+                        {
+                            "session": key,
+                            "request": f"PUT /sessions/{session.eid}",
+                            "body": {"changes": plan.fields},
+                        }
+                    )
+            if choice is not None and plan.files:
+                body = register_file_body(plan.ref, plan.files, choice.options)
+                requests.append({"session": key, "request": "POST /register-file", "body": body})
+        return requests
 
     # -- new sessions ----------------------------------------------------------------------------
 

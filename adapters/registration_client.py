@@ -81,7 +81,7 @@ class RegistrationClient:
         if not register:
             return folder, None
         kwargs.setdefault("start_time", dt.datetime.now().replace(microsecond=0).isoformat())
-        self._registrar.request_session(folder, kwargs)
+        self._registrar.request([folder], kwargs, None)
         self._perform(frozenset({session_id}))
         return folder, self.ledger.session(session_id).eid
 
@@ -95,13 +95,11 @@ class RegistrationClient:
         """Create or update the session (only the given fields change), then its files."""
         path = Path(ses_path)
         fields = dict(kwargs, users=[users] if isinstance(users, str) else users)
-        session_id = self._registrar.request_session(path, fields)
-        datasets: list[UUID] | None = None
-        choice = FileChoice(FileOptions(created_by=self._registrar.user))
-        if file_list is True:
-            datasets = self._registrar.request_files([path], choice, whole_sessions=True)
-        elif file_list:
-            datasets = self._registrar.request_files([Path(f) for f in file_list], choice)
+        choice = FileChoice(FileOptions(created_by=self._registrar.user)) if file_list else None
+        paths = [path] if file_list is True or not file_list else _paths(file_list)
+        requested = self._registrar.request(paths, fields, choice)
+        (session_id,) = requested.session_ids
+        datasets = requested.dataset_ids if file_list else None
         self._perform(frozenset({session_id}))
         session = self.ledger.session(session_id)
         described = None if session.eid is None else {"id": session.eid, "url": session.eid}
@@ -167,13 +165,10 @@ class RegistrationClient:
             max_md5_size,
         )
         if dry:
-            return [
-                r["body"]
-                for r in self._registrar.dry_run(paths, None, choice, whole_sessions=False)
-            ]
-        datasets = self._registrar.request_files(paths, choice)
-        self._perform(frozenset(self._registrar.session_ids(paths)))
-        records = [self._record(d) for d in datasets]
+            return [r["body"] for r in self._registrar.dry_run(paths, None, choice)]
+        requested = self._registrar.request(paths, None, choice)
+        self._perform(frozenset(requested.session_ids))
+        records = [self._record(d) for d in requested.dataset_ids]
         return records[0] if single else records
 
     def check_protected_files(

@@ -198,7 +198,7 @@ def new_session(args: argparse.Namespace, settings: Settings, console: Console) 
     console.print(str(folder), markup=False)
     if args.no_register:
         return 0
-    registrar.request_session(folder, fields)
+    registrar.request([folder], fields, None)
     return report(console, registrar.perform(frozenset({session_id})))
 
 
@@ -220,21 +220,10 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
         return 0
     fields = _fields(args)
     choice = None if args.no_files else _choice(args, settings, registrar.user)
-    sessions = [p for p in paths if not _is_file(p)]
-    files = [p for p in paths if _is_file(p)]
     if args.dry_run:
-        requests = registrar.dry_run(sessions, fields, choice) if sessions else []
-        if files and choice is not None:
-            requests += registrar.dry_run(files, None, choice, whole_sessions=False)
-        console.print_json(to_json(requests))
+        console.print_json(to_json(registrar.dry_run(paths, fields, choice)))
         return 0
-    ids = {registrar.request_session(path, fields) for path in sessions}
-    if choice is not None:
-        if sessions:
-            registrar.request_files(sessions, choice, whole_sessions=True)
-        if files:
-            registrar.request_files(files, choice)
-            ids.update(registrar.session_ids(files))
+    ids = registrar.request(paths, fields, choice).session_ids
     status = report(console, registrar.perform(frozenset(ids)), args.json)
     for flag in flags:
         ref, _ = registrar.session_of(flag.parent)
@@ -242,10 +231,6 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
         if session is not None and session.eid is not None and not session.open_intents:
             flag.unlink(missing_ok=True)
     return status
-
-
-def _is_file(path: Path) -> bool:
-    return path.is_file()
 
 
 def check_protected(args: argparse.Namespace, settings: Settings, console: Console) -> int:
