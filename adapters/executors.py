@@ -3,29 +3,66 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from uuid import UUID
 
 from labledger.adapters.alyx_client import AlyxClient
+from labledger.adapters.alyx_errors import AlyxError
 from labledger.adapters.alyx_executor import AlyxExecutor, OfflineAlyx
 from labledger.adapters.alyx_sessions import AlyxContext, Warn
+from labledger.adapters.alyx_tokens import write_atomically
 from labledger.adapters.filesystem import split_session_path
-from labledger.adapters.reference_data import load_reference_data
+from labledger.adapters.reference_data import (
+    fetch_labs,
+    fetch_reference_data,
+    load_reference_data,
+)
 from labledger.adapters.scanner import ScanOptions, session_folder
-from labledger.adapters.settings import Settings
+from labledger.adapters.settings import Settings, default_data_dir
 from labledger.adapters.sync import Executor
 from labledger.domain.ledger import Ledger, session_id_of
 
+LABS_FILE = "labs.json"
+
+
+def reference_dir(settings: Settings) -> Path:
+    """Where the server's dataset types, data formats and labs are cached for offline use."""
+    return settings.reference_dir or default_data_dir() / "reference"
+
 
 def scan_options(settings: Settings) -> ScanOptions:
+    """How to classify files: the cached server lists (else the packaged Alyx 3.6.1 ones), and
+    the labs Alyx knows besides the configured ones (C-2)."""
+    cache = reference_dir(settings)
+    labs_file = cache / LABS_FILE
+    alyx_labs: list[str] = json.loads(labs_file.read_text()) if labs_file.is_file() else []
     return ScanOptions(
         lab=settings.lab,
-        known_labs=settings.known_labs,
-        reference=load_reference_data(settings.reference_dir),
+        known_labs=[*settings.known_labs, *alyx_labs],
+        reference=load_reference_data(cache if cache.is_dir() else None),
         workers=settings.hash_workers,
     )
+
+
+def refresh_reference(settings: Settings, warn: Warn) -> None:
+    """Fetch the server's dataset types, data formats and labs into the cache, when it answers.
+
+    ONE fetches the lists whenever its client is built and cannot work offline; here a server
+    that does not answer leaves the cache (or the packaged lists) in use, with a warning."""
+    cache = reference_dir(settings)
+    try:
+        with alyx_client(settings) as client:
+            if client is None:
+                return
+            fetch_reference_data(client, cache)
+            write_atomically(cache / LABS_FILE, json.dumps(fetch_labs(client)), mode=0o644)
+    except AlyxError as error:
+        if not error.retryable:
+            raise
+        warn(f"using the cached dataset types and labs: {error}")
 
 
 def session_ids_of(paths: Sequence[Path], settings: Settings) -> frozenset[UUID]:

@@ -21,6 +21,7 @@ from labledger.adapters.executors import (
     alyx_client,
     alyx_username,
     build_executors,
+    refresh_reference,
     scan_options,
 )
 from labledger.adapters.filesystem import split_session_path
@@ -85,6 +86,7 @@ class Registrar:
         self.ledger = ledger
         self.warn = warn
         self.user = alyx_username(settings)
+        refresh_reference(settings, warn)
         self.scan_options: ScanOptions = scan_options(settings)
 
     # -- asking ---------------------------------------------------------------------------------

@@ -18,10 +18,10 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from labledger.adapters.executors import scan_options
 from labledger.adapters.filesystem import split_session_path
-from labledger.adapters.reference_data import load_reference_data
-from labledger.adapters.scanner import ScanOptions, session_folder
 from labledger.adapters.scanner import scan as scan_sessions
+from labledger.adapters.scanner import session_folder
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.domain.dataset import Dataset
@@ -31,17 +31,8 @@ from labledger.projections.render import history_lines, table, to_json
 from labledger.projections.status import build_status
 
 
-def _options(settings: Settings) -> ScanOptions:
-    return ScanOptions(
-        lab=settings.lab,
-        known_labs=settings.known_labs,
-        reference=load_reference_data(settings.reference_dir),
-        workers=settings.hash_workers,
-    )
-
-
 def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    options = _options(settings)
+    options = scan_options(settings)
     ledger = open_ledger(settings)
     errors = Console(stderr=True)
     with Progress(
@@ -86,7 +77,7 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
 def history(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     folder, rel_path = split_session_path(args.path.expanduser().absolute())
-    ref, _ = session_folder(Path(folder), _options(settings))
+    ref, _ = session_folder(Path(folder), scan_options(settings))
     ledger = open_ledger(settings)
     session_id = session_id_of(ref)
     if rel_path:
