@@ -1,0 +1,42 @@
+"""A `labledger` CLI wired to a running Alyx test server (shared by the Alyx scenario tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
+from tests.cli_helpers import Cli
+
+
+def alyx_env(server: AlyxTestServer, tmp_path: Path) -> dict[str, str]:
+    """The environment that points labledger at `server` as test_user, with fast retries."""
+    return {
+        "LABLEDGER_LAB": "cortexlab",
+        "LABLEDGER_ALYX_USER": TEST_USER,
+        "LABLEDGER_ALYX__BASE_URL": server.base_url,
+        "LABLEDGER_ALYX__USERNAME": TEST_USER,
+        "LABLEDGER_ALYX__PASSWORD": TEST_PASSWORD,
+        "LABLEDGER_ALYX__TOKEN_FILE": str(tmp_path / "tokens.json"),
+        "LABLEDGER_ALYX__READ_TIMEOUT": "2",
+        "LABLEDGER_ALYX__MAX_ATTEMPTS": "3",
+        "LABLEDGER_ALYX__MAX_WAIT": "0.05",
+        "LABLEDGER_REFERENCE_DIR": str(tmp_path / "reference"),
+    }
+
+
+@pytest.fixture
+def server() -> Iterator[AlyxTestServer]:
+    with AlyxTestServer() as running:
+        yield running
+
+
+@pytest.fixture
+def online(
+    cli: Cli, server: AlyxTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Cli:
+    for name, value in alyx_env(server, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    return cli

@@ -1,0 +1,212 @@
+"""Registration through the CLI against the loopback Alyx test server: sessions, files, protected
+revisions, weighings and water; offline then sync; lost replies and outages never duplicate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.alyx_cli import alyx_env
+from tests.alyx_server import AlyxTestServer
+from tests.cli_helpers import Cli
+
+START = "2026-11-21T09:30:00"
+TODAY = dt.date.today().isoformat()
+
+
+def _register(cli: Cli, session: Path, *extra: str) -> Any:
+    result = cli("register", str(session), "--start-time", START, "--json", *extra)
+    assert result.code == 0, result.err + result.out
+    return result.json()
+
+
+def _posts(server: AlyxTestServer, path: str) -> int:
+    return sum(
+        1 for r in server.requests.all() if r.method == "POST" and r.path.rstrip("/") == path
+    )
+
+
+def test_register_session_and_files(online: Cli, server: AlyxTestServer) -> None:
+    session = online.session()
+    rows = _register(online, session)
+    assert [row["outcome"] for row in rows] == ["done", "done"]
+    state = server.state.snapshot()
+    (alyx_session,) = state["sessions"]
+    assert alyx_session["key"] == "algernon/2026-11-21/001"
+    assert alyx_session["start_time"] == START and alyx_session["users"] == ["test_user"]
+    assert len(state["datasets"]) == 6
+    assert all(d["default"] and d["hash"] for d in state["datasets"])
+    assert _posts(server, "/register-file") == 1 and _posts(server, "/sessions") == 1
+    (status,) = online("status", "--json").json()
+    assert status["pending"] == 0 and status["alyx_eid"]
+
+
+def test_register_again_sends_nothing_new(online: Cli, server: AlyxTestServer) -> None:
+    session = online.session()
+    _register(online, session)
+    before = server.state.snapshot()
+    rows = online("register", str(session), "--json").json()
+    assert rows == [] or all(row["outcome"] == "done" for row in rows)
+    assert _posts(server, "/register-file") == 1 and _posts(server, "/sessions") == 1
+    assert server.state.snapshot() == before
+
+
+def test_update_changes_only_given_fields(online: Cli, server: AlyxTestServer) -> None:
+    session = online.session()
+    _register(online, session, "--task-protocol", "choiceWorld")
+    result = online("register", str(session), "--no-files", "--n-trials", "400")
+    assert result.code == 0, result.err
+    (alyx_session,) = server.state.snapshot()["sessions"]
+    assert alyx_session["n_trials"] == 400
+    assert alyx_session["task_protocol"] == "choiceWorld"  # not reset (ONE's PUT would, C-11)
+    assert alyx_session["start_time"] == START
+
+
+def test_offline_then_sync_reaches_the_same_state(
+    cli: Cli, server: AlyxTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+
+    env = alyx_env(server, tmp_path)
+    for name, value in env.items():
+        if name != "LABLEDGER_ALYX__BASE_URL":
+            monkeypatch.setenv(name, value)
+    session = cli.session()
+    queued = cli("register", str(session), "--start-time", START)
+    assert queued.code == 0 and "queued" in queued.out
+    assert server.state.snapshot()["sessions"] == []
+    monkeypatch.setenv("LABLEDGER_ALYX__BASE_URL", env["LABLEDGER_ALYX__BASE_URL"])
+    synced = cli("sync", "--json")
+    assert synced.code == 0, synced.err
+    state = server.state.snapshot()
+    assert len(state["sessions"]) == 1 and len(state["datasets"]) == 6
+
+
+def test_server_down_queues_and_exits_0(online: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABLEDGER_ALYX__BASE_URL", "http://127.0.0.1:9")
+    session = online.session()
+    result = online("register", str(session), "--start-time", START)
+    assert result.code == 0, result.err
+    assert "queued" in result.out and "unreachable" in result.out
+
+
+def test_lost_session_reply_is_adopted_not_duplicated(online: Cli, server: AlyxTestServer) -> None:
+    server.faults.lose_reply("POST", "/sessions")
+    session = online.session()
+    first = online("register", str(session), "--start-time", START, "--json")
+    assert first.code == 0
+    assert any(row["outcome"] == "queued" for row in first.json())
+    assert len(server.state.snapshot()["sessions"]) == 1  # the server did create it
+    second = online("sync", "--json")
+    assert second.code == 0, second.err
+    state = server.state.snapshot()
+    assert len(state["sessions"]) == 1 and len(state["datasets"]) == 6
+    assert _posts(server, "/sessions") == 1
+
+
+@pytest.mark.parametrize("command", [("weigh", "algernon", "25.3"), ("water", "algernon", "0.8")])
+def test_lost_reply_of_a_weighing_or_water_is_adopted(
+    online: Cli, server: AlyxTestServer, command: tuple[str, ...]
+) -> None:
+    endpoint = "/weighings" if command[0] == "weigh" else "/water-administrations"
+    server.faults.lose_reply("POST", endpoint)
+    first = online(*command, "--date-time", "2026-11-21T10:00:00")
+    assert first.code == 0 and "queued" in first.out
+    again = online(*command, "--date-time", "2026-11-21T10:00:00")
+    assert again.code == 0 and "already on Alyx" in again.out
+    state = server.state.snapshot()
+    assert len(state["weighings"]) + len(state["water_administrations"]) == 1
+    assert _posts(server, endpoint) == 1
+
+
+def test_water_linked_to_a_session_folder(online: Cli, server: AlyxTestServer) -> None:
+    session = online.session()
+    _register(online, session)
+    result = online(
+        "water",
+        "algernon",
+        "0.123456",
+        "--session",
+        str(session),
+        "--water-type",
+        "Water 10% Sucrose",
+        "--date-time",
+        "2026-11-21T10:00:00",
+    )
+    assert result.code == 0, result.err
+    (water,) = server.state.snapshot()["water_administrations"]
+    assert water["session"] == "algernon/2026-11-21/001"
+    assert water["water_administered"] == 0.1235 and water["water_type"] == "Water 10% Sucrose"
+
+
+def test_refused_weighing_is_final_with_the_servers_words(online: Cli) -> None:
+    result = online("weigh", "nobody", "20")
+    assert result.code == 1
+    assert "subject nobody does not exist on Alyx" in result.out + result.err
+    (row,) = online("sync", "--json").json() or [None]
+    assert row is None  # a refusal closes the intent: nothing left to retry
+
+
+def _protect(server: AlyxTestServer, rel: str) -> None:
+    dataset = server.state.dataset_at(f"algernon/2026-11-21/001/{rel}")
+    server.state.protect_dataset(dataset.id)
+
+
+def test_changed_protected_file_moves_to_todays_revision(
+    online: Cli, server: AlyxTestServer
+) -> None:
+    session = online.session()
+    _register(online, session)
+    _protect(server, "alf/probe00/spikes.times.npy")
+    target = session / "alf" / "probe00" / "spikes.times.npy"
+    target.write_bytes(target.read_bytes() + b"\x00")  # a new version of a protected file
+    rows = _register(online, session)
+    assert rows[-1]["outcome"] == "done", rows
+    moved = session / "alf" / "probe00" / f"#{TODAY}#" / "spikes.times.npy"
+    assert moved.exists() and not target.exists()
+    datasets = [d for d in server.state.snapshot()["datasets"] if d["name"] == "spikes.times.npy"]
+    by_revision = {d["revision"]: d for d in datasets}
+    assert set(by_revision) == {"", TODAY}
+    assert by_revision[TODAY]["default"] and not by_revision[""]["default"]
+    assert by_revision[""]["protected"]
+
+
+def test_refuse_protected_fails_instead_of_moving(online: Cli, server: AlyxTestServer) -> None:
+    session = online.session()
+    _register(online, session)
+    _protect(server, "alf/licks.times.npy")
+    target = session / "alf" / "licks.times.npy"
+    target.write_bytes(target.read_bytes() + b"\x00")
+    result = online("register", str(session), "--refuse-protected", "--json")
+    assert result.code == 1 and "refused for good" in result.err
+    assert "protected, refused: alf/licks.times.npy" in result.json()[-1]["detail"]
+    assert target.exists()
+    events = online("history", str(target), "--json").json()
+    assert "refused as asked (--refuse-protected)" in events[-1]["details"]["reason"]
+    assert not (session / "alf" / f"#{TODAY}#").exists()
+
+
+def test_check_protected_shows_the_row(online: Cli, server: AlyxTestServer) -> None:
+    session = online.session()
+    _register(online, session)
+    _protect(server, "alf/licks.times.npy")
+    rows = online("check-protected", str(session / "alf" / "licks.times.npy"), "--json").json()
+    (row,) = rows
+    assert row["protected"] and row["row"] == "F"
+    assert row["would_go"] == f"alf/#{TODAY}#/licks.times.npy"
+
+
+def test_new_session_takes_the_number_after_alyx(
+    online: Cli, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    server.state.add_session("algernon", "2026-11-21T08:00:00", number=1)
+    root = tmp_path / "cortexlab" / "Subjects"
+    root.mkdir(parents=True)
+    result = online("new-session", "algernon", "--root", str(root), "--date", "2026-11-21")
+    assert result.code == 0, result.err
+    assert "002" in result.out and "Alyx already holds" in result.err
+    assert (root / "algernon" / "2026-11-21" / "002").is_dir()
+    numbers = sorted(s["number"] for s in server.state.snapshot()["sessions"])
+    assert numbers == [1, 2]
