@@ -170,8 +170,15 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
         "Dataset.RegistrationRequested",
         "Dataset.MoveRequested",
     ]
-    ledger.record_moved(spikes, move, "alf/spikes.times.npy", "alf/#2026-11-21#/spikes.times.npy")
-    ledger.record_dataset_registered(spikes, registration, "9f7d2a1c", "2026-11-21", True, [])
+    destination = "alf/#2026-11-21#/spikes.times.npy"
+    arrived = ledger.record_moved(spikes, move, "alf/spikes.times.npy", destination)
+    assert arrived == Dataset.create_id(session_id_of(REF), destination)
+    (pending,) = ledger.pending_intents()
+    assert (pending.intent, pending.aggregate_id) == ("Dataset.RegistrationRequested", arrived)
+    assert pending.details["fields"] == {"hash": "a" * 32}, "the request moves with the file"
+    ledger.record_dataset_registered(
+        arrived, pending.operation_id, "9f7d2a1c", "2026-11-21", True, []
+    )
     assert ledger.pending_intents() == []
     kinds = [(e.event, e.kind) for e in ledger.history(spikes)][2:]
     assert kinds == [
@@ -179,8 +186,17 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
         ("Dataset.RevisionProtected", "fact"),
         ("Dataset.MoveRequested", "intent"),
         ("Dataset.Moved", "outcome"),
+        ("Dataset.RegistrationRelocated", "outcome"),
+    ]
+    new = [(e.event, e.kind) for e in ledger.history(arrived)]
+    assert new == [
+        ("Dataset.Created", "fact"),
+        ("Dataset.MovedIn", "fact"),
+        ("Dataset.Discovered", "fact"),
+        ("Dataset.RegistrationRequested", "intent"),
         ("Dataset.Registered", "outcome"),
     ]
+    assert destination in ledger.session(session_id_of(REF)).files
 
 
 def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:

@@ -78,7 +78,7 @@ def test_lettering() -> None:
 
 def test_lettering_stops_after_z() -> None:
     reserved = {f"v{chr(c)}" for c in range(ord("a"), ord("z") + 1)}
-    with pytest.raises(NoFreeRevision, match="va..vz"):
+    with pytest.raises(NoFreeRevision, match=r"va\.\.vz"):
         next_revision("v", reserved)
     assert next_revision("v", reserved - {"vz"}) == "vz"
 
