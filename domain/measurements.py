@@ -42,11 +42,9 @@ def positive(value: float, what: str, unit: str) -> float:
     return four_significant(value)
 
 
-def local_time(value: str | dt.date | dt.datetime | None, now: dt.datetime) -> str:
-    """ONE's date rules: None -> now, a date -> midnight, ISO text parsed; offsets refused."""
-    if value is None:
-        moment = now
-    elif isinstance(value, dt.datetime):
+def naive_local(value: str | dt.date | dt.datetime, what: str = "time") -> str:
+    """An ISO local time: a date -> midnight, ISO text parsed; a UTC offset refused (S-9)."""
+    if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
         moment = dt.datetime.combine(value, dt.time())
@@ -55,11 +53,16 @@ def local_time(value: str | dt.date | dt.datetime | None, now: dt.datetime) -> s
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             raise InvalidValue(
-                f"time {value!r} is not ISO 8601; write e.g. 2026-11-21T14:30:00"
+                f"{what} {value!r} is not ISO 8601; write e.g. 2026-11-21T14:30:00"
             ) from None
     if moment.tzinfo is not None:
         raise InvalidValue(
-            f"time {value} has a UTC offset, which Alyx would store as UTC and so move to "
+            f"{what} {value} has a UTC offset, which Alyx would store as UTC and so move to "
             "another time or day; give the local time without an offset"
         )
     return moment.isoformat()
+
+
+def local_time(value: str | dt.date | dt.datetime | None, now: dt.datetime) -> str:
+    """ONE's date rules: None -> now, a date -> midnight, ISO text parsed; offsets refused."""
+    return naive_local(now if value is None else value)

@@ -14,6 +14,7 @@ from typing import Any
 
 from labledger.domain.alf import SessionRef
 from labledger.domain.errors import LabledgerError
+from labledger.domain.measurements import naive_local
 
 LIST_FIELDS = ("users", "procedures", "projects")
 TEXT_FIELDS = ("type", "location", "task_protocol", "narrative", "parent_session", "lab", "qc")
@@ -28,26 +29,6 @@ DEFAULT_TYPE = "Experiment"
 
 class InvalidSessionField(LabledgerError):
     """A session field that Alyx would refuse, or that would silently change the session."""
-
-
-def _time(name: str, value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime.combine(value, dt.time())
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidSessionField(
-                f"{name} {value!r} is not ISO 8601; write e.g. 2026-11-21T14:30:00"
-            ) from None
-    if moment.tzinfo is not None:
-        raise InvalidSessionField(
-            f"{name} {value} has a UTC offset, which Alyx stores as UTC (the session could move "
-            "to another day); give the rig's local time without an offset"
-        )
-    return moment.isoformat()
 
 
 def check_fields(ref: SessionRef, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,7 +53,7 @@ def check_fields(ref: SessionRef, fields: Mapping[str, Any]) -> dict[str, Any]:
                 raise InvalidSessionField(f"{name} must be a whole number >= 0, not {value!r}")
             value = int(value)
         elif name in TIME_FIELDS:
-            value = _time(name, value)
+            value = naive_local(value, name)
         elif name in TEXT_FIELDS:
             value = str(value)
         checked[name] = value
