@@ -108,35 +108,41 @@ class Registrar:
         files) before anything is recorded, and files are hashed once.
         """
         plans = self._plan(paths, fields, choice)
-        self.ledger.record_scans([plan.scan for plan in plans])
-        requested = Requested(session_ids={plan.session_id for plan in plans}, dataset_ids=[])
-        for plan in plans:
-            if plan.fields is not None:
-                self._request_session(plan)
-            for request in plan.files:
-                dataset_id = Dataset.create_id(plan.session_id, request.rel_path)
-                assert choice is not None
-                self.ledger.request_dataset_registration(
-                    dataset_id,
-                    options=choice.options.as_fields(),
-                    version=request.version,
-                    send_hash=request.md5 is not None,
-                )
-                requested.dataset_ids.append(dataset_id)
-        return requested
+        sessions = [
+            (plan.ref, plan.scan.folder, plan.fields or {})
+            for plan in plans
+            if plan.fields is not None and self._asks_session(plan)
+        ]
+        datasets = [
+            (
+                Dataset.create_id(plan.session_id, request.rel_path),
+                {
+                    "options": choice.options.as_fields() if choice else {},
+                    "version": request.version,
+                    "send_hash": request.md5 is not None,
+                },
+            )
+            for plan in plans
+            for request in plan.files
+        ]
+        self.ledger.request_registrations([plan.scan for plan in plans], sessions, datasets)
+        return Requested(
+            session_ids={plan.session_id for plan in plans},
+            dataset_ids=[dataset_id for dataset_id, _ in datasets],
+        )
 
-    def _request_session(self, plan: _SessionPlan) -> None:
+    def _asks_session(self, plan: _SessionPlan) -> bool:
         """A session already registered is asked again only when fields were given (an update)."""
         session = self.ledger.find_session(plan.ref)
         new = session is None or session.eid is None
         if not new and not plan.fields:
-            return
+            return False
         if new and "start_time" not in (plan.fields or {}):
             self.warn(
                 f"{plan.ref.key}: no start time given; Alyx gets {midnight(plan.ref)} (the "
                 "folder's date at midnight, as ONE sends); pass the real start time"
             )
-        self.ledger.request_session_registration(plan.ref, plan.scan.folder, **(plan.fields or {}))
+        return True
 
     def _scan(self, folders: Sequence[Path]) -> None:
         scan_sessions(self.ledger, folders, self.scan_options, _no_progress)

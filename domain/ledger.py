@@ -100,6 +100,37 @@ class Ledger(Application[UUID]):
 
         return self._retrying(decide)
 
+    def request_registrations(
+        self,
+        scans: Sequence[SessionScan],
+        sessions: Sequence[tuple[SessionRef, str, dict[str, Any]]],
+        datasets: Sequence[tuple[UUID, dict[str, Any]]],
+    ) -> None:
+        """Record scans and the registrations asked of their sessions and files, in ONE
+        transaction: a crash leaves either the whole request recorded (sync finishes it) or
+        nothing (the command is simply run again)."""
+
+        def decide() -> None:
+            changed: list[Any] = []
+            for scan in scans:
+                self._decide_scan(scan, changed)
+            loaded: dict[UUID, Any] = {aggregate.id: aggregate for aggregate in changed}
+            for ref, folder, fields in sessions:
+                session = loaded.get(session_id_of(ref)) or self._session_for(ref, folder)
+                session.request_registration(fields)
+                if session.id not in loaded:
+                    loaded[session.id] = session
+                    changed.append(session)
+            for dataset_id, fields in datasets:
+                dataset = loaded.get(dataset_id) or self.repository.get(dataset_id)
+                dataset.request_registration(fields)
+                if dataset_id not in loaded:
+                    loaded[dataset_id] = dataset
+                    changed.append(dataset)
+            self.save(*(aggregate for aggregate in changed if aggregate.pending_events))
+
+        self._retrying(decide)
+
     def _decide_scan(self, scan: SessionScan, changed: list[Any]) -> ScanSummary:
         session = self._session_for(scan.ref, scan.folder)
         files = scan.files
@@ -282,6 +313,41 @@ class Ledger(Application[UUID]):
 
     def note_transfer_stalled(self, session_id: UUID, path: str, reason: str) -> None:
         self._update(Session, session_id, lambda s: s.note_transfer_stalled(path, reason))
+
+    # -- watchdog (issue 4) --
+
+    def request_watchdog_restart(
+        self, machine: str, executable: str, config: str, arguments: list[str]
+    ) -> str:
+        """Record the intent to restart the watchdog service of `machine`; returns its operation."""
+        from labledger.domain.watchdog import WatchdogService  # imported here: block kept whole
+
+        def decide() -> str:
+            try:
+                service: WatchdogService = self.repository.get(WatchdogService.create_id(machine))
+            except AggregateNotFoundError:
+                service = WatchdogService(machine=machine)
+            operation_id = service.request_restart(executable, config, arguments)
+            if service.pending_events:
+                self.save(service)
+            return operation_id
+
+        return self._retrying(decide)
+
+    def record_watchdog_restarted(
+        self, service_id: UUID, operation_id: str, pid: int, stopped: int
+    ) -> None:
+        """The restart of `operation_id` left the service running as process `pid`."""
+        from labledger.domain.watchdog import WatchdogService  # imported here: block kept whole
+
+        def decide() -> None:
+            service: WatchdogService = self.repository.get(service_id)
+            service.record_restarted(operation_id, pid, stopped)
+            self.save(service)
+
+        self._retrying(decide)
+
+    # -- end watchdog --
 
     # -- queries -------------------------------------------------------------------------------
 
