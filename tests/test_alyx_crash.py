@@ -1,0 +1,462 @@
+"""`labledger register` killed by SIGKILL at every step, then `labledger sync`: nothing lost,
+nothing twice.
+
+Two scenarios on a copy of the sample session, each performed by a real `labledger` process:
+
+- A: a fresh `register SESSION --start-time ...` (the session and its six files);
+- B: after A, `alf/probe00/spikes.times.npy` is protected on Alyx and changed on disk, then
+  `register SESSION` again: Alyx answers 403 protected, labledger records the decision and the
+  move, moves the file into `alf/probe00/#<today>#/` and registers it there.
+
+Once per test run (at collection) both scenarios run uninterrupted under `tests/crash_shim.py`,
+which lists every step they take: each ledger save (a committed transaction) and the file move;
+the test server lists every request. That run is the reference, and each of its steps a kill
+point: the process kills itself right after the N-th save, right before the move, between the
+hard link and the unlink of the move, right after the move; or the test server kills it at the
+N-th request, before acting (then drops the connection) or after acting, before replying. After
+the kill, `labledger sync` (a plain process) must exit 0 and leave Alyx (`snapshot()`) and the
+session folder (path and md5 of every file) exactly as the uninterrupted run did, with no
+duplicate session or dataset, no file lost and no stray copy.
+
+A process killed before it recorded any intent has asked for nothing the ledger could finish:
+there sync must do nothing at all (no side effect without an intent), and running the same
+command again must reach the reference.
+
+Subsampled to keep the run near 80 s (see `_points`): a GET is killed only before the server
+acts (to the client, a GET killed after the server read its data is the same kill), and of GETs
+in a row, with nothing saved, moved or posted between them, only the last one. Every save and
+move kill point is kept, in both scenarios, and every POST is killed both before and after the
+server acts. `LABLEDGER_TEST_CRASH_EVERY_POINT=1` runs every kill point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+import tests.alyx_server.server as wire
+from tests.alyx_cli import alyx_env
+from tests.alyx_server import AlyxTestServer, FaultRule
+from tests.cli_helpers import SAMPLE, Cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIM = ROOT / "tests" / "crash_shim.py"
+START = "2026-11-21T09:30:00"
+KEY = "algernon/2026-11-21/001"
+PROTECTED = "alf/probe00/spikes.times.npy"
+SCENARIOS = ("A", "B")
+TIMEOUT = 60
+"""Seconds any one labledger process may take (a normal run takes about two)."""
+
+TRACE = "CRASH_SHIM_TRACE"
+KILL_AT = "CRASH_SHIM_AT"
+INTENT = "Requested"
+"""Intent events end with this (`Session.RegistrationRequested`, `Dataset.MoveRequested`...)."""
+
+EVERY_POINT = "LABLEDGER_TEST_CRASH_EVERY_POINT"
+"""Set to 1 to run every kill point, unsubsampled (about twice as long)."""
+
+LABLEDGER = "import sys; from labledger.scripts.cli import main; sys.exit(main())"
+
+
+# -- the labledger processes ---------------------------------------------------------------------
+
+
+class Rig:
+    """A session copy, a ledger and an environment under `tmp`, pointed at `server`."""
+
+    def __init__(self, server: AlyxTestServer, tmp: Path) -> None:
+        self.server = server
+        self.ledger = tmp / "data" / "ledger.sqlite3"  # where tests.cli_helpers.Cli keeps it
+        self.session = tmp / "cortexlab" / "Subjects" / KEY
+        home = tmp / "home"  # as the `cli` fixture sets HOME and the XDG folders
+        self.env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("LABLEDGER_", "CRASH_SHIM_"))
+        }
+        self.env.update(alyx_env(server, tmp))
+        self.env.update(
+            HOME=str(home),
+            XDG_CONFIG_HOME=str(home / ".config"),
+            XDG_DATA_HOME=str(home / ".local" / "share"),
+        )
+
+    def copy_session(self) -> None:
+        shutil.copytree(SAMPLE, self.session)
+
+    def command(self, scenario: str) -> list[str]:
+        if scenario == "A":
+            return ["register", str(self.session), "--start-time", START]
+        return ["register", str(self.session)]
+
+    def protect_and_change(self) -> None:
+        """B's starting point: the file protected on Alyx, and new bytes of it on disk."""
+        state = self.server.state
+        state.protect_dataset(state.dataset_at(f"{KEY}/{PROTECTED}").id)
+        target = self.session / PROTECTED
+        target.write_bytes(target.read_bytes() + b"\x00")
+
+    def run(
+        self,
+        args: list[str],
+        *,
+        shim: bool = True,
+        kill_at: str | None = None,
+        trace: Path | None = None,
+        killer: RequestKiller | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """One labledger process: under the crash shim, or plain (`shim=False`)."""
+        env = dict(self.env)
+        if kill_at is not None:
+            env[KILL_AT] = kill_at
+        if trace is not None:
+            env[TRACE] = str(trace)
+        entry = [str(SHIM)] if shim else ["-c", LABLEDGER]
+        argv = [sys.executable, *entry, *args, "--ledger", str(self.ledger)]
+        with subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as process:
+            if killer is not None:
+                killer.watch(process.pid)
+            try:
+                out, err = process.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                out, err = process.communicate()
+                pytest.fail(f"labledger {' '.join(args)} ran over {TIMEOUT} s:\n{out}\n{err}")
+        return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+    def sync(self) -> subprocess.CompletedProcess[str]:
+        done = self.run(["sync", "--json"], shim=False)
+        assert done.returncode == 0, f"sync exited {done.returncode}:\n{done.stdout}{done.stderr}"
+        return done
+
+    def tree(self) -> dict[str, str]:
+        """Every file (md5) and folder ("folder") under the session folder, by relative path."""
+        entries: dict[str, str] = {}
+        for path in sorted(self.session.rglob("*")):
+            rel = path.relative_to(self.session).as_posix()
+            if path.is_dir():
+                entries[rel + "/"] = "folder"
+            else:
+                entries[rel] = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+        return entries
+
+
+def _steps(trace: Path) -> list[dict[str, Any]]:
+    if not trace.exists():
+        return []
+    return [json.loads(line) for line in trace.read_text().splitlines() if line.strip()]
+
+
+class RequestKiller:
+    """Sends SIGKILL to the labledger process at its `n`-th request: before the server acts
+    (then the connection is dropped), or after it acted and before it replies.
+
+    The server's fault rules are matched by method and path only, so this wraps the server's
+    `faults.take` (called once per request, before acting) and the `dispatch` that acts
+    (the reply is then lost: a `lose_reply` rule)."""
+
+    def __init__(self, n: int, after: bool) -> None:
+        self.n = n
+        self.after = after
+        self.seen = 0
+        self.line: str | None = None
+        self._pid: int | None = None
+        self._watching = threading.Event()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def watch(self, pid: int) -> None:
+        self._pid = pid
+        self._watching.set()
+
+    @contextmanager
+    def armed(self, server: AlyxTestServer) -> Iterator[RequestKiller]:
+        take = server.faults.take
+        dispatch = wire.dispatch  # type: ignore[attr-defined]
+
+        def take_or_kill(method: str, path: str) -> FaultRule | None:
+            with self._lock:
+                self.seen += 1
+                if self.seen != self.n:
+                    return take(method, path)
+                self.line = f"{method} {path}"
+            if self.after:
+                self._local.kill = True
+                return FaultRule(method, path, "lose_reply", times=None)
+            self._kill()
+            return FaultRule(method, path, "drop", times=None)
+
+        def dispatch_then_kill(*args: Any, **kwargs: Any) -> Any:
+            reply = dispatch(*args, **kwargs)
+            if getattr(self._local, "kill", False):
+                self._local.kill = False
+                self._kill()
+            return reply
+
+        server.faults.take = take_or_kill  # type: ignore[method-assign]
+        wire.dispatch = dispatch_then_kill  # type: ignore[attr-defined]
+        try:
+            yield self
+        finally:
+            del server.faults.take  # the class's own again
+            wire.dispatch = dispatch  # type: ignore[attr-defined]
+
+    def _kill(self) -> None:
+        """SIGKILL, and wait until the process is gone: it never reads another byte."""
+        assert self._watching.wait(TIMEOUT) and self._pid is not None
+        os.kill(self._pid, signal.SIGKILL)
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                if psutil.Process(self._pid).status() == psutil.STATUS_ZOMBIE:
+                    return
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.005)
+
+
+# -- the uninterrupted reference and the kill points ---------------------------------------------
+
+
+@contextmanager
+def _noting_requests(server: AlyxTestServer, trace: Path) -> Iterator[None]:
+    """Append each request the server receives to `trace`, between the process's own steps (the
+    process waits for each reply, so the file keeps the order in which things happened)."""
+    take = server.faults.take
+    count = itertools.count(1)
+
+    def note_then_take(method: str, path: str) -> FaultRule | None:
+        step = {"step": f"request:{next(count)}", "line": f"{method} {path}"}
+        with trace.open("a", encoding="utf-8") as file:
+            file.write(json.dumps(step) + "\n")
+        return take(method, path)
+
+    server.faults.take = note_then_take  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del server.faults.take
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the uninterrupted run of each scenario did (its steps, in order) and left."""
+
+    steps: dict[str, list[dict[str, Any]]]
+    snapshots: dict[str, Any]
+    trees: dict[str, dict[str, str]]
+
+
+@functools.cache
+def _reference() -> Reference:
+    """Run A then B uninterrupted under the shim, once per test run."""
+    steps: dict[str, list[dict[str, Any]]] = {}
+    snapshots: dict[str, Any] = {}
+    trees: dict[str, dict[str, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="labledger-crash-") as tmp, AlyxTestServer() as server:
+        rig = Rig(server, Path(tmp))
+        rig.copy_session()
+        for scenario in SCENARIOS:
+            if scenario == "B":
+                rig.protect_and_change()
+            trace = Path(tmp) / f"trace-{scenario}.jsonl"
+            with _noting_requests(server, trace):
+                done = rig.run(rig.command(scenario), trace=trace)
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"the uninterrupted scenario {scenario} exited {done.returncode}:\n"
+                    f"{done.stdout}{done.stderr}"
+                )
+            steps[scenario] = _steps(trace)
+            snapshots[scenario] = server.state.snapshot()
+            trees[scenario] = rig.tree()
+    return Reference(steps, snapshots, trees)
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    scenario: str
+    step: str
+    """A shim step (`save:3`, `move-before:1`, `link-after:1`, `move-after:1`) or `request:N`."""
+    what: str
+    """The events that save committed, the moved file, or the request line."""
+    after: bool = False
+    """For a request: killed after the server acted (else before)."""
+
+    @property
+    def request(self) -> int | None:
+        kind, _, number = self.step.partition(":")
+        return int(number) if kind == "request" else None
+
+    @property
+    def name(self) -> str:
+        kind, _, number = self.step.partition(":")
+        if kind == "request":
+            when = "after" if self.after else "before"
+            return f"{self.scenario}-http{int(number):02d}-{when}-{self.what.replace(' ', '')}"
+        label = f"{kind}{int(number):02d}" if kind == "save" else f"{kind}{number}"
+        return "-".join(part for part in (self.scenario, label, self.what) if part)
+
+
+def _label(step: dict[str, Any]) -> str:
+    if "line" in step:
+        return str(step["line"])
+    if "events" in step:
+        return "+".join(dict.fromkeys(step["events"]))  # distinct, in order
+    return Path(step.get("source", "")).name  # the moved file; no date in the test's id
+
+
+def _is_get(step: dict[str, Any] | None) -> bool:
+    return step is not None and str(step.get("line", "")).startswith("GET ")
+
+
+def _points(reference: Reference, every: bool = False) -> list[KillPoint]:
+    """Every step of both scenarios, in order; a request twice (before and after the server
+    acts). Unless `every`, subsampled as the module's docstring says."""
+    points: list[KillPoint] = []
+    for scenario in SCENARIOS:
+        steps = reference.steps[scenario]
+        for index, step in enumerate(steps):
+            point = KillPoint(scenario, step["step"], _label(step))
+            if "line" not in step:
+                points.append(point)
+                continue
+            following = steps[index + 1] if index + 1 < len(steps) else None
+            if every or not (_is_get(step) and _is_get(following)):
+                points.append(point)
+            if every or not _is_get(step):
+                points.append(KillPoint(scenario, step["step"], _label(step), after=True))
+    return points
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "point" in metafunc.fixturenames:
+        points = _points(_reference(), every=os.environ.get(EVERY_POINT) == "1")
+        metafunc.parametrize("point", points, ids=[point.name for point in points])
+
+
+# -- the test ------------------------------------------------------------------------------------
+
+
+def _dataset_key(dataset: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (dataset["session"], dataset["collection"], dataset["revision"], dataset["name"])
+
+
+def _assert_like_reference(rig: Rig, online: Cli, reference: Reference, scenario: str) -> None:
+    state = rig.server.state.snapshot()
+    sessions = [session["key"] for session in state["sessions"]]
+    assert sessions == [KEY], f"sessions on Alyx: {sessions} (a duplicate, or none)"
+    keys = [_dataset_key(d) for d in state["datasets"]]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    assert not twice, f"datasets registered twice on Alyx: {twice}"
+
+    tree, expected = rig.tree(), reference.trees[scenario]
+    lost = sorted(set(expected) - set(tree))
+    extra = sorted(set(tree) - set(expected))
+    changed = sorted(p for p in set(tree) & set(expected) if tree[p] != expected[p])
+    assert not lost, f"files lost from the session folder: {lost}"
+    assert not extra, f"files left over in the session folder: {extra}"
+    assert not changed, f"files whose bytes differ: {changed}"
+
+    wanted = reference.snapshots[scenario]
+    have = {_dataset_key(d): d for d in state["datasets"]}
+    want = {_dataset_key(d): d for d in wanted["datasets"]}
+    differ = {
+        "/".join(key[1:]): {
+            f: (have[key].get(f), v) for f, v in want[key].items() if have[key].get(f) != v
+        }
+        for key in set(have) & set(want)
+        if have[key] != want[key]
+    }
+    assert set(have) == set(want) and not differ, (
+        "Alyx datasets differ from the uninterrupted run: "
+        f"missing {sorted('/'.join(k[1:]) for k in set(want) - set(have))}, "
+        f"unexpected {sorted('/'.join(k[1:]) for k in set(have) - set(want))}, "
+        f"different (field: (now, uninterrupted)) {differ}"
+    )
+    assert state == wanted
+
+    (status,) = online("status", "--json").json()
+    assert status["pending"] == 0, f"still pending in the ledger: {status}"
+
+
+def test_killed_then_sync_ends_as_uninterrupted(
+    point: KillPoint, server: AlyxTestServer, online: Cli, tmp_path: Path
+) -> None:
+    reference = _reference()
+    rig = Rig(server, tmp_path)
+    assert online.ledger == rig.ledger
+    rig.copy_session()
+    if point.scenario == "B":
+        first = online("register", str(rig.session), "--start-time", START, "--json")
+        assert first.code == 0, first.err + first.out
+        assert server.state.snapshot() == reference.snapshots["A"]
+        rig.protect_and_change()
+    before = server.state.snapshot()
+
+    trace = tmp_path / "trace.jsonl"
+    number = point.request
+    if number is None:
+        killed = rig.run(rig.command(point.scenario), kill_at=point.step, trace=trace)
+    else:
+        killer = RequestKiller(number, point.after)
+        with killer.armed(server):
+            killed = rig.run(rig.command(point.scenario), trace=trace, killer=killer)
+        assert killer.line == point.what, f"request {number} was {killer.line}, not {point.what}"
+    assert killed.returncode == -signal.SIGKILL, (
+        f"{point.name} was never reached (exit {killed.returncode}):\n"
+        f"{killed.stdout}{killed.stderr}"
+    )
+
+    steps = _steps(trace)
+    intents = [e for step in steps for e in step.get("events", []) if e.endswith(INTENT)]
+    if not intents:
+        # killed before it recorded anything asked of it: nothing to finish, nothing to send
+        rig.sync()
+        assert server.state.snapshot() == before, "a side effect without a recorded intent"
+        again = online(*rig.command(point.scenario), "--json")
+        assert again.code == 0, again.err + again.out
+    rig.sync()
+    _assert_like_reference(rig, online, reference, point.scenario)
+
+
+def test_reference_runs_register_and_move() -> None:
+    """The uninterrupted runs did what the kill points assume: a session and six datasets, then
+    the protected file moved into today's revision and registered there."""
+    reference = _reference()
+    today = dt.date.today().isoformat()
+    assert [s["key"] for s in reference.snapshots["A"]["sessions"]] == [KEY]
+    assert len(reference.snapshots["A"]["datasets"]) == 6
+    moved = f"alf/probe00/#{today}#/spikes.times.npy"
+    assert moved in reference.trees["B"] and PROTECTED not in reference.trees["B"]
+    steps = [step["step"] for step in reference.steps["B"]]
+    assert {"move-before:1", "link-after:1", "move-after:1"} <= set(steps)
+    by_revision = {
+        d["revision"]: d
+        for d in reference.snapshots["B"]["datasets"]
+        if d["name"] == "spikes.times.npy"
+    }
+    assert set(by_revision) == {"", today}
+    assert by_revision[today]["default"] and not by_revision[""]["default"]
