@@ -23,6 +23,8 @@ from labledger.adapters.reference_data import (
 from labledger.adapters.scanner import ScanOptions, session_folder
 from labledger.adapters.settings import Settings, default_data_dir
 from labledger.adapters.sync import Executor
+from labledger.adapters.transfer import TransferExecutor
+from labledger.adapters.watchdog_restart import RestartExecutor
 from labledger.domain.ledger import Ledger, session_id_of
 
 LABS_FILE = "labs.json"
@@ -107,4 +109,6 @@ def build_executors(settings: Settings, ledger: Ledger, warn: Warn) -> Iterator[
         else:
             context = AlyxContext(ledger, client, alyx_username(settings), local_today, warn)
             executors.append(AlyxExecutor(context, settings.alyx.session_workers))
+        executors.append(TransferExecutor(ledger, settings.watchdog, warn=warn))
+        executors.append(RestartExecutor(ledger, settings.watchdog))
         yield executors

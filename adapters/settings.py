@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from labledger.adapters.watchdog_settings import WatchdogSettings
 from labledger.domain.errors import InvalidSettings
 
 ENV_PREFIX = "LABLEDGER_"
@@ -168,6 +169,7 @@ class Settings(BaseSettings):
     hash_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     reference_dir: Path | None = None  # cache of the server's dataset types and data formats
     alyx: AlyxSettings = Field(default_factory=AlyxSettings)
+    watchdog: WatchdogSettings = Field(default_factory=WatchdogSettings)
 
     @classmethod
     def settings_customise_sources(

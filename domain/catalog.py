@@ -9,8 +9,9 @@ from labledger.domain.dataset import Dataset
 from labledger.domain.recorded import RecordedAggregate
 from labledger.domain.session import Session
 from labledger.domain.subject import Subject
+from labledger.domain.watchdog import WatchdogService
 
-AGGREGATES: tuple[type[RecordedAggregate], ...] = (Session, Dataset, Subject)
+AGGREGATES: tuple[type[RecordedAggregate], ...] = (Session, Dataset, Subject, WatchdogService)
 
 
 def event_classes() -> dict[str, type[RecordedAggregate.Event]]:

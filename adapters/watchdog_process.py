@@ -1,0 +1,118 @@
+"""Finding, stopping and starting the watchdog service's process, on any OS.
+
+clabe asks `tasklist` through a shell, which exists only on Windows (K-4), and restarts with one
+unquoted shell string, so a path with spaces breaks (K-5). Here psutil finds the process on every
+OS, and the executable is started from an argument list, never through a shell.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+STOP_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    pid: int
+    started: float
+    """Creation time, seconds since the epoch."""
+    command: str
+
+
+def _same_file(candidate: str | None, target: str) -> bool:
+    if not candidate:
+        return False
+    return os.path.normcase(os.path.realpath(candidate)) == target
+
+
+def find_service(executable: Path) -> list[ServiceProcess]:
+    """Processes running `executable`: as their program, or as the script an interpreter runs.
+
+    When the OS hides a process's program path (another user's service on Windows), its process
+    name equal to the executable's file name counts, as `tasklist /FI IMAGENAME` would.
+    """
+    target = os.path.normcase(os.path.realpath(executable))
+    image = executable.name.lower()
+    found = []
+    for process in psutil.process_iter(["pid", "name", "exe", "cmdline", "create_time"]):
+        info = process.info
+        if info["pid"] == os.getpid():
+            continue
+        arguments: list[str] = info["cmdline"] or []
+        running = _same_file(info["exe"], target) or any(
+            _same_file(argument, target) for argument in arguments[:2]
+        )
+        if not running and info["exe"] is None and (info["name"] or "").lower() == image:
+            running = True
+        if running:
+            found.append(
+                ServiceProcess(
+                    pid=info["pid"],
+                    started=info["create_time"] or 0.0,
+                    command=" ".join(arguments) or (info["name"] or ""),
+                )
+            )
+    return sorted(found, key=lambda found_process: found_process.pid)
+
+
+def stop(processes: list[ServiceProcess]) -> int:
+    """End these processes (terminate, then kill what is left); returns how many were ended."""
+    handles = []
+    for found in processes:
+        try:
+            handle = psutil.Process(found.pid)
+            handle.terminate()
+            handles.append(handle)
+        except psutil.NoSuchProcess:
+            continue
+    _, alive = psutil.wait_procs(handles, timeout=STOP_TIMEOUT_S)
+    for handle in alive:
+        try:
+            handle.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(alive, timeout=STOP_TIMEOUT_S)
+    return len(handles)
+
+
+def service_arguments(executable: Path, config: Path) -> list[str]:
+    """What clabe runs, as an argument list: `<exe> -c <config>`.
+
+    aind-watchdog-service 0.1.9 ignores -c and reads its central configuration (K-3); it is
+    passed anyway for the executables that honour it.
+    """
+    return [str(executable), "-c", str(config)]
+
+
+def start(arguments: list[str], check_seconds: float) -> int:
+    """Start the service detached from this process; its pid once it has lived `check_seconds`.
+
+    Raises OSError when it cannot be started and ChildProcessError when it exits at once.
+    """
+    quiet = subprocess.DEVNULL
+    if os.name == "nt":
+        detached = getattr(subprocess, "DETACHED_PROCESS", 0)
+        group = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        process = subprocess.Popen(
+            arguments, stdin=quiet, stdout=quiet, stderr=quiet, creationflags=detached | group
+        )
+    else:
+        process = subprocess.Popen(
+            arguments, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True
+        )
+    deadline = time.monotonic() + check_seconds
+    while time.monotonic() < deadline:
+        status = process.poll()
+        if status is not None:
+            raise ChildProcessError(
+                f"{Path(arguments[0]).name} exited at once with status {status}"
+            )
+        time.sleep(0.05)
+    return int(process.pid)

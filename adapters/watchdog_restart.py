@@ -1,0 +1,96 @@
+"""Restarting this machine's watchdog service, recorded: intent first, then what happened.
+
+A crash after the old process was stopped and the new one started, but before the outcome was
+saved, must not restart the service a second time: a service process started after the request
+was recorded means the restart already happened, and sync only records it.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from uuid import UUID
+
+from labledger.adapters.sync import SyncResult
+from labledger.adapters.watchdog_config import service_paths
+from labledger.adapters.watchdog_process import find_service, service_arguments, start, stop
+from labledger.adapters.watchdog_settings import WatchdogSettings
+from labledger.domain.ledger import Ledger
+from labledger.domain.pending import PendingIntent
+from labledger.domain.watchdog import WatchdogService
+
+INTENT = "WatchdogService.RestartRequested"
+START_TIME_SLACK_S = 2.0
+"""psutil derives creation times on Linux from the boot time in whole seconds: a process
+started just after the request may look up to a second older. The process the previous restart
+recorded is never taken for the new one, however close in time."""
+
+
+def this_machine() -> str:
+    return socket.gethostname()
+
+
+def request_restart(
+    ledger: Ledger, settings: WatchdogSettings, environ: Mapping[str, str] | None = None
+) -> tuple[UUID, str]:
+    """Record the intent to restart the service (both paths must exist); its id and operation."""
+    paths = service_paths(settings, environ)
+    executable, config = paths.require_executable(), paths.require_config()
+    machine = this_machine()
+    operation_id = ledger.request_watchdog_restart(
+        machine, str(executable), str(config), service_arguments(executable, config)
+    )
+    return WatchdogService.create_id(machine), operation_id
+
+
+class RestartExecutor:
+    """Performs the pending restarts of the service on this machine (never another's)."""
+
+    def __init__(self, ledger: Ledger, settings: WatchdogSettings, machine: str | None = None):
+        self.ledger = ledger
+        self.settings = settings
+        self.service_id = WatchdogService.create_id(machine or this_machine())
+
+    def claims(self, intent: PendingIntent) -> bool:
+        return intent.intent == INTENT and intent.aggregate_id == self.service_id
+
+    def perform(self, intents: Sequence[PendingIntent]) -> list[SyncResult]:
+        return [self._restart(intent) for intent in intents]
+
+    def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
+        return []
+
+    def _last_pid(self) -> int | None:
+        """The process the last recorded restart started (it predates any newer request)."""
+        for entry in reversed(self.ledger.history(self.service_id)):
+            if entry.event == "WatchdogService.Restarted":
+                return int(entry.details["pid"])
+        return None
+
+    def _restart(self, intent: PendingIntent) -> SyncResult:
+        executable = Path(intent.details["executable"])
+        target = f"watchdog {executable.name}"
+        requested = datetime.fromisoformat(intent.recorded_at).timestamp()
+        running = find_service(executable)
+        recorded = self._last_pid()
+        since = [
+            p for p in running if p.pid != recorded and p.started >= requested - START_TIME_SLACK_S
+        ]
+        if since:
+            self.ledger.record_watchdog_restarted(
+                self.service_id, intent.operation_id, since[-1].pid, 0
+            )
+            return SyncResult(
+                target, "restart", "done", f"running as pid {since[-1].pid} since the request"
+            )
+        try:
+            stopped = stop(running)
+            pid = start(list(intent.details["arguments"]), self.settings.restart_check_seconds)
+        except OSError as error:
+            reason = f"cannot start {executable}: {error}"
+            self.ledger.record_failure(self.service_id, intent.operation_id, reason, False)
+            return SyncResult(target, "restart", "failed", reason)
+        self.ledger.record_watchdog_restarted(self.service_id, intent.operation_id, pid, stopped)
+        return SyncResult(target, "restart", "done", f"pid {pid}; {stopped} process(es) stopped")

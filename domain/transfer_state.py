@@ -1,0 +1,150 @@
+"""Where each session's hand-over to the watchdog stands, and how to judge what the service did.
+
+The service's only success signal is moving the manifest into `manifest_complete`; on any failure
+the manifest just stays in `flag_dir` (contract §8). So confirming a transfer is a decision on two
+observations and a deadline, kept here as a table read by a pure function, tested row by row.
+The fold reads the log like `domain.pending`, so a projection, the executor or a test can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta, tzinfo
+from typing import Any, Literal
+from uuid import UUID
+
+from labledger.domain.session import Session
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A session's latest emitted manifest and what the ledger last concluded about it."""
+
+    session_id: UUID
+    session_key: str
+    name: str
+    path: str
+    sha256: str
+    emitted_at: datetime
+    state: str
+    """'emitted', 'stalled' or 'confirmed'."""
+
+
+class TransferFold:
+    """Folds session events into each session's latest hand-over and the names it asked for."""
+
+    def __init__(self) -> None:
+        self._keys: dict[UUID, str] = {}
+        self._requested: dict[UUID, str] = {}
+        self._owners: dict[str, UUID] = {}
+        self.handovers: dict[UUID, Handover] = {}
+
+    def apply(self, position: int, event: Any) -> None:
+        session_id: UUID = event.originator_id
+        if isinstance(event, Session.Created):
+            self._keys[session_id] = "/".join(
+                part for part in (event.lab, event.subject, event.date, event.number) if part
+            )
+        elif isinstance(event, Session.ManifestRequested):
+            self._requested[session_id] = event.name
+            self._owners.setdefault(event.name, session_id)
+        elif isinstance(event, Session.ManifestEmitted):
+            self.handovers[session_id] = Handover(
+                session_id=session_id,
+                session_key=self._keys.get(session_id, str(session_id)),
+                name=self._requested.get(session_id, ""),
+                path=event.path,
+                sha256=event.sha256,
+                emitted_at=event.timestamp,
+                state="emitted",
+            )
+        elif isinstance(event, Session.TransferConfirmed | Session.TransferStalled):
+            handover = self.handovers.get(session_id)
+            if handover is not None:
+                state = "confirmed" if isinstance(event, Session.TransferConfirmed) else "stalled"
+                self.handovers[session_id] = replace(handover, state=state)
+
+    def awaiting(self, session_ids: frozenset[UUID] | None = None) -> list[Handover]:
+        """Emitted manifests not confirmed yet (of these sessions, or all), oldest first."""
+        return sorted(
+            (
+                handover
+                for handover in self.handovers.values()
+                if handover.state != "confirmed"
+                and (session_ids is None or handover.session_id in session_ids)
+            ),
+            key=lambda handover: handover.emitted_at,
+        )
+
+    def owner_of(self, name: str) -> UUID | None:
+        """The session that first asked for a manifest of this name (names must be unique)."""
+        return self._owners.get(name)
+
+
+def fold_transfers(events: Iterable[tuple[int, Any]]) -> TransferFold:
+    result = TransferFold()
+    for position, event in events:
+        result.apply(position, event)
+    return result
+
+
+Judgement = Literal["confirmed", "waiting", "stalled"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: Judgement
+    reason: str = ""
+
+
+VERDICTS: dict[tuple[bool, bool, bool], Verdict] = {
+    # (still in flag_dir, in manifest_complete with the emitted sha256, past the deadline)
+    (False, True, False): Verdict("confirmed"),
+    (False, True, True): Verdict("confirmed"),
+    (True, False, False): Verdict("waiting"),
+    (True, False, True): Verdict("stalled", "still in flag_dir past the deadline"),
+    (True, True, False): Verdict("waiting"),
+    (True, True, True): Verdict(
+        "stalled",
+        "in manifest_complete but also still in flag_dir past the deadline (dropped twice?)",
+    ),
+    (False, False, False): Verdict(
+        "stalled",
+        "gone from flag_dir but not in manifest_complete with the emitted sha256 (deleted or "
+        "moved by hand?); emit it again with `labledger transfer --force`",
+    ),
+    (False, False, True): Verdict(
+        "stalled",
+        "gone from flag_dir but not in manifest_complete with the emitted sha256 (deleted or "
+        "moved by hand?); emit it again with `labledger transfer --force`",
+    ),
+}
+"""Contract §8.4: confirmed = the emitted bytes are in manifest_complete and gone from flag_dir.
+A manifest that vanished is stalled at once: the service never deletes a manifest it failed on,
+so waiting longer cannot help."""
+
+
+def judge(in_flag_dir: bool, completed: bool, overdue: bool) -> Verdict:
+    return VERDICTS[(in_flag_dir, completed, overdue)]
+
+
+def deadline(
+    emitted_at: datetime, schedule_time: time | None, stall_after: timedelta, local: tzinfo
+) -> datetime:
+    """When a manifest still waiting in flag_dir counts as stalled.
+
+    With a `schedule_time` the service waits for its next occurrence (in `local` time when the
+    time has no offset, as the service does), so the allowance starts then, not at emission.
+    """
+    start = emitted_at
+    if schedule_time is not None:
+        zone = schedule_time.tzinfo or local
+        emitted_there = emitted_at.astimezone(zone)
+        trigger = datetime.combine(
+            emitted_there.date(), schedule_time.replace(tzinfo=None), tzinfo=zone
+        )
+        if trigger <= emitted_there:
+            trigger += timedelta(days=1)
+        start = trigger
+    return start + stall_after
