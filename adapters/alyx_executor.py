@@ -101,9 +101,8 @@ class AlyxExecutor:
 
     def _record(self, intent: PendingIntent) -> SyncResult:
         what = "weighing" if intent.intent == WEIGHING else "water administration"
-        target = str(intent.details.get("subject") or intent.aggregate_id)
+        target: str = self.context.ledger.repository.get(intent.aggregate_id).nickname
         try:
-            target = self.context.ledger.repository.get(intent.aggregate_id).nickname
             url, done = post_record(self.context, intent)
         except SessionNotRegistered as waiting:
             return SyncResult(target, what, "queued", str(waiting))

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from labledger.adapters.alyx_errors import AlyxError
-from labledger.adapters.alyx_sessions import AlyxContext, ref_of
+from labledger.adapters.alyx_sessions import AlyxContext
 from labledger.adapters.revision_mover import MoveRefused, move_file
 from labledger.domain import file_registration as files_
 from labledger.domain.dataset import Dataset
@@ -32,6 +32,7 @@ from labledger.domain.revisions import (
     protected_details,
     relocated,
 )
+from labledger.domain.session import Session
 
 MOVE = "Dataset.MoveRequested"
 REGISTER = "Dataset.RegistrationRequested"
@@ -83,31 +84,38 @@ def _group_key(fields: dict[str, Any]) -> str:
 def register_files(
     context: AlyxContext, session_id: UUID, intents: Sequence[PendingIntent]
 ) -> FilesReport:
-    """Perform the session's open moves, then its file registrations, one POST per options."""
+    """Perform the session's open moves, then its file registrations, one POST per options.
+
+    A move hands its file's registration to the new path; that registration is performed here
+    too, so the log is not read again."""
     ledger = context.ledger
     session = ledger.session(session_id)
-    folder = Path(session.folder)
     report = FilesReport()
+    registrations: list[Pending] = []
     for intent in intents:
         if intent.intent == MOVE:
             try:
-                _move(context, folder, intent.aggregate_id, intent.operation_id, report)
+                arrived = _move(context, session, intent.aggregate_id, intent.operation_id, report)
             except MoveRefused as error:  # recorded as the move's failure; the rest goes on
                 report.error = error
-    groups: dict[str, list[Pending]] = {}
-    for intent in ledger.pending_intents(session_id):
+                continue
+            if arrived is not None:
+                registrations.append(arrived)
+    for intent in intents:
         if intent.intent == REGISTER:
             dataset = ledger.dataset(intent.aggregate_id)
-            fields = dict(intent.details.get("fields", {}))
-            groups.setdefault(_group_key(fields), []).append(
-                Pending(intent.operation_id, dataset, fields)
-            )
+            if intent.operation_id in dataset.open_intents:  # not handed on by a move above
+                fields = dict(intent.details.get("fields", {}))
+                registrations.append(Pending(intent.operation_id, dataset, fields))
+    groups: dict[str, list[Pending]] = {}
+    for pending in registrations:
+        groups.setdefault(_group_key(pending.fields), []).append(pending)
     for group in groups.values():
         options = files_.FileOptions.from_fields(group[0].fields["options"])
         if not options.created_by:  # asked before a user was configured: whoever performs it
             options = replace(options, created_by=context.user)
         try:
-            _post(context, session_id, group, options, report)
+            _post(context, session, group, options, report)
         except (AlyxError, LabledgerError) as error:
             retryable = isinstance(error, AlyxError) and error.retryable
             for pending in _still_open(context, group):
@@ -130,12 +138,12 @@ def _still_open(context: AlyxContext, group: Sequence[Pending]) -> list[Pending]
 
 def _post(
     context: AlyxContext,
-    session_id: UUID,
+    session: Session,
     group: list[Pending],
     options: files_.FileOptions,
     report: FilesReport,
 ) -> None:
-    ref = ref_of(context.ledger.session(session_id))
+    ref = session.ref
     body = files_.body(ref, [p.request() for p in group], options, check_protected=True)
     try:
         replies = context.client.post("/register-file", body, retry=True)
@@ -143,7 +151,7 @@ def _post(
         details = error.protected_details
         if details is None:
             raise
-        second = _decide_protected(context, session_id, group, options, details, report)
+        second = _decide_protected(context, session, group, options, details, report)
         if not second:
             return
         body = files_.body(ref, [p.request() for p in second], options, check_protected=False)
@@ -154,7 +162,7 @@ def _post(
 
 def _decide_protected(
     context: AlyxContext,
-    session_id: UUID,
+    session: Session,
     group: list[Pending],
     options: files_.FileOptions,
     details: list[dict[str, Any]],
@@ -162,7 +170,6 @@ def _decide_protected(
 ) -> list[Pending]:
     """Apply the revision table to each file; record, then move; return what to post again."""
     ledger = context.ledger
-    folder = Path(ledger.session(session_id).folder)
     verdicts = protected_details(details)
     today = context.today()
     again: list[Pending] = []
@@ -199,21 +206,21 @@ def _decide_protected(
         operation = ledger.request_move(
             dataset.id, destination, f"row {decision.row}: {decision.why}"
         )
-        moved_to = _move(context, folder, dataset.id, operation, report)
+        moved_to = _move(context, session, dataset.id, operation, report)
         if moved_to is not None:
             again.append(moved_to)
     return again
 
 
 def _move(
-    context: AlyxContext, folder: Path, dataset_id: UUID, operation_id: str, report: FilesReport
+    context: AlyxContext, session: Session, dataset_id: UUID, operation_id: str, report: FilesReport
 ) -> Pending | None:
     """Perform a recorded move; the moved file's registration continues at its new path."""
     ledger = context.ledger
     dataset = ledger.dataset(dataset_id)
     source, destination = dataset.move_of(operation_id)
     try:
-        move_file(folder, source, destination, dataset.size or 0, dataset.md5 or "")
+        move_file(Path(session.folder), source, destination, dataset.size or 0, dataset.md5 or "")
     except MoveRefused as error:
         ledger.record_failure(dataset_id, operation_id, str(error), False)
         raise

@@ -8,7 +8,6 @@ with only the fields the operator gave (ONE's PUT resets the others, quirk C-11)
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,6 @@ from labledger.domain.alf import SessionRef
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import Ledger
 from labledger.domain.pending import PendingIntent
-from labledger.domain.session import Session
 from labledger.domain.session_fields import create_body, update_body
 
 Warn = Callable[[str], None]
@@ -38,16 +36,6 @@ class AlyxContext:
     user: str
     today: Callable[[], str]
     warn: Warn
-
-
-def ref_of(session: Session) -> SessionRef:
-    """The session's folder key as the ALF helpers know it."""
-    return SessionRef(
-        lab=session.lab or None,
-        subject=session.subject,
-        date=dt.date.fromisoformat(session.date),
-        number=session.number,
-    )
 
 
 def eid_of(record: dict[str, Any]) -> str:
@@ -94,7 +82,7 @@ def find_sessions(context: AlyxContext, ref: SessionRef) -> list[dict[str, Any]]
 def register_session(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
     """Perform a Session.RegistrationRequested; returns (eid, what was done)."""
     session = context.ledger.session(intent.aggregate_id)
-    ref = ref_of(session)
+    ref = session.ref
     fields: dict[str, Any] = dict(intent.details.get("fields", {}))
     check_subject(context, ref.subject)
     check_users(context, list(fields.get("users") or []))

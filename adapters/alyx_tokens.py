@@ -12,9 +12,9 @@ import json
 import logging
 import os
 import stat
-import uuid
 from pathlib import Path
 
+from labledger.adapters.filesystem import write_atomically
 from labledger.domain.errors import LabledgerError
 
 TOKEN_FILE_NAME = "alyx-tokens.json"  # noqa: S105 (a file name)
@@ -80,27 +80,6 @@ class TokenCache:
             f"the Alyx token cache {self.path} cannot be used ({error.strerror or error}); "
             "make it readable and writable by you alone, or set alyx.token_file"
         )
-
-
-def write_atomically(path: Path, text: str, *, mode: int) -> None:
-    """Write ``text`` to a new file created with ``mode`` beside ``path``, then rename it over.
-
-    Readers see the old file or the new one, never half of one; the temporary file is removed if
-    anything fails. The folder is created (0700) when missing.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(temporary, flags, mode)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _make_private(fd: int, path: Path) -> None:

@@ -13,14 +13,13 @@ from labledger.adapters.alyx_client import AlyxClient
 from labledger.adapters.alyx_errors import AlyxError
 from labledger.adapters.alyx_executor import AlyxExecutor, OfflineAlyx
 from labledger.adapters.alyx_sessions import AlyxContext, Warn
-from labledger.adapters.alyx_tokens import write_atomically
-from labledger.adapters.filesystem import split_session_path
+from labledger.adapters.filesystem import write_atomically
 from labledger.adapters.reference_data import (
     fetch_labs,
     fetch_reference_data,
     load_reference_data,
 )
-from labledger.adapters.scanner import ScanOptions, session_folder
+from labledger.adapters.scanner import ScanOptions, session_at
 from labledger.adapters.settings import Settings, default_data_dir
 from labledger.adapters.sync import Executor
 from labledger.adapters.transfer import TransferExecutor
@@ -67,15 +66,9 @@ def refresh_reference(settings: Settings, warn: Warn) -> None:
         warn(f"using the cached dataset types and labs: {error}")
 
 
-def session_ids_of(paths: Sequence[Path], settings: Settings) -> frozenset[UUID]:
-    """The ledger ids of session folders given on the command line."""
-    options = scan_options(settings)
-    ids = set()
-    for path in paths:
-        folder, _ = split_session_path(path.expanduser().absolute())
-        ref, _ = session_folder(Path(folder), options)
-        ids.add(session_id_of(ref))
-    return frozenset(ids)
+def session_ids_of(paths: Sequence[Path], options: ScanOptions) -> frozenset[UUID]:
+    """The ledger ids of the sessions of session folders or files given on the command line."""
+    return frozenset(session_id_of(session_at(path, options)[0]) for path in paths)
 
 
 def alyx_username(settings: Settings) -> str:

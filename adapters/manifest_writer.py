@@ -10,14 +10,13 @@ already there (or already completed) with the same bytes means the emission happ
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from labledger.adapters.filesystem import write_atomically
 from labledger.domain.errors import LabledgerError
 
 MANIFEST_MODE = 0o644
@@ -95,18 +94,7 @@ def _publish(content: bytes, target: Path, staging_dir: Path) -> None:
             "so the move would not be atomic; set watchdog.staging_dir to a folder on the same "
             "file system"
         )
-    handle, temporary = tempfile.mkstemp(dir=staging, prefix=".labledger-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, MANIFEST_MODE)  # mkstemp makes it private; the service must read it
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_atomically(target, content, mode=MANIFEST_MODE, staging_dir=staging)
     _sync_folder(flag_dir)
 
 

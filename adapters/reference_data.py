@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from labledger.adapters.alyx_tokens import write_atomically
+from labledger.adapters.filesystem import write_atomically
 from labledger.domain.dataset_types import (
     ReferenceData,
     parse_served_data_formats,

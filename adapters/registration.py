@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,9 +24,10 @@ from labledger.adapters.executors import (
     build_executors,
     refresh_reference,
     scan_options,
+    session_ids_of,
 )
 from labledger.adapters.filesystem import split_session_path
-from labledger.adapters.scanner import ScanOptions, observe, session_folder
+from labledger.adapters.scanner import ScanOptions, observe, session_at
 from labledger.adapters.scanner import scan as scan_sessions
 from labledger.adapters.settings import Settings
 from labledger.adapters.sync import SyncResult, perform_pending
@@ -43,6 +45,7 @@ from labledger.domain.ledger import Ledger, SessionNumberTaken, session_id_of
 from labledger.domain.measurements import WATER_TYPES, local_time, positive
 from labledger.domain.numbering import next_number
 from labledger.domain.observations import Observed, SessionScan
+from labledger.domain.session import Session
 from labledger.domain.session_fields import check_fields, create_body, midnight
 
 
@@ -86,14 +89,19 @@ class Registrar:
         self.ledger = ledger
         self.warn = warn
         self.user = alyx_username(settings)
-        refresh_reference(settings, warn)
-        self.scan_options: ScanOptions = scan_options(settings)
+
+    @cached_property
+    def scan_options(self) -> ScanOptions:
+        """How files are classified: the server's lists, refreshed once, when first needed
+        (weighings and water need none)."""
+        refresh_reference(self.settings, self.warn)
+        return scan_options(self.settings)
 
     # -- asking ---------------------------------------------------------------------------------
 
     def session_of(self, path: Path) -> tuple[SessionRef, Path]:
-        folder, _ = split_session_path(path.expanduser().absolute())
-        return session_folder(Path(folder), self.scan_options)
+        ref, folder, _ = session_at(path, self.scan_options)
+        return ref, folder
 
     def request(
         self,
@@ -201,19 +209,45 @@ class Registrar:
             return found.eid
         return f"ledger:{session_id_of(ref)}"
 
-    def session_ids(self, paths: Sequence[Path]) -> set[UUID]:
+    def session_ids(self, paths: Sequence[Path]) -> frozenset[UUID]:
         """The ledger ids of the sessions these paths are in."""
-        return {session_id_of(self.session_of(path)[0]) for path in paths}
+        return session_ids_of(paths, self.scan_options)
+
+    def remove_flag_if_registered(self, flag: Path) -> bool:
+        """Remove a session's flag file once the session is on Alyx with nothing pending."""
+        session = self.ledger.find_session(self.session_of(flag.parent)[0])
+        if session is None or session.eid is None or self.ledger.pending_intents(session.id):
+            return False
+        flag.unlink(missing_ok=True)
+        return True
+
+    def check_protected(
+        self, paths: Sequence[Path], created_by: str | None = None
+    ) -> list[tuple[Session, list[Dataset], dict[str, Any]]]:
+        """ONE's GET /check-protected, one per session: (session, its files, Alyx's reply)."""
+        answers: list[tuple[Session, list[Dataset], dict[str, Any]]] = []
+        with alyx_client(self.settings) as client:
+            if client is None:
+                raise LabledgerError(
+                    "checking protection asks Alyx, and no server is configured; set alyx.base_url"
+                )
+            for session_id, datasets in self.files_by_session(paths).items():
+                session = self.ledger.session(session_id)
+                body = {
+                    "created_by": created_by or self.user,
+                    "path": session.ref.alyx_path,
+                    "filenames": [d.rel_path for d in datasets],
+                }
+                answers.append((session, datasets, client.get_json_body("/check-protected", body)))
+        return answers
 
     def files_by_session(self, paths: Sequence[Path]) -> dict[UUID, list[Dataset]]:
         """Registrable files of the given sessions or files, as the ledger knows them (scanned
         first), grouped by session."""
         per_session: dict[UUID, list[Dataset]] = {}
-        folders = {Path(split_session_path(p.expanduser().absolute())[0]) for p in paths}
-        self._scan(sorted(folders))
-        for path in paths:
-            folder, rel = split_session_path(path.expanduser().absolute())
-            ref, _ = session_folder(Path(folder), self.scan_options)
+        located = [session_at(path, self.scan_options) for path in paths]
+        self._scan(sorted({folder for _, folder, _ in located}))
+        for ref, _, rel in located:
             session = self.ledger.find_session(ref)
             if session is None:
                 continue
@@ -275,10 +309,7 @@ class Registrar:
         found: dict[str, FileRequest] = {}
         refused: dict[str, str] = {}
         for rel, known in self.ledger.known_files(session_id).items():
-            dataset = self.ledger.dataset(Dataset.create_id(session_id, rel))
-            if only is not None or (
-                dataset.state == "discovered" and dataset.open_registration() is None
-            ):
+            if only is not None or known.awaiting_registration:
                 if known.state == "discovered" and known.md5:
                     found[rel] = FileRequest(rel, known.md5, known.size or 0)
                 elif known.reason:

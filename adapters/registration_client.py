@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from labledger.adapters.executors import alyx_client
 from labledger.adapters.registration import FileChoice, Registrar
 from labledger.adapters.settings import Settings, load_settings
 from labledger.adapters.store import open_ledger
@@ -121,15 +120,12 @@ class RegistrationClient:
         records: list[Any] = []
         for flag in flags:
             try:
-                session, files = self.register_session(flag.parent, file_list=register_files)
+                _, files = self.register_session(flag.parent, file_list=register_files)
             except LabledgerError as error:
                 self.warnings.append(f"{flag.parent}: {error}")
                 records.append(None)
                 continue
-            if session is not None and not self.ledger.pending_intents(
-                self._registrar.session_ids([flag.parent]).pop()
-            ):
-                flag.unlink(missing_ok=True)
+            self._registrar.remove_flag_if_registered(flag)
             records.append(files)
         return folders, records
 
@@ -175,22 +171,8 @@ class RegistrationClient:
         self, file_list: str | Path | Sequence[str | Path], created_by: str | None = None
     ) -> list[dict[str, Any]]:
         """ONE's GET /check-protected, one per session; the replies as Alyx gives them."""
-        paths = (
-            [Path(file_list)] if isinstance(file_list, str | Path) else [Path(f) for f in file_list]
-        )
-        replies: list[dict[str, Any]] = []
-        with alyx_client(self.settings) as client:
-            if client is None:
-                raise LabledgerError("check_protected_files needs Alyx; set alyx.base_url")
-            for session_id, datasets in self._registrar.files_by_session(paths).items():
-                session = self.ledger.session(session_id)
-                body = {
-                    "created_by": created_by or self._registrar.user,
-                    "path": f"{session.subject}/{session.date}/{session.number}",
-                    "filenames": [d.rel_path for d in datasets],
-                }
-                replies.append(client.get_json_body("/check-protected", body))
-        return replies
+        answers = self._registrar.check_protected(_paths(file_list), created_by)
+        return [reply for _, _, reply in answers]
 
     def find_files(self, session_path: str | Path) -> Iterator[Path]:
         """The files of a session that would be registered (after a scan)."""
@@ -238,9 +220,9 @@ class RegistrationClient:
 
     def _posted(self, nickname: str, operation: str) -> dict[str, Any] | None:
         self.last_results = self._registrar.perform_records()
-        for intent in self.ledger.pending_intents():
-            if intent.operation_id == operation:
-                return None
+        subject: Subject = self.ledger.repository.get(self._subject_id(nickname))
+        if operation in subject.open_intents:  # queued
+            return None
         for entry in reversed(self.ledger.history(self._subject_id(nickname))):
             if entry.operation_id == operation and "url" in entry.details:
                 return {"url": entry.details["url"], "subject": nickname}

@@ -17,6 +17,7 @@ from labledger.adapters.filesystem import (
     Oddity,
     check_readable,
     hash_files,
+    split_session_path,
     walk_session,
 )
 from labledger.domain.alf import SessionRef, parse_session_path, resolve_lab
@@ -65,6 +66,14 @@ def session_folder(path: Path, options: ScanOptions) -> tuple[SessionRef, Path]:
         raise InvalidALFPath(f"session folder {folder} {what}; give the path of a session folder")
     ref = resolve_lab(parse_session_path(folder), options.lab, options.known_labs)
     return ref, folder
+
+
+def session_at(path: Path, options: ScanOptions) -> tuple[SessionRef, Path, str]:
+    """The session of a session folder or of a file inside one: (ref, folder, file path
+    relative to the folder, '' for the folder itself)."""
+    folder, rel = split_session_path(path.expanduser().absolute())
+    ref, found = session_folder(Path(folder), options)
+    return ref, found, rel
 
 
 def scan(

@@ -60,7 +60,7 @@ def perform_pending(
     pending = [
         intent
         for intent in ledger.pending_intents()
-        if (intent.session_id is None if subjects_only else True)
+        if not (subjects_only and intent.session_id is not None)
         and (session_ids is None or intent.session_id in session_ids)
     ]
     results: list[SyncResult] = []

@@ -126,7 +126,7 @@ def acquisition_time(
     In order: `--acquired` (a time on the session's date, or a full ISO date-time), the
     `start_time` of the latest Alyx registration the ledger recorded, else midnight.
     """
-    day = date.fromisoformat(session.date)
+    day = session.ref.date
     if given is not None:
         return _on_day(_parse_acquired(given, day), day, f"--acquired {given}"), []
     start = _alyx_start_time(ledger, session, day)

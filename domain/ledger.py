@@ -72,6 +72,9 @@ class KnownFile:
             self.data_format,
         ) == (size, mtime_ns, dataset_type, data_format)
 
+    awaiting_registration: bool = False
+    """Discovered as it is now, never registered so, and no registration asked for."""
+
     def same_rejection(self, reason: str) -> bool:
         return self.state == "rejected" and self.reason == reason
 
@@ -383,6 +386,8 @@ class Ledger(Application[UUID]):
                     dataset.md5,
                     dataset.dataset_type,
                     dataset.data_format,
+                    awaiting_registration=dataset.state == "discovered"
+                    and dataset.open_registration() is None,
                 )
         return known
 

@@ -7,9 +7,11 @@ registered, and the state of its hand-over to the watchdog transfer service.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 from uuid import UUID
 
+from labledger.domain.alf import SessionRef
 from labledger.domain.errors import LabledgerError
 from labledger.domain.recorded import Failure, Intent, Outcome, RecordedAggregate, natural_id
 
@@ -54,6 +56,16 @@ class Session(RecordedAggregate):
         self.open_intents = {}
         self.allocated_offline = False
         self.create_sent = False
+
+    @property
+    def ref(self) -> SessionRef:
+        """The session's folder key as the ALF helpers know it (lab None when unknown)."""
+        return SessionRef(
+            lab=self.lab or None,
+            subject=self.subject,
+            date=dt.date.fromisoformat(self.date),
+            number=self.number,
+        )
 
     @property
     def key(self) -> str:

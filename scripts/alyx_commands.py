@@ -14,14 +14,12 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.alyx_sessions import ref_of
-from labledger.adapters.executors import alyx_client
 from labledger.adapters.registration import FileChoice, Registrar
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.domain.errors import LabledgerError
 from labledger.domain.file_registration import FileOptions
-from labledger.domain.revisions import Situation, decide, relocated
+from labledger.domain.revisions import Situation, decide, protected_details, relocated
 from labledger.projections.render import table, to_json
 from labledger.scripts.options import add_global_options, warner
 from labledger.scripts.sync_command import report
@@ -226,10 +224,7 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
     ids = registrar.request(paths, fields, choice).session_ids
     status = report(console, registrar.perform(frozenset(ids)), args.json)
     for flag in flags:
-        ref, _ = registrar.session_of(flag.parent)
-        session = registrar.ledger.find_session(ref)
-        if session is not None and session.eid is not None and not session.open_intents:
-            flag.unlink(missing_ok=True)
+        registrar.remove_flag_if_registered(flag)
     return status
 
 
@@ -237,45 +232,31 @@ def check_protected(args: argparse.Namespace, settings: Settings, console: Conso
     registrar = _registrar(settings)
     rows: list[dict[str, Any]] = []
     today = dt.date.today().isoformat()
-    with alyx_client(settings) as client:
-        if client is None:
-            raise LabledgerError(
-                "check-protected asks Alyx, and no server is configured; set alyx.base_url"
+    for session, datasets, reply in registrar.check_protected(args.paths):
+        details = reply.get("details")
+        verdicts = protected_details(details) if isinstance(details, list) else {}
+        for dataset in datasets:
+            info = verdicts.get(dataset.rel_path, [])
+            decision = decide(Situation.of(dataset.revision, info, today))
+            where = (
+                relocated(dataset.collection, dataset.name, decision.revision)
+                if decision.revision
+                else "stays"
             )
-        for session_id, datasets in registrar.files_by_session(args.paths).items():
-            ref = ref_of(registrar.ledger.session(session_id))
-            body = {
-                "created_by": registrar.user,
-                "path": ref.alyx_path,
-                "filenames": [d.rel_path for d in datasets],
-            }
-            reply = client.get_json_body("/check-protected", body)
-            verdicts: dict[str, list[dict[str, bool]]] = {}
-            if isinstance(reply.get("details"), list):
-                for entry in reply["details"]:
-                    verdicts.update(entry)
-            for dataset in datasets:
-                info = verdicts.get(dataset.rel_path, [])
-                decision = decide(Situation.of(dataset.revision, info, today))
-                where = (
-                    relocated(dataset.collection, dataset.name, decision.revision)
-                    if decision.revision
-                    else "stays"
-                )
-                rows.append(
-                    {
-                        "session": ref.key,
-                        "file": dataset.rel_path,
-                        "protected": any(flag for e in info for flag in e.values()),
-                        "revisions": ", ".join(
-                            f"{name or '(none)'}{'*' if flag else ''}"
-                            for e in info
-                            for name, flag in e.items()
-                        ),
-                        "row": decision.row,
-                        "would_go": where,
-                    }
-                )
+            rows.append(
+                {
+                    "session": session.key,
+                    "file": dataset.rel_path,
+                    "protected": any(flag for e in info for flag in e.values()),
+                    "revisions": ", ".join(
+                        f"{name or '(none)'}{'*' if flag else ''}"
+                        for e in info
+                        for name, flag in e.items()
+                    ),
+                    "row": decision.row,
+                    "would_go": where,
+                }
+            )
     if args.json:
         console.print_json(to_json(rows))
     else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -19,9 +18,8 @@ from rich.progress import (
 )
 
 from labledger.adapters.executors import scan_options
-from labledger.adapters.filesystem import split_session_path
 from labledger.adapters.scanner import scan as scan_sessions
-from labledger.adapters.scanner import session_folder
+from labledger.adapters.scanner import session_at
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.domain.dataset import Dataset
@@ -76,8 +74,7 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
 
 def history(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    folder, rel_path = split_session_path(args.path.expanduser().absolute())
-    ref, _ = session_folder(Path(folder), scan_options(settings))
+    ref, _, rel_path = session_at(args.path, scan_options(settings))
     ledger = open_ledger(settings)
     session_id = session_id_of(ref)
     if rel_path:

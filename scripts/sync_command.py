@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.executors import build_executors, session_ids_of
+from labledger.adapters.executors import build_executors, scan_options, session_ids_of
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.adapters.sync import SyncResult, perform_pending
@@ -68,7 +68,7 @@ def report(console: Console, results: list[SyncResult], as_json: bool = False) -
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ledger = open_ledger(settings)
-    sessions = session_ids_of(args.sessions, settings) if args.sessions else None
+    sessions = session_ids_of(args.sessions, scan_options(settings)) if args.sessions else None
     with build_executors(settings, ledger, warner()) as executors:
         results = perform_pending(ledger, executors, sessions)
     return report(console, results, args.json)

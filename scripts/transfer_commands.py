@@ -10,8 +10,7 @@ from uuid import UUID
 from rich.console import Console
 
 from labledger.adapters.executors import scan_options
-from labledger.adapters.filesystem import split_session_path
-from labledger.adapters.scanner import session_folder
+from labledger.adapters.scanner import session_at
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.adapters.sync import SyncResult
@@ -84,8 +83,7 @@ def _warn(messages: list[str] | tuple[str, ...]) -> None:
 
 
 def _session(ledger: Ledger, path: Path, settings: Settings) -> Session:
-    folder, _ = split_session_path(path.expanduser().absolute())
-    ref, folder_path = session_folder(Path(folder), scan_options(settings))
+    ref, folder_path, _ = session_at(path, scan_options(settings))
     session = ledger.find_session(ref)
     if session is None:
         raise LabledgerError(
