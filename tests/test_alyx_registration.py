@@ -210,3 +210,33 @@ def test_new_session_takes_the_number_after_alyx(
     assert (root / "algernon" / "2026-11-21" / "002").is_dir()
     numbers = sorted(s["number"] for s in server.state.snapshot()["sessions"])
     assert numbers == [1, 2]
+
+
+def test_register_options_reach_alyx(online: Cli, server: AlyxTestServer) -> None:
+    session = online.session()
+    args = ("--server-only", "--max-md5-size", "1", "--versions", "1.0.0", "--field", "qc=PASS")
+    _register(online, session, *args)
+    (body,) = [r.body for r in server.requests.calls("POST", "/register-file")]
+    assert body["server_only"] is True and body["qc"] == "PASS"
+    assert set(body["hashes"]) == {None} and set(body["versions"]) == {"1.0.0"}
+    for dataset in server.state.snapshot()["datasets"]:
+        assert dataset["version"] == "1.0.0" and dataset["qc"] == "PASS"
+        (record,) = dataset["file_records"]  # the server repository only, present
+        assert record["repository"] == "flatiron_cortexlab" and record["exists"]
+
+
+def test_flags_are_removed_only_once_registered(
+    online: Cli, server: AlyxTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    session = online.session()
+    flag = session / "create_me.flag"
+    flag.touch()
+    dry = online("register", "--flags", str(tmp_path / "cortexlab"), "--dry-run")
+    assert dry.code == 0 and flag.exists() and online.event_count() == 0
+    monkeypatch.setenv("LABLEDGER_ALYX__BASE_URL", "http://127.0.0.1:9")  # server down
+    queued = online("register", "--flags", str(tmp_path / "cortexlab"))
+    assert queued.code == 0 and "queued" in queued.out and flag.exists()
+    monkeypatch.setenv("LABLEDGER_ALYX__BASE_URL", server.base_url)
+    done = online("register", "--flags", str(tmp_path / "cortexlab"))
+    assert done.code == 0, done.err
+    assert not flag.exists() and len(server.state.snapshot()["datasets"]) == 6
