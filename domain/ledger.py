@@ -397,14 +397,17 @@ class Ledger(Application[UUID]):
 
     def read_log(self, after: int = 0, page: int = LOG_PAGE) -> Iterator[tuple[int, Any]]:
         """(position, event) for every event of the log after `after`, in pages."""
-        start = after + 1
         while True:
-            notifications = self.notification_log.select(start=start, limit=page)
-            for notification in notifications:
-                yield notification.id, self.mapper.to_domain_event(notification)
-            if len(notifications) < page:
+            batch = self.log_page(after, page)
+            yield from batch
+            if len(batch) < page:
                 return
-            start = notifications[-1].id + 1
+            after = batch[-1][0]
+
+    def log_page(self, after: int, limit: int = LOG_PAGE) -> list[tuple[int, Any]]:
+        """Up to `limit` (position, event) pairs after position `after`, in log order."""
+        notifications = self.notification_log.select(start=after + 1, limit=limit)
+        return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
 
     def pending_intents(self, session_id: UUID | None = None) -> list[PendingIntent]:
         """Intents without a final outcome, in the order they were recorded."""

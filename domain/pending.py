@@ -8,7 +8,7 @@ failure closes it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +30,8 @@ class PendingIntent:
     who: str
     details: dict[str, Any] = field(default_factory=dict)
     last_error: str | None = None
+    attempts: int = 0
+    """Retryable failures recorded so far (each sync that could not finish it adds one)."""
 
 
 class PendingFold:
@@ -44,25 +46,14 @@ class PendingFold:
         aggregate_id: UUID = event.originator_id
         if isinstance(event, Dataset.Created):
             self._session_of[aggregate_id] = event.session_id
-        kind = getattr(event, "KIND", "fact")
         key = (aggregate_id, event.operation_id)
+        kind = event_kind(event)
         if kind == "intent":
-            self._open[key] = PendingIntent(
-                position=position,
-                aggregate_id=aggregate_id,
-                session_id=self._session_for(event),
-                intent=type(event).__qualname__,
-                operation_id=event.operation_id,
-                recorded_at=event.timestamp.isoformat(),
-                who=event.alyx_user or event.os_user,
-                details=intent_details(event),
-            )
+            self._open[key] = opened(position, event, self._session_for(event))
         elif kind == "outcome" and key in self._open:
-            if getattr(event, "retryable", False):
-                intent = self._open[key]
-                self._open[key] = PendingIntent(**{**intent.__dict__, "last_error": event.reason})
-            else:
-                del self._open[key]
+            answered = answer(self._open.pop(key), event)
+            if answered is not None:
+                self._open[key] = answered
 
     def _session_for(self, event: Any) -> UUID | None:
         """The labledger session an intent belongs to (None for a subject's own records)."""
@@ -77,6 +68,33 @@ class PendingFold:
         if session_id is None:
             return intents
         return [intent for intent in intents if intent.session_id == session_id]
+
+
+def event_kind(event: Any) -> str:
+    """'intent', 'outcome' or 'fact' (events of other applications count as facts)."""
+    return str(getattr(event, "KIND", "fact"))
+
+
+def opened(position: int, event: Any, session_id: UUID | None) -> PendingIntent:
+    """The pending intent an intent event opens."""
+    return PendingIntent(
+        position=position,
+        aggregate_id=event.originator_id,
+        session_id=session_id,
+        intent=type(event).__qualname__,
+        operation_id=event.operation_id,
+        recorded_at=event.timestamp.isoformat(),
+        who=event.alyx_user or event.os_user,
+        details=intent_details(event),
+    )
+
+
+def answer(intent: PendingIntent, outcome: Any) -> PendingIntent | None:
+    """What an outcome of its operation leaves of an intent: None when it closes it, else the
+    intent still pending with the failure's reason (a retryable failure)."""
+    if not getattr(outcome, "retryable", False):
+        return None
+    return replace(intent, last_error=outcome.reason, attempts=intent.attempts + 1)
 
 
 _BASE_FIELDS = frozenset(

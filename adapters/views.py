@@ -1,0 +1,119 @@
+"""The ledger's read models, opened beside its event store and kept current from its log.
+
+`Views.catch_up()` folds the events recorded since the tracking position, a page at a time, each
+page in its own transaction with its position; every report and every sync calls it first, so
+they read current views at the cost of the new events only. `Views.replay()` forgets the views
+and rebuilds them from the first event: the same fold, so the same result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from labledger.adapters.settings import Settings
+from labledger.adapters.store import ledger_env, store_errors
+from labledger.adapters.view_store import PostgresViewStore, SQLiteViewStore, ViewStore
+from labledger.domain.ledger import LOG_PAGE, Ledger
+from labledger.domain.pending import PendingIntent
+from labledger.projections.audit_query import AuditQuery
+from labledger.projections.rows import AuditEntry, DatasetRow, IntentRow, Row, SessionRow
+
+R = TypeVar("R", bound=Row)
+
+VIEWS_NAME = "LedgerViews"
+"""The projection's name: eventsourcing prefixes its environment keys and PostgreSQL tracking
+table with it (`ledgerviews_tracking`)."""
+
+
+def views_env(settings: Settings) -> dict[str, str]:
+    """eventsourcing's environment for the views: the ledger's own store (a memory ledger gets
+    an in-memory SQLite database of its own)."""
+    if settings.store == "memory":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": f"file:labledger-views-{uuid.uuid4()}?mode=memory&cache=shared",
+        }
+    return ledger_env(settings)
+
+
+def view_class(settings: Settings) -> type[SQLiteViewStore] | type[PostgresViewStore]:
+    return PostgresViewStore if settings.store == "postgres" else SQLiteViewStore
+
+
+def open_view_store(settings: Settings) -> ViewStore:
+    """The views' tracking recorder, built as eventsourcing's projection runner builds it."""
+    with store_errors(settings):
+        factory: Any = InfrastructureFactory.construct(
+            env=Environment(VIEWS_NAME, views_env(settings))
+        )
+        store: ViewStore = factory.tracking_recorder(view_class(settings))
+        return store
+
+
+class Views:
+    """The read models of one ledger: caught up on demand, queried as plain rows."""
+
+    def __init__(self, ledger: Ledger, store: ViewStore, page: int = LOG_PAGE) -> None:
+        self.ledger, self.store, self.page = ledger, store, page
+
+    def catch_up(self) -> int:
+        """Fold every event recorded since the tracking position; returns the new position."""
+        position = self.store.position(self.ledger.name)
+        while True:
+            batch = self.ledger.log_page(after=position, limit=self.page)
+            if not batch:
+                return position
+            position = max(self.store.apply_page(self.ledger.name, batch), batch[-1][0])
+
+    def replay(self) -> int:
+        """Rebuild the views from the first event; returns the position reached."""
+        self.store.reset(self.ledger.name)
+        return self.catch_up()
+
+    def position(self) -> int:
+        return self.store.position(self.ledger.name)
+
+    # -- queries (call catch_up first) ---------------------------------------------------------
+
+    def sessions(self, session_ids: Iterable[UUID] | None = None) -> list[SessionRow]:
+        rows = self.store.rows(SessionRow)
+        if session_ids is None:
+            return rows
+        wanted = {str(session_id) for session_id in session_ids}
+        return [row for row in rows if row.id in wanted]
+
+    def datasets(self, session_ids: Iterable[str] | None = None) -> list[DatasetRow]:
+        return self.store.rows(DatasetRow, session_ids)
+
+    def intents(self) -> list[IntentRow]:
+        """Open intents, oldest first."""
+        return self.store.rows(IntentRow)
+
+    def pending_intents(self, session_id: UUID | None = None) -> list[PendingIntent]:
+        """Intents without a final outcome (of one session and its files, or all), in log order:
+        the tracked equivalent of `Ledger.pending_intents`."""
+        self.catch_up()
+        intents = [row.as_pending() for row in self.intents()]
+        if session_id is None:
+            return intents
+        return [intent for intent in intents if intent.session_id == session_id]
+
+    def audit(self, query: AuditQuery) -> list[AuditEntry]:
+        return self.store.audit(query)
+
+    def rows(self, cls: type[R]) -> list[R]:
+        return self.store.rows(cls)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_views(settings: Settings, ledger: Ledger) -> Views:
+    """The views of this ledger, on its store (tables created if needed), not yet caught up."""
+    return Views(ledger, open_view_store(settings))

@@ -1,0 +1,309 @@
+"""The projection: how each event of the log changes the read-model rows. Pure.
+
+A page of events is folded against a `RowSource` (the view store inside its transaction, or a
+plain dict when rebuilding in memory); the fold reads only the rows the page touches and returns
+what changed, so the store writes a page and its tracking position in one transaction. Replaying
+the whole log from nothing and applying it page by page as it grows go through this one fold, so
+they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from labledger.domain import pending
+from labledger.domain.dataset import Dataset
+from labledger.domain.session import Session
+from labledger.domain.subject import Subject
+from labledger.domain.watchdog import WatchdogService
+from labledger.projections.rows import (
+    ROW_CLASSES,
+    AuditEntry,
+    DatasetRow,
+    IntentRow,
+    Row,
+    ServiceRow,
+    SessionRow,
+    SubjectRow,
+)
+from labledger.projections.summaries import summarize
+
+R = TypeVar("R", bound=Row)
+RowKey = tuple[str, str]
+
+
+class RowSource(Protocol):
+    """Where rows written by earlier pages are read from."""
+
+    def get(self, kind: str, row_id: str) -> dict[str, Any] | None:
+        """The stored document of a row, or None."""
+        ...
+
+
+@dataclass
+class PageChanges:
+    """What one page changes: rows to write, intent rows to delete, audit entries to add."""
+
+    upserts: list[Row] = field(default_factory=list)
+    deletes: list[RowKey] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    position: int = 0
+    """The last position folded: the tracking position to record with the page."""
+
+
+class PageFold:
+    """Folds events (in log order) into row changes, reading earlier rows from `source`."""
+
+    def __init__(self, source: RowSource) -> None:
+        self._source = source
+        self._rows: dict[RowKey, Row | None] = {}
+        self._dirty: set[RowKey] = set()
+        self._audit: list[AuditEntry] = []
+        self._position = 0
+
+    # -- rows ----------------------------------------------------------------------------------
+
+    def _get(self, cls: type[R], row_id: str) -> R | None:
+        key = (cls.KIND, row_id)
+        if key not in self._rows:
+            doc = self._source.get(cls.KIND, row_id)
+            self._rows[key] = cls.from_doc(doc) if doc is not None else None
+        row = self._rows[key]
+        return row if isinstance(row, cls) else None
+
+    def _put(self, row: Row) -> None:
+        key = (row.KIND, row.id)
+        self._rows[key] = row
+        self._dirty.add(key)
+
+    def _delete(self, kind: str, row_id: str) -> None:
+        key = (kind, row_id)
+        self._rows[key] = None
+        self._dirty.add(key)
+
+    def changes(self) -> PageChanges:
+        result = PageChanges(audit=list(self._audit), position=self._position)
+        for key in sorted(self._dirty):
+            row = self._rows[key]
+            if row is None:
+                result.deletes.append(key)
+            else:
+                result.upserts.append(row)
+        return result
+
+    # -- events --------------------------------------------------------------------------------
+
+    def apply(self, position: int, event: Any) -> None:
+        """Fold one event: its aggregate's row, its intent row, and its audit entry."""
+        self._position = max(self._position, position)
+        when = event.timestamp.isoformat()
+        aggregate_id = str(event.originator_id)
+        if isinstance(event, Session.Event):
+            self._session_event(event, aggregate_id, when)
+        elif isinstance(event, Dataset.Event):
+            self._dataset_event(event, aggregate_id, when)
+        elif isinstance(event, Subject.Created):
+            self._put(SubjectRow(aggregate_id, lab=event.lab, nickname=event.nickname))
+        elif isinstance(event, WatchdogService.Created):
+            self._put(ServiceRow(aggregate_id, machine=event.machine))
+        session, subject, target = self._context(event, aggregate_id)
+        self._intent_event(position, event, aggregate_id, session, subject, target)
+        self._audit.append(
+            AuditEntry(
+                position=position,
+                recorded_at=when,
+                kind=pending.event_kind(event),
+                event=type(event).__qualname__,
+                aggregate_id=aggregate_id,
+                session_id=session.id if session else None,
+                session=session.key if session else "",
+                subject=subject,
+                file=target if isinstance(event, Dataset.Event) else "",
+                alyx_user=event.alyx_user,
+                os_user=event.os_user,
+                host=event.host,
+                tool_version=event.tool_version,
+                operation_id=event.operation_id,
+                summary=summarize(event),
+                details=pending.intent_details(event),
+            )
+        )
+
+    def _session_event(self, event: Any, session_id: str, when: str) -> None:
+        if isinstance(event, Session.Created):
+            key = "/".join(p for p in (event.lab, event.subject, event.date, event.number) if p)
+            row = SessionRow(
+                session_id,
+                key=key,
+                lab=event.lab,
+                subject=event.subject,
+                date=event.date,
+                number=event.number,
+                folder=event.folder,
+                first_seen=when,
+            )
+        else:
+            found = self._get(SessionRow, session_id)
+            if found is None:
+                return
+            row = found
+        row.last_event = when
+        if isinstance(event, Session.Registered):
+            row.eid, row.registered_at = event.eid, when
+            row.last_error = row.last_error_at = None
+        elif isinstance(event, Session.RegistrationFailed | Session.ManifestFailed):
+            row.last_error, row.last_error_at = event.reason, when
+        elif isinstance(event, Session.ManifestRequested):
+            row.manifest_name, row.transfer = event.name, "requested"
+        elif isinstance(event, Session.ManifestEmitted):
+            row.manifest_path, row.manifest_sha256 = event.path, event.sha256
+            row.emitted_at, row.transfer = when, "emitted"
+            row.last_error = row.last_error_at = None
+        elif isinstance(event, Session.TransferConfirmed):
+            row.transfer = "confirmed"
+        elif isinstance(event, Session.TransferStalled):
+            row.transfer, row.last_error, row.last_error_at = "stalled", event.reason, when
+        self._put(row)
+
+    def _dataset_event(self, event: Any, dataset_id: str, when: str) -> None:
+        if isinstance(event, Dataset.Created):
+            self._put(
+                DatasetRow(dataset_id, session_id=str(event.session_id), rel_path=event.rel_path)
+            )
+            return
+        row = self._get(DatasetRow, dataset_id)
+        if row is None:
+            return
+        if isinstance(event, Dataset.Discovered):
+            row.state, row.rejection = "discovered", None
+        elif isinstance(event, Dataset.Rejected):
+            row.state, row.rejection = "rejected", event.reason
+        elif isinstance(event, Dataset.Registered):
+            row.state, row.alyx_id, row.revision = "registered", event.alyx_id, event.revision
+            row.last_error = row.last_error_at = None
+        elif isinstance(event, Dataset.RegistrationFailed | Dataset.MoveFailed):
+            row.last_error, row.last_error_at = event.reason, when
+        elif isinstance(event, Dataset.RevisionProtected):
+            row.state, row.protected = "protected", True
+        elif isinstance(event, Dataset.Moved):
+            row.state, row.moved_to = "moved", event.destination
+            row.last_error = row.last_error_at = None
+        elif isinstance(event, Dataset.MovedIn):
+            row.moved_from = event.source
+        self._put(row)
+        session = self._get(SessionRow, row.session_id)
+        if session is not None:
+            session.last_event = when
+            self._put(session)
+
+    def _context(self, event: Any, aggregate_id: str) -> tuple[SessionRow | None, str, str]:
+        """The session, subject nickname and target (file, subject, machine) of an event."""
+        if isinstance(event, Session.Event):
+            session = self._get(SessionRow, aggregate_id)
+            return session, session.subject if session else "", ""
+        if isinstance(event, Dataset.Event):
+            dataset = self._get(DatasetRow, aggregate_id)
+            if dataset is None:
+                return None, "", ""
+            session = self._get(SessionRow, dataset.session_id)
+            return session, session.subject if session else "", dataset.rel_path
+        if isinstance(event, Subject.Event):
+            subject = self._get(SubjectRow, aggregate_id)
+            nickname = subject.nickname if subject else ""
+            return None, nickname, nickname
+        if isinstance(event, WatchdogService.Event):
+            service = self._get(ServiceRow, aggregate_id)
+            return None, "", service.machine if service else ""
+        return None, "", ""
+
+    def _intent_event(
+        self,
+        position: int,
+        event: Any,
+        aggregate_id: str,
+        session: SessionRow | None,
+        subject: str,
+        target: str,
+    ) -> None:
+        """Open an intent row, or answer one (pending's own rules: one truth for both)."""
+        kind = pending.event_kind(event)
+        row_id = IntentRow.row_id(aggregate_id, event.operation_id)
+        if kind == "intent":
+            opened = pending.opened(position, event, None)
+            self._put(
+                IntentRow(
+                    row_id,
+                    position=position,
+                    aggregate_id=aggregate_id,
+                    session_id=session.id if session else None,
+                    subject=subject or None,
+                    target=target,
+                    intent=opened.intent,
+                    operation_id=opened.operation_id,
+                    recorded_at=opened.recorded_at,
+                    who=opened.who,
+                    host=event.host,
+                    details=opened.details,
+                )
+            )
+            return
+        if kind != "outcome":
+            return
+        row = self._get(IntentRow, row_id)
+        if row is None:
+            return
+        answered = pending.answer(row.as_pending(), event)
+        if answered is None:
+            self._delete(IntentRow.KIND, row_id)
+        else:
+            row.last_error, row.attempts = answered.last_error, answered.attempts
+            self._put(row)
+
+
+class MemoryRows:
+    """Rows kept in a dict: a RowSource for rebuilding (or checking) the views in memory."""
+
+    def __init__(self) -> None:
+        self.docs: dict[RowKey, dict[str, Any]] = {}
+        self.audit: list[AuditEntry] = []
+
+    def get(self, kind: str, row_id: str) -> dict[str, Any] | None:
+        return self.docs.get((kind, row_id))
+
+    def write(self, changes: PageChanges) -> None:
+        for row in changes.upserts:
+            self.docs[(row.KIND, row.id)] = row.to_doc()
+        for key in changes.deletes:
+            self.docs.pop(key, None)
+        self.audit.extend(changes.audit)
+
+    def rows(self, cls: type[R]) -> list[R]:
+        return [cls.from_doc(doc) for (kind, _), doc in self.docs.items() if kind == cls.KIND]
+
+
+def fold_pages(source: MemoryRows, events: Iterable[tuple[int, Any]], page: int) -> int:
+    """Fold events into `source`, `page` at a time; returns the last position folded."""
+    position = 0
+    batch: list[tuple[int, Any]] = []
+    for item in events:
+        batch.append(item)
+        if len(batch) == page:
+            position = _fold_one(source, batch)
+            batch = []
+    if batch:
+        position = _fold_one(source, batch)
+    return position
+
+
+def _fold_one(source: MemoryRows, batch: list[tuple[int, Any]]) -> int:
+    fold = PageFold(source)
+    for position, event in batch:
+        fold.apply(position, event)
+    changes = fold.changes()
+    source.write(changes)
+    return changes.position
+
+
+__all__ = ["ROW_CLASSES", "MemoryRows", "PageChanges", "PageFold", "RowSource", "fold_pages"]
