@@ -1,7 +1,9 @@
-"""Renderers: rows of plain values to a terminal table or JSON."""
+"""Renderers: rows of plain values to a terminal table, JSON or CSV (HTML is in `html`)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +15,28 @@ from rich.table import Table
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
     """Rows as a JSON list; UUIDs and other values as their text."""
     return json.dumps(list(rows), indent=2, default=str, ensure_ascii=False)
+
+
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV with a header of the column names, for a spreadsheet or a script.
+
+    None is an empty cell (a spreadsheet's own "nothing"); dicts and lists are compact JSON so a
+    script can parse them back; lines end in `\\n` whatever the platform, so files compare.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(column)) for column in columns])
+    return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
+    return str(value)
 
 
 def table(

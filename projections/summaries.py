@@ -21,7 +21,7 @@ def _count(items: list[Any], noun: str) -> str:
 
 def _fields(event: Any) -> str:
     fields = event.fields
-    return ", ".join(f"{k}={_short(v)}" for k, v in fields.items() if k != "options") or "-"
+    return ", ".join(f"{k}={_short(v)}" for k, v in fields.items() if k != "options")
 
 
 PHRASES: dict[str, Callable[[Any], str]] = {
@@ -30,7 +30,9 @@ PHRASES: dict[str, Callable[[Any], str]] = {
         f"scan: {_count(e.discovered, 'file')} new or changed, "
         f"{_count(e.rejected, 'file')} rejected, {e.unchanged} unchanged"
     ),
-    "Session.RegistrationRequested": lambda e: f"register session on Alyx ({_fields(e)})",
+    "Session.RegistrationRequested": lambda e: (
+        "register session on Alyx" + (f" ({_fields(e)})" if e.fields else "")
+    ),
     "Session.Registered": lambda e: f"on Alyx as eid {e.eid}",
     "Session.RegistrationFailed": lambda e: _failure("session registration", e),
     "Session.NumberAllocated": lambda e: (

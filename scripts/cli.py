@@ -19,10 +19,16 @@ from labledger.adapters.settings import load_settings
 from labledger.adapters.store import store_errors
 from labledger.domain import provenance
 from labledger.domain.errors import LabledgerError
-from labledger.scripts import alyx_commands, commands, sync_command, transfer_commands
+from labledger.scripts import (
+    alyx_commands,
+    commands,
+    report_commands,
+    sync_command,
+    transfer_commands,
+)
 from labledger.scripts.options import Handler, add_global_options
 
-COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command)
+COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command, report_commands)
 """Modules that add their own commands: each has `add_commands(subparsers)`."""
 
 LOG_WIDTH = 160
@@ -80,13 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(history)
     history.set_defaults(handler=commands.history)
 
-    status = commands_.add_parser(
-        "status",
-        help="list sessions with counts of discovered, rejected and pending items",
-    )
-    status.add_argument("--json", action="store_true", help="print the rows as JSON")
-    add_global_options(status)
-    status.set_defaults(handler=commands.status)
     for group in COMMAND_GROUPS:
         group.add_commands(commands_)
     return parser

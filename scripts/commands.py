@@ -26,7 +26,6 @@ from labledger.domain.dataset import Dataset
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import session_id_of
 from labledger.projections.render import history_lines, table, to_json
-from labledger.projections.status import build_status
 
 
 def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -98,19 +97,4 @@ def history(args: argparse.Namespace, settings: Settings, console: Console) -> i
     else:
         for line in history_lines(rows):
             console.print(line, markup=False)
-    return 0
-
-
-def status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    ledger = open_ledger(settings)
-    rows = [row.as_row() for row in build_status(ledger.read_log()).rows()]
-    if args.json:
-        console.print_json(to_json(rows))
-    else:
-        table(
-            console,
-            "sessions",
-            rows,
-            ["session", "discovered", "rejected", "pending", "alyx_eid", "transfer", "last_error"],
-        )
     return 0

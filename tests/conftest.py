@@ -27,7 +27,7 @@ PG = {
     "user": os.environ.get("LABLEDGER_TEST_PG_USER", "root"),
 }
 
-pytest_plugins = ["tests.cli_helpers", "tests.alyx_cli"]
+pytest_plugins = ["tests.cli_helpers", "tests.alyx_cli", "tests.browser"]
 
 TEST_ACTOR = Provenance(
     alyx_user="test_user",

@@ -1,0 +1,58 @@
+"""`labledger project --follow`: keep the read models current while other rigs write.
+
+On PostgreSQL, eventsourcing's `ProjectionRunner` subscribes to the ledger (LISTEN/NOTIFY) from
+the views' tracking position and hands each new event to `LedgerProjection`, which folds it with
+its position in one transaction through the same view store the reports use. SQLite has no
+notifications, so following it is refused: reports catch up by themselves there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection, ProjectionRunner
+
+from labledger.adapters.settings import Settings
+from labledger.adapters.store import open_ledger, store_errors
+from labledger.adapters.view_store import PostgresViewStore
+from labledger.adapters.views import VIEWS_NAME, open_views, views_env
+from labledger.domain.errors import LabledgerError
+from labledger.domain.ledger import Ledger
+
+
+class LedgerProjection(Projection[PostgresViewStore]):
+    """Folds each event the runner delivers into the views, with its tracking position."""
+
+    name = VIEWS_NAME
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.apply_page(tracking.application_name, [(tracking.notification_id, domain_event)])
+
+
+def follow(settings: Settings, timeout: float | None = None) -> int:
+    """Follow the ledger until interrupted (or `timeout` seconds); returns the position reached.
+
+    The backlog is folded in pages first (fast); the runner then takes over from that position.
+    """
+    if settings.store != "postgres":
+        raise LabledgerError(
+            "--follow needs the PostgreSQL store (SQLite has no notifications); reports catch "
+            "up by themselves, or run `labledger project` from cron"
+        )
+    ledger = open_ledger(settings)  # creates the schema and tables if needed
+    views = open_views(settings, ledger)
+    views.catch_up()
+    with (
+        store_errors(settings),
+        ProjectionRunner(
+            application_class=Ledger,
+            projection_class=LedgerProjection,
+            view_class=PostgresViewStore,
+            env=views_env(settings),
+        ) as runner,
+        contextlib.suppress(KeyboardInterrupt),
+    ):
+        runner.run_forever(timeout=timeout)
+    return views.position()

@@ -1,0 +1,39 @@
+"""Which sessions an operator means: a folder, a key (or its tail), or an Alyx eid. Pure.
+
+Reports take sessions as operators name them: the folder on the rig (`.../algernon/2026-11-21/001`,
+relative or absolute, or a file inside it), the key `lab/subject/date/number` or its end
+`algernon/2026-11-21/001`, or the eid Alyx gave the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from labledger.domain.errors import LabledgerError
+from labledger.projections.rows import SessionRow
+
+
+def matches(session: SessionRow, text: str, path: PurePath) -> bool:
+    """True when `text` (and `path`, the same text as an absolute path) names this session."""
+    key = session.key
+    if text in (key, session.eid, session.id) or key.endswith("/" + text.strip("/")):
+        return True
+    folder = PurePath(session.folder)
+    return bool(session.folder) and (path == folder or folder in path.parents)
+
+
+def select_sessions(
+    sessions: Sequence[SessionRow], wanted: Sequence[str], paths: Sequence[PurePath]
+) -> list[SessionRow]:
+    """The sessions named, in ledger order; a name that matches none is refused."""
+    chosen: set[str] = set()
+    for text, path in zip(wanted, paths, strict=True):
+        found = [session.id for session in sessions if matches(session, text, path)]
+        if not found:
+            raise LabledgerError(
+                f"no session {text!r} in the ledger; give a session folder, its key "
+                "(lab/subject/date/number) or its Alyx eid, as `labledger status` lists them"
+            )
+        chosen.update(found)
+    return [session for session in sessions if session.id in chosen]
