@@ -31,6 +31,7 @@ from labledger.adapters.scanner import ScanOptions, observe, session_at
 from labledger.adapters.scanner import scan as scan_sessions
 from labledger.adapters.settings import Settings
 from labledger.adapters.sync import SyncResult, perform_pending
+from labledger.adapters.views import Views, open_views
 from labledger.domain.alf import SessionRef, parse_session_path, resolve_lab
 from labledger.domain.dataset import Dataset
 from labledger.domain.errors import LabledgerError
@@ -96,6 +97,11 @@ class Registrar:
         (weighings and water need none)."""
         refresh_reference(self.settings, self.warn)
         return scan_options(self.settings)
+
+    @cached_property
+    def views(self) -> Views:
+        """The ledger's read models (pending work), opened when first needed."""
+        return open_views(self.settings, self.ledger)
 
     # -- asking ---------------------------------------------------------------------------------
 
@@ -216,7 +222,7 @@ class Registrar:
     def remove_flag_if_registered(self, flag: Path) -> bool:
         """Remove a session's flag file once the session is on Alyx with nothing pending."""
         session = self.ledger.find_session(self.session_of(flag.parent)[0])
-        if session is None or session.eid is None or self.ledger.pending_intents(session.id):
+        if session is None or session.eid is None or self.views.pending_intents(session.id):
             return False
         flag.unlink(missing_ok=True)
         return True
@@ -417,9 +423,9 @@ class Registrar:
     def perform(self, session_ids: frozenset[UUID] | None = None) -> list[SyncResult]:
         """Perform the pending work (of these sessions, or all): what `labledger sync` does."""
         with build_executors(self.settings, self.ledger, self.warn) as executors:
-            return perform_pending(self.ledger, executors, session_ids)
+            return perform_pending(self.views, executors, session_ids)
 
     def perform_records(self) -> list[SyncResult]:
         """Perform pending weighings and water records (no session work)."""
         with build_executors(self.settings, self.ledger, self.warn) as executors:
-            return perform_pending(self.ledger, executors, subjects_only=True)
+            return perform_pending(self.views, executors, subjects_only=True)

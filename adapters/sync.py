@@ -1,10 +1,11 @@
 """Performing pending work: every intent without its final outcome goes to the executor for it.
 
 Resume after a crash, offline mode and retries are one code path: `labledger sync` (and every
-command that records an intent, right after recording it) hands the pending intents, in log order,
-to the executors. Each executor claims the intents of its external system (Alyx, the watchdog's
-folder), performs them idempotently and records their outcomes itself. An executor whose system
-is not configured or not reachable records nothing new and reports the work as queued.
+command that records an intent, right after recording it) hands the pending intents, in the order
+of `domain.sync_order`, to the executors. Each executor claims the intents of its external system
+(Alyx, the watchdog's folder), performs them idempotently and records their outcomes itself. An
+executor whose system is not configured or not reachable records nothing new and reports the work
+as queued.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from uuid import UUID
 
-from labledger.domain.ledger import Ledger
+from labledger.adapters.views import Views
 from labledger.domain.pending import PendingIntent
+from labledger.domain.sync_order import sync_order
 
 Outcome = Literal["done", "failed", "queued"]
 """done: recorded as succeeded; failed: refused for good (an operator must act);
@@ -50,16 +52,19 @@ class Executor(Protocol):
 
 
 def perform_pending(
-    ledger: Ledger,
+    views: Views,
     executors: Sequence[Executor],
     session_ids: frozenset[UUID] | None = None,
     subjects_only: bool = False,
 ) -> list[SyncResult]:
     """Give every pending intent (of these sessions, or all; or only the subjects' weighings
-    and water) to its executor, in log order."""
+    and water) to its executor, in the order `labledger pending` shows (`sync_order`).
+
+    The pending intents come from the tracked views: only the events recorded since the last
+    sync or report are read, not the whole log."""
     pending = [
         intent
-        for intent in ledger.pending_intents()
+        for intent in sync_order(views.pending_intents())
         if not (subjects_only and intent.session_id is not None)
         and (session_ids is None or intent.session_id in session_ids)
     ]

@@ -3,8 +3,9 @@
 The view tables live beside eventsourcing's own tracking table, in the ledger's SQLite file or
 PostgreSQL database, so a page of folded events and its tracking position commit in ONE
 transaction: a crash mid-page leaves the views exactly at the previous page, and the next catch-up
-folds that page again. Each page transaction first takes the tracking table's write lock (a no-op
-UPDATE of eventsourcing's migration row) and re-reads the position under it, so two processes
+folds that page again. Each page transaction first takes a lock (SQLite's write lock through a
+no-op UPDATE; a transaction-scoped advisory lock on PostgreSQL) and re-reads the position under
+it, so two processes
 catching up at once (a report and `project --follow`, or two rigs) never fold an event twice.
 
 Rows are JSON documents keyed by (kind, id); the audit trail is a table with one column per filter
@@ -16,6 +17,7 @@ only; every value goes in as a parameter (hence the S608 waivers).
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -33,8 +35,6 @@ R = TypeVar("R", bound=Row)
 
 ROWS_TABLE = "labledger_view_rows"
 AUDIT_TABLE = "labledger_view_audit"
-MIGRATION_ROW = "__migration__"
-"""eventsourcing's own row in its single-row tracking table; updating it takes the write lock."""
 
 INDEXES = (
     f"CREATE INDEX IF NOT EXISTS {ROWS_TABLE}_session ON {{rows}} (kind, session_id)",
@@ -72,6 +72,8 @@ class Dialect:
     audit: str
     tracking: str
     bigint: str
+    lock: str
+    """Taken first in every page transaction: only one process folds a page at a time."""
 
     def sql(self, template: str) -> str:
         """A statement written with `?` placeholders and {rows}/{audit}/{tracking} names."""
@@ -210,12 +212,7 @@ class ViewQueries:
     # -- inside a page transaction ------------------------------------------------------------
 
     def _lock(self, c: Cursor) -> None:
-        c.execute(
-            self.dialect.sql(
-                "UPDATE {tracking} SET notification_id = notification_id WHERE application_name = ?"
-            ),
-            (MIGRATION_ROW,),
-        )
+        c.execute(self.dialect.sql(self.dialect.lock))
 
     def fetch_docs(
         self, c: Cursor, row_ids: Sequence[str], kind: str | None = None
@@ -279,7 +276,16 @@ def _audit_entry(row: Any) -> AuditEntry:
 class SQLiteViewStore(ViewQueries, SQLiteTrackingRecorder):
     """The views in the ledger's SQLite file (or an in-memory database for a memory ledger)."""
 
-    dialect = Dialect("?", ROWS_TABLE, AUDIT_TABLE, "tracking", "INTEGER")
+    dialect = Dialect(
+        "?",
+        ROWS_TABLE,
+        AUDIT_TABLE,
+        "tracking",
+        "INTEGER",
+        # any write statement takes SQLite's write lock, even one that changes no row
+        "UPDATE tracking SET notification_id = notification_id "
+        "WHERE application_name = '__migration__'",
+    )
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.view_statements()]
@@ -298,8 +304,15 @@ class PostgresViewStore(ViewQueries, PostgresTrackingRecorder):
         def name(table: str) -> str:
             return f'"{schema}"."{table}"'
 
+        tracking = name(self.tracking_table_name)
         self.dialect = Dialect(
-            "%s", name(ROWS_TABLE), name(AUDIT_TABLE), name(self.tracking_table_name), "BIGINT"
+            "%s",
+            name(ROWS_TABLE),
+            name(AUDIT_TABLE),
+            tracking,
+            "BIGINT",
+            # a transaction-scoped advisory lock, keyed by the tracking table's name
+            f"SELECT pg_advisory_xact_lock({zlib.crc32(tracking.encode())})",
         )
         for statement in self.view_statements():
             self.sql_create_statements.append(SQL(statement).format())

@@ -26,8 +26,13 @@ from labledger.projections.rows import AuditEntry
 EMPTY = "–"
 """How a missing value (None) shows: an en dash, visibly not the text 'None' nor a blank."""
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'"
-"""Nothing may be loaded, no script may run; only the inline style applies."""
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+"""Nothing is loaded and no script runs; the inline style applies.
+
+`img-src data:` lets the empty `data:,` favicon through: without it the browser would ask the
+server (or file system) for /favicon.ico, and with `default-src 'none'` alone Chromium logs the
+blocked favicon as a console error.
+"""
 
 LINKED_COLUMNS = ("session",)
 """Table columns whose cell links to that session's timeline, when the report has one."""
@@ -43,7 +48,7 @@ h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:0 0 .2rem}
 .kv{margin-right:.9rem}.kv b{font-weight:600}
 table{border-collapse:collapse;margin:1rem 0 2rem}
 th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f4f6}.num{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:var(--fail);font-weight:600}
 .transfer-confirmed,.outcome-done{color:var(--outcome)}
 .transfer-requested,.transfer-emitted,.outcome-queued{color:#b45309}
@@ -61,7 +66,8 @@ padding:0 .4rem;margin:0 .4rem;font-size:.75rem;color:#fff;background:var(--c)}
 time,.op{font-variant-numeric:tabular-nums;color:#4b5563}
 .event{font-weight:600}.file{font-family:ui-monospace,monospace}
 .summary{margin-left:.2rem}.who{display:block;color:#6b7280;font-size:.85rem}
-details.more{font-size:.85rem}details.more code{white-space:pre-wrap}
+details.more{font-size:.85rem}details.more summary{color:#6b7280;cursor:pointer}
+details.more code{white-space:pre-wrap}
 """.strip()
 
 
@@ -182,10 +188,10 @@ def _timeline(timeline: Timeline, anchor: str) -> str:
         body = f'<ol class="events">\n{events}\n</ol>'
     else:
         body = '<p class="no-events">No events recorded for this session.</p>'
+    heading_line = f'<p class="heading">{heading}</p>\n' if heading else ""
     return (
         f'<section class="timeline" id="{anchor}">\n'
-        f"<h2>{escape(timeline.session)}</h2>\n"
-        f'<p class="heading">{heading}</p>\n{body}\n</section>'
+        f"<h2>{escape(timeline.session)}</h2>\n{heading_line}{body}\n</section>"
     )
 
 

@@ -12,6 +12,7 @@ from labledger.adapters.executors import build_executors, scan_options, session_
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.adapters.sync import SyncResult, perform_pending
+from labledger.adapters.views import open_views
 from labledger.domain.errors import LabledgerError
 from labledger.projections.render import table, to_json
 from labledger.scripts.options import add_global_options, warner
@@ -70,5 +71,5 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ledger = open_ledger(settings)
     sessions = session_ids_of(args.sessions, scan_options(settings)) if args.sessions else None
     with build_executors(settings, ledger, warner()) as executors:
-        results = perform_pending(ledger, executors, sessions)
+        results = perform_pending(open_views(settings, ledger), executors, sessions)
     return report(console, results, args.json)

@@ -15,6 +15,7 @@ from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.adapters.sync import SyncResult
 from labledger.adapters.transfer import TransferExecutor, plan_transfer
+from labledger.adapters.views import open_views
 from labledger.adapters.watchdog_checks import service_checks, service_status
 from labledger.adapters.watchdog_restart import RestartExecutor, request_restart
 from labledger.domain.errors import LabledgerError
@@ -121,7 +122,8 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
                 "copy and upload it again (W-6)"
             ]
         )
-    intents = [i for i in ledger.pending_intents(session.id) if i.operation_id == operation]
+    pending = open_views(settings, ledger).pending_intents(session.id)
+    intents = [i for i in pending if i.operation_id == operation]
     return report(console, executor.perform(intents), args.json)
 
 
@@ -176,7 +178,7 @@ def run_restart(args: argparse.Namespace, settings: Settings, console: Console) 
     )
     intents = [
         intent
-        for intent in ledger.pending_intents()
+        for intent in open_views(settings, ledger).pending_intents()
         if intent.aggregate_id == service_id and intent.operation_id == operation
     ]
     results: list[SyncResult] = RestartExecutor(ledger, settings.watchdog).perform(intents)

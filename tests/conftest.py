@@ -16,6 +16,7 @@ import pytest
 
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
+from labledger.adapters.views import Views, open_views
 from labledger.domain import provenance
 from labledger.domain.ledger import Ledger
 from labledger.domain.provenance import Provenance
@@ -75,7 +76,13 @@ def _truncate(schema: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
         ).fetchall()
         for (table,) in tables:
-            connection.execute(f'TRUNCATE "{schema}"."{table}" RESTART IDENTITY')
+            if table.endswith("_tracking"):  # keep eventsourcing's migration marker row
+                connection.execute(
+                    f'DELETE FROM "{schema}"."{table}" WHERE application_name <> %s',
+                    ("__migration__",),
+                )
+            else:
+                connection.execute(f'TRUNCATE "{schema}"."{table}" RESTART IDENTITY')
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -96,3 +103,11 @@ def ledger(store_settings: Settings) -> Iterator[Ledger]:
     app = open_ledger(store_settings)
     yield app
     app.close()
+
+
+@pytest.fixture
+def views(store_settings: Settings, ledger: Ledger) -> Iterator[Views]:
+    """The read models of `ledger`, on the same store."""
+    opened = open_views(store_settings, ledger)
+    yield opened
+    opened.close()

@@ -18,6 +18,7 @@ from labledger.adapters.reference_data import load_reference_data
 from labledger.adapters.scanner import ScanOptions, scan, session_folder
 from labledger.adapters.sync import perform_pending
 from labledger.adapters.transfer import TransferExecutor, acquisition_time, plan_transfer
+from labledger.adapters.views import Views
 from labledger.adapters.watchdog_settings import WatchdogSettings
 from labledger.domain import provenance
 from labledger.domain.errors import LabledgerError
@@ -63,7 +64,7 @@ def watchdog_settings(root: Path) -> WatchdogSettings:
 
 
 def test_crash_between_intent_and_emission_then_sync_emits_once(
-    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ledger: Ledger, views: Views, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session = scanned_session(ledger, tmp_path)
     settings = watchdog_settings(tmp_path)
@@ -84,7 +85,7 @@ def test_crash_between_intent_and_emission_then_sync_emits_once(
     assert os.listdir(flag) == [] and ledger.session(session.id).transfer == "none"
 
     with provenance.acting_as(new_run()):
-        results = perform_pending(ledger, [TransferExecutor(ledger, settings, environ={})])
+        results = perform_pending(views, [TransferExecutor(ledger, settings, environ={})])
     assert [(r.action, r.outcome) for r in results] == [
         ("emit manifest", "done"),
         ("confirm transfer", "queued"),  # waiting for the service
@@ -100,21 +101,23 @@ def test_crash_between_intent_and_emission_then_sync_emits_once(
     assert ledger.pending_intents(session.id) == []
 
     with provenance.acting_as(new_run()):
-        again = perform_pending(ledger, [TransferExecutor(ledger, settings, environ={})])
+        again = perform_pending(views, [TransferExecutor(ledger, settings, environ={})])
     assert [r.action for r in again] == ["confirm transfer"]
     assert os.listdir(flag) == [plan.manifest.file_name]
     kinds = [entry.event for entry in ledger.history(session.id)]
     assert kinds.count("Session.ManifestEmitted") == 1
 
 
-def test_sync_without_a_configured_service_records_nothing(ledger: Ledger, tmp_path: Path) -> None:
+def test_sync_without_a_configured_service_records_nothing(
+    ledger: Ledger, views: Views, tmp_path: Path
+) -> None:
     session = scanned_session(ledger, tmp_path)
     settings = watchdog_settings(tmp_path)
     plan = plan_transfer(ledger, session, settings, "11:16:17", environ={})
     ledger.request_manifest(session.id, plan.manifest.name, str(tmp_path / "service" / "flags"))
     version = ledger.session(session.id).version
     unconfigured = settings.model_copy(update={"config": None})
-    [result] = perform_pending(ledger, [TransferExecutor(ledger, unconfigured, environ={})])
+    [result] = perform_pending(views, [TransferExecutor(ledger, unconfigured, environ={})])
     assert result.outcome == "queued" and "not set" in result.detail
     assert ledger.session(session.id).version == version
     assert len(ledger.pending_intents(session.id)) == 1
