@@ -27,6 +27,7 @@ from labledger.projections.rows import (
     ServiceRow,
     SessionRow,
     SubjectRow,
+    plain,
 )
 from labledger.projections.summaries import summarize
 
@@ -127,7 +128,7 @@ class PageFold:
                 tool_version=event.tool_version,
                 operation_id=event.operation_id,
                 summary=summarize(event),
-                details=pending.intent_details(event),
+                details=plain(pending.intent_details(event)),
             )
         )
 
@@ -245,7 +246,7 @@ class PageFold:
                     recorded_at=opened.recorded_at,
                     who=opened.who,
                     host=event.host,
-                    details=opened.details,
+                    details=plain(opened.details),
                 )
             )
             return

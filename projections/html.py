@@ -95,7 +95,7 @@ def _head(title: str) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{escape(CSP)}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(CSP, quote=False)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<link rel="icon" href="data:,">\n'
         f"<title>{escape(title)}</title>\n"

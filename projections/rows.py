@@ -8,11 +8,18 @@ rebuilds every row from it.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
 from labledger.domain.pending import PendingIntent
+
+
+def plain(value: dict[str, Any]) -> dict[str, Any]:
+    """Event fields as JSON values (ids and dates as text), the form every store keeps."""
+    result: dict[str, Any] = json.loads(json.dumps(value, default=str, sort_keys=True))
+    return result
 
 
 @dataclass
