@@ -21,7 +21,9 @@ from labledger.domain.watchdog import WatchdogService
 from tests.conftest import TEST_ACTOR, new_run
 from tests.test_ledger_scenarios import FIRST_SCAN, FOLDER, REF, observed
 
-OTHER = SessionRef(lab="cortexlab", subject="algernon", date=datetime.date(2026, 11, 21), number="002")
+OTHER = SessionRef(
+    lab="cortexlab", subject="algernon", date=datetime.date(2026, 11, 21), number="002"
+)
 OTHER_FOLDER = "/data/cortexlab/Subjects/algernon/2026-11-21/002"
 EID = "b5f5a2c4-7d1e-4f0a-9c1b-2e3d4f5a6b7c"
 MOVED_TO = "alf/#2026-11-21#/spikes.times.npy"
