@@ -23,8 +23,9 @@ from labledger.adapters.scanner import ScanOptions, session_at
 from labledger.adapters.settings import Settings, default_data_dir
 from labledger.adapters.sync import Executor
 from labledger.adapters.transfer import TransferExecutor
+from labledger.adapters.views import Views
 from labledger.adapters.watchdog_restart import RestartExecutor
-from labledger.domain.ledger import Ledger, session_id_of
+from labledger.domain.ledger import session_id_of
 
 LABS_FILE = "labs.json"
 
@@ -92,8 +93,9 @@ def local_today() -> str:
 
 
 @contextmanager
-def build_executors(settings: Settings, ledger: Ledger, warn: Warn) -> Iterator[list[Executor]]:
+def build_executors(settings: Settings, views: Views, warn: Warn) -> Iterator[list[Executor]]:
     """Every executor, in the order sync runs them; closed (connections) on exit."""
+    ledger = views.ledger
     with ExitStack() as stack:
         client = stack.enter_context(alyx_client(settings))
         executors: list[Executor] = []
@@ -102,6 +104,6 @@ def build_executors(settings: Settings, ledger: Ledger, warn: Warn) -> Iterator[
         else:
             context = AlyxContext(ledger, client, alyx_username(settings), local_today, warn)
             executors.append(AlyxExecutor(context, settings.alyx.session_workers))
-        executors.append(TransferExecutor(ledger, settings.watchdog, warn=warn))
+        executors.append(TransferExecutor(views, settings.watchdog, warn=warn))
         executors.append(RestartExecutor(ledger, settings.watchdog))
         yield executors

@@ -422,10 +422,10 @@ class Registrar:
 
     def perform(self, session_ids: frozenset[UUID] | None = None) -> list[SyncResult]:
         """Perform the pending work (of these sessions, or all): what `labledger sync` does."""
-        with build_executors(self.settings, self.ledger, self.warn) as executors:
+        with build_executors(self.settings, self.views, self.warn) as executors:
             return perform_pending(self.views, executors, session_ids)
 
     def perform_records(self) -> list[SyncResult]:
         """Perform pending weighings and water records (no session work)."""
-        with build_executors(self.settings, self.ledger, self.warn) as executors:
+        with build_executors(self.settings, self.views, self.warn) as executors:
             return perform_pending(self.views, executors, subjects_only=True)

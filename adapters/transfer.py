@@ -20,6 +20,7 @@ from labledger.adapters.manifest_modalities import modality_names
 from labledger.adapters.manifest_writer import ManifestNotWritten, emit_manifest
 from labledger.adapters.sync import Outcome, SyncResult
 from labledger.adapters.transfer_followup import clock_now, observe
+from labledger.adapters.views import Views
 from labledger.adapters.watchdog_config import (
     InvalidWatchConfig,
     WatchConfig,
@@ -38,7 +39,6 @@ from labledger.domain.manifest import (
 )
 from labledger.domain.pending import PendingIntent
 from labledger.domain.session import Session
-from labledger.domain.transfer_state import fold_transfers
 
 INTENT = "Session.ManifestRequested"
 
@@ -85,7 +85,7 @@ class TransferPlan:
 
 
 def plan_transfer(
-    ledger: Ledger,
+    views: Views,
     session: Session,
     settings: WatchdogSettings,
     acquired_text: str | None,
@@ -93,9 +93,10 @@ def plan_transfer(
     dry_run: bool = False,
 ) -> TransferPlan:
     """Everything `transfer` checks before recording its intent; raises one-line errors."""
+    ledger = views.ledger
     acquired, warnings = acquisition_time(ledger, session, acquired_text)
     manifest = build(session, settings, acquired)
-    owner = fold_transfers(ledger.read_log()).owner_of(manifest.name)
+    owner = views.manifest_owner(manifest.name)
     if owner is not None and owner != session.id:
         other = ledger.session(owner).key
         raise ManifestNameTaken(
@@ -200,15 +201,17 @@ class TransferExecutor:
 
     def __init__(
         self,
-        ledger: Ledger,
+        views: Views,
         settings: WatchdogSettings,
         environ: Mapping[str, str] | None = None,
         now: Callable[[], datetime] = clock_now,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         """`warn` receives what the operator should know about the manifests sync emits (the
-        `transfer` command prints those itself, before recording anything)."""
-        self.ledger = ledger
+        `transfer` command prints those itself, before recording anything). The hand-overs to
+        confirm come from the tracked views, so a sync does not read the whole log."""
+        self.views = views
+        self.ledger = views.ledger
         self.settings = settings
         self.environ = environ
         self.now = now
@@ -267,7 +270,7 @@ class TransferExecutor:
 
     def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
         """Record confirmed and stalled transfers of emitted manifests (§8.4)."""
-        awaiting = fold_transfers(self.ledger.read_log()).awaiting(session_ids)
+        awaiting = self.views.handovers(session_ids)
         if not awaiting:
             return []
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from labledger.adapters.store import ledger_env, store_errors
 from labledger.adapters.view_store import PostgresViewStore, SQLiteViewStore, ViewStore
 from labledger.domain.ledger import LOG_PAGE, Ledger
 from labledger.domain.pending import PendingIntent
+from labledger.domain.transfer_state import Handover
 from labledger.projections.audit_query import AuditQuery
 from labledger.projections.rows import AuditEntry, DatasetRow, IntentRow, Row, SessionRow
 
@@ -107,11 +109,44 @@ class Views:
     def audit(self, query: AuditQuery) -> list[AuditEntry]:
         return self.store.audit(query)
 
+    def handovers(self, session_ids: frozenset[UUID] | None = None) -> list[Handover]:
+        """Emitted manifests the watchdog has not confirmed yet (of these sessions, or all),
+        oldest first: what sync checks for confirmation or stall."""
+        self.catch_up()
+        return sorted(
+            (
+                handover_of(row)
+                for row in self.sessions(session_ids)
+                if row.transfer in ("emitted", "stalled") and row.manifest_path and row.emitted_at
+            ),
+            key=lambda handover: handover.emitted_at,
+        )
+
+    def manifest_owner(self, name: str) -> UUID | None:
+        """The session that asked first for a manifest of this name (names must be unique)."""
+        self.catch_up()
+        owners = [row for row in self.sessions() if row.manifest_name == name]
+        return UUID(owners[0].id) if owners else None
+
     def rows(self, cls: type[R]) -> list[R]:
         return self.store.rows(cls)
 
     def close(self) -> None:
         self.store.close()
+
+
+def handover_of(row: SessionRow) -> Handover:
+    """A session row with an emitted manifest as the transfer follow-up takes it."""
+    assert row.manifest_path is not None and row.emitted_at is not None
+    return Handover(
+        session_id=UUID(row.id),
+        session_key=row.key,
+        name=row.manifest_name or "",
+        path=row.manifest_path,
+        sha256=row.manifest_sha256 or "",
+        emitted_at=datetime.fromisoformat(row.emitted_at),
+        state=row.transfer,
+    )
 
 
 def open_views(settings: Settings, ledger: Ledger) -> Views:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from labledger.adapters.views import Views
 from labledger.adapters.watchdog_config import (
     ServicePaths,
     WatchConfig,
@@ -21,7 +22,6 @@ from labledger.adapters.watchdog_restart import this_machine
 from labledger.adapters.watchdog_settings import WatchdogSettings
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import Ledger
-from labledger.domain.transfer_state import fold_transfers
 from labledger.domain.watchdog import WatchdogService
 
 Row = dict[str, str]
@@ -134,7 +134,7 @@ def waiting_manifests(flag_dir: Path) -> list[Path]:
 
 
 def service_status(
-    settings: WatchdogSettings, ledger: Ledger, environ: Mapping[str, str] | None = None
+    settings: WatchdogSettings, views: Views, environ: Mapping[str, str] | None = None
 ) -> list[dict[str, str]]:
     """Where the service is, whether it runs, what waits for it, and its last recorded restart."""
     paths = service_paths(settings, environ)
@@ -154,9 +154,9 @@ def service_status(
             rows["manifest_complete"] = watch.manifest_complete
             rows["structured_log_file"] = str(watch.structured_log_file or "")
             rows["manifests waiting"] = str(len(waiting_manifests(watch.flag_path)))
-    awaiting = fold_transfers(ledger.read_log()).awaiting()
+    awaiting = views.handovers()
     rows["transfers not confirmed"] = ", ".join(h.session_key for h in awaiting) or "none"
-    rows["last restart"] = _last_restart(ledger)
+    rows["last restart"] = _last_restart(views.ledger)
     return [{"item": item, "value": value} for item, value in rows.items()]
 
 

@@ -3,18 +3,16 @@
 The service's only success signal is moving the manifest into `manifest_complete`; on any failure
 the manifest just stays in `flag_dir` (contract §8). So confirming a transfer is a decision on two
 observations and a deadline, kept here as a table read by a pure function, tested row by row.
-The fold reads the log like `domain.pending`, so a projection, the executor or a test can use it.
+Where each hand-over stands is kept by the session read model (`projections`); `Handover` is
+what the executor takes from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
-
-from labledger.domain.session import Session
 
 
 @dataclass(frozen=True)
@@ -29,64 +27,6 @@ class Handover:
     emitted_at: datetime
     state: str
     """'emitted', 'stalled' or 'confirmed'."""
-
-
-class TransferFold:
-    """Folds session events into each session's latest hand-over and the names it asked for."""
-
-    def __init__(self) -> None:
-        self._keys: dict[UUID, str] = {}
-        self._requested: dict[UUID, str] = {}
-        self._owners: dict[str, UUID] = {}
-        self.handovers: dict[UUID, Handover] = {}
-
-    def apply(self, position: int, event: Any) -> None:
-        session_id: UUID = event.originator_id
-        if isinstance(event, Session.Created):
-            self._keys[session_id] = "/".join(
-                part for part in (event.lab, event.subject, event.date, event.number) if part
-            )
-        elif isinstance(event, Session.ManifestRequested):
-            self._requested[session_id] = event.name
-            self._owners.setdefault(event.name, session_id)
-        elif isinstance(event, Session.ManifestEmitted):
-            self.handovers[session_id] = Handover(
-                session_id=session_id,
-                session_key=self._keys.get(session_id, str(session_id)),
-                name=self._requested.get(session_id, ""),
-                path=event.path,
-                sha256=event.sha256,
-                emitted_at=event.timestamp,
-                state="emitted",
-            )
-        elif isinstance(event, Session.TransferConfirmed | Session.TransferStalled):
-            handover = self.handovers.get(session_id)
-            if handover is not None:
-                state = "confirmed" if isinstance(event, Session.TransferConfirmed) else "stalled"
-                self.handovers[session_id] = replace(handover, state=state)
-
-    def awaiting(self, session_ids: frozenset[UUID] | None = None) -> list[Handover]:
-        """Emitted manifests not confirmed yet (of these sessions, or all), oldest first."""
-        return sorted(
-            (
-                handover
-                for handover in self.handovers.values()
-                if handover.state != "confirmed"
-                and (session_ids is None or handover.session_id in session_ids)
-            ),
-            key=lambda handover: handover.emitted_at,
-        )
-
-    def owner_of(self, name: str) -> UUID | None:
-        """The session that first asked for a manifest of this name (names must be unique)."""
-        return self._owners.get(name)
-
-
-def fold_transfers(events: Iterable[tuple[int, Any]]) -> TransferFold:
-    result = TransferFold()
-    for position, event in events:
-        result.apply(position, event)
-    return result
 
 
 Judgement = Literal["confirmed", "waiting", "stalled"]

@@ -70,6 +70,7 @@ def report(console: Console, results: list[SyncResult], as_json: bool = False) -
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ledger = open_ledger(settings)
     sessions = session_ids_of(args.sessions, scan_options(settings)) if args.sessions else None
-    with build_executors(settings, ledger, warner()) as executors:
-        results = perform_pending(open_views(settings, ledger), executors, sessions)
+    views = open_views(settings, ledger)
+    with build_executors(settings, views, warner()) as executors:
+        results = perform_pending(views, executors, sessions)
     return report(console, results, args.json)

@@ -98,11 +98,12 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
     watchdog = settings.watchdog
     _warn(watchdog.ignored_key_warnings())
     ledger = open_ledger(settings)
+    views = open_views(settings, ledger)
     session = _session(ledger, args.session, settings)
-    executor = TransferExecutor(ledger, watchdog)
+    executor = TransferExecutor(views, watchdog)
     if args.status:
         return _print_status(console, ledger, session.id, executor, args.json)
-    plan = plan_transfer(ledger, session, watchdog, args.acquired, dry_run=args.dry_run)
+    plan = plan_transfer(views, session, watchdog, args.acquired, dry_run=args.dry_run)
     manifest = plan.manifest
     if args.dry_run:
         _warn(plan.warnings)
@@ -122,7 +123,7 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
                 "copy and upload it again (W-6)"
             ]
         )
-    pending = open_views(settings, ledger).pending_intents(session.id)
+    pending = views.pending_intents(session.id)
     intents = [i for i in pending if i.operation_id == operation]
     return report(console, executor.perform(intents), args.json)
 
@@ -161,7 +162,8 @@ def run_validate(args: argparse.Namespace, settings: Settings, console: Console)
 
 def run_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     _warn(settings.watchdog.ignored_key_warnings())
-    rows = service_status(settings.watchdog, open_ledger(settings))
+    ledger = open_ledger(settings)
+    rows = service_status(settings.watchdog, open_views(settings, ledger))
     _print_rows(console, "watchdog", rows, ["item", "value"], args.json)
     return 0
 

@@ -21,6 +21,7 @@ import yaml
 from labledger.adapters import manifest_writer
 from labledger.adapters.settings import Settings
 from labledger.adapters.transfer import TransferExecutor
+from labledger.adapters.views import Views
 from labledger.domain.ledger import Ledger
 from labledger.scripts import sync_command
 from tests.cli_helpers import Cli, Result
@@ -116,10 +117,10 @@ def sync_transfers(monkeypatch: pytest.MonkeyPatch) -> None:
     original = sync_command.build_executors
 
     @contextmanager
-    def build(settings: Settings, ledger: Ledger, warn: Any) -> Iterator[list[Any]]:
-        with original(settings, ledger, warn) as executors:
+    def build(settings: Settings, views: Views, warn: Any) -> Iterator[list[Any]]:
+        with original(settings, views, warn) as executors:
             if not any(isinstance(e, TransferExecutor) for e in executors):
-                executors.append(TransferExecutor(ledger, settings.watchdog, warn=warn))
+                executors.append(TransferExecutor(views, settings.watchdog, warn=warn))
             yield executors
 
     monkeypatch.setattr(sync_command, "build_executors", build)

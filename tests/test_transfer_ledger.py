@@ -69,7 +69,7 @@ def test_crash_between_intent_and_emission_then_sync_emits_once(
     session = scanned_session(ledger, tmp_path)
     settings = watchdog_settings(tmp_path)
     flag = tmp_path / "service" / "flags"
-    plan = plan_transfer(ledger, session, settings, "11:16:17", environ={})
+    plan = plan_transfer(views, session, settings, "11:16:17", environ={})
     assert plan.watch is not None
     operation = ledger.request_manifest(session.id, plan.manifest.name, str(flag))
     [intent] = ledger.pending_intents(session.id)
@@ -81,11 +81,11 @@ def test_crash_between_intent_and_emission_then_sync_emits_once(
     with monkeypatch.context() as patch:
         patch.setattr(manifest_writer.os, "replace", killed)
         with pytest.raises(Crash):
-            TransferExecutor(ledger, settings, environ={}).perform([intent])
+            TransferExecutor(views, settings, environ={}).perform([intent])
     assert os.listdir(flag) == [] and ledger.session(session.id).transfer == "none"
 
     with provenance.acting_as(new_run()):
-        results = perform_pending(views, [TransferExecutor(ledger, settings, environ={})])
+        results = perform_pending(views, [TransferExecutor(views, settings, environ={})])
     assert [(r.action, r.outcome) for r in results] == [
         ("emit manifest", "done"),
         ("confirm transfer", "queued"),  # waiting for the service
@@ -101,7 +101,7 @@ def test_crash_between_intent_and_emission_then_sync_emits_once(
     assert ledger.pending_intents(session.id) == []
 
     with provenance.acting_as(new_run()):
-        again = perform_pending(views, [TransferExecutor(ledger, settings, environ={})])
+        again = perform_pending(views, [TransferExecutor(views, settings, environ={})])
     assert [r.action for r in again] == ["confirm transfer"]
     assert os.listdir(flag) == [plan.manifest.file_name]
     kinds = [entry.event for entry in ledger.history(session.id)]
@@ -113,11 +113,11 @@ def test_sync_without_a_configured_service_records_nothing(
 ) -> None:
     session = scanned_session(ledger, tmp_path)
     settings = watchdog_settings(tmp_path)
-    plan = plan_transfer(ledger, session, settings, "11:16:17", environ={})
+    plan = plan_transfer(views, session, settings, "11:16:17", environ={})
     ledger.request_manifest(session.id, plan.manifest.name, str(tmp_path / "service" / "flags"))
     version = ledger.session(session.id).version
     unconfigured = settings.model_copy(update={"config": None})
-    [result] = perform_pending(views, [TransferExecutor(ledger, unconfigured, environ={})])
+    [result] = perform_pending(views, [TransferExecutor(views, unconfigured, environ={})])
     assert result.outcome == "queued" and "not set" in result.detail
     assert ledger.session(session.id).version == version
     assert len(ledger.pending_intents(session.id)) == 1
