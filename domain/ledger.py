@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from labledger.domain import provenance
 from labledger.domain.alf import SessionRef, parse_rel_path
 from labledger.domain.dataset import Dataset
 from labledger.domain.errors import LabledgerError
@@ -506,10 +507,6 @@ def history_entry(event: Any) -> HistoryEntry:
         timestamp=event.timestamp.isoformat(),
         kind=getattr(event, "KIND", "fact"),
         event=type(event).__qualname__,
-        alyx_user=event.alyx_user,
-        os_user=event.os_user,
-        host=event.host,
-        tool_version=event.tool_version,
-        operation_id=event.operation_id,
+        **provenance.of_event(event),
         details=intent_details(event),
     )

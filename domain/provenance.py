@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class Provenance:
     def as_event_fields(self) -> dict[str, str]:
         """The provenance fields as stored on every event."""
         return dataclasses.asdict(self)
+
+
+def of_event(event: Any) -> dict[str, str]:
+    """Who recorded an event, where, with what, in which operation: its provenance fields."""
+    return {field.name: getattr(event, field.name) for field in dataclasses.fields(Provenance)}
 
 
 class NoProvenance(RuntimeError):

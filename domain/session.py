@@ -70,7 +70,12 @@ class Session(RecordedAggregate):
     @property
     def key(self) -> str:
         """The session as an operator writes it: `lab/subject/date/number`."""
-        return "/".join(part for part in (self.lab, self.subject, self.date, self.number) if part)
+        return self.key_of(self.lab, self.subject, self.date, self.number)
+
+    @staticmethod
+    def key_of(lab: str, subject: str, date: str, number: str) -> str:
+        """`lab/subject/date/number`, without the lab when it is unknown."""
+        return "/".join(part for part in (lab, subject, date, number) if part)
 
     # -- files ---------------------------------------------------------------------------------
 

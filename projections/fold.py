@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from labledger.domain import pending
+from labledger.domain import pending, provenance
 from labledger.domain.dataset import Dataset
 from labledger.domain.session import Session
 from labledger.domain.subject import Subject
@@ -122,11 +122,7 @@ class PageFold:
                 session=session.key if session else "",
                 subject=subject,
                 file=target if isinstance(event, Dataset.Event) else "",
-                alyx_user=event.alyx_user,
-                os_user=event.os_user,
-                host=event.host,
-                tool_version=event.tool_version,
-                operation_id=event.operation_id,
+                **provenance.of_event(event),
                 summary=summarize(event),
                 details=plain(pending.intent_details(event)),
             )
@@ -134,10 +130,9 @@ class PageFold:
 
     def _session_event(self, event: Any, session_id: str, when: str) -> None:
         if isinstance(event, Session.Created):
-            key = "/".join(p for p in (event.lab, event.subject, event.date, event.number) if p)
             row = SessionRow(
                 session_id,
-                key=key,
+                key=Session.key_of(event.lab, event.subject, event.date, event.number),
                 lab=event.lab,
                 subject=event.subject,
                 date=event.date,
