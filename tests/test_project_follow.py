@@ -39,9 +39,7 @@ def follow_schema(pg_schema: str) -> Iterator[str]:
 
 
 def _env(schema: str, tmp_path: Path) -> dict[str, str]:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("LABLEDGER_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LABLEDGER_")}
     env.update({f"LABLEDGER_POSTGRES__{key.upper()}": str(value) for key, value in PG.items()})
     env.update(
         LABLEDGER_STORE="postgres",
