@@ -196,6 +196,14 @@ def test_scan_on_postgres_through_the_command_line(
         assert cli("--lab", "cortexlab", "scan", str(session), ledger=False).code == 0
         status = cli("status", "--json", ledger=False).json()
         assert [(s["discovered"], s["rejected"]) for s in status] == [(6, 2)]
+        audit = cli("audit", "--kind", "Rejected", "--json", ledger=False).json()
+        assert sorted(entry["file"] for entry in audit) == [
+            "alf/_ibl_trials.table.pqt",
+            "notes.txt",
+        ]
+        assert cli("pending", "--json", ledger=False).json() == []
+        assert cli("replay", ledger=False).code == 0
+        assert cli("status", "--json", ledger=False).json() == status
     finally:
         with psycopg.connect(**PG, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
