@@ -82,7 +82,7 @@ def render_html(report: Report) -> str:
         "<body>",
         _header(report),
         "<main>",
-        _table(report.columns, report.rows, links),
+        _table(report.columns, report.rows, links, bool(report.filters)),
         *(_timeline(timeline, anchor) for timeline, anchor in placed),
         "</main>",
         "</body>",
@@ -133,7 +133,9 @@ def _anchors(timelines: Sequence[Timeline]) -> list[str]:
     return anchors
 
 
-def _table(columns: Sequence[str], rows: Sequence[dict[str, Any]], links: dict[str, str]) -> str:
+def _table(
+    columns: Sequence[str], rows: Sequence[dict[str, Any]], links: dict[str, str], filtered: bool
+) -> str:
     numeric = {column for column in columns if _is_numeric(row.get(column) for row in rows)}
     head = "".join(
         f"<th{_class_attribute(['num'] if column in numeric else [])}>{_label(column)}</th>"
@@ -147,7 +149,8 @@ def _table(columns: Sequence[str], rows: Sequence[dict[str, Any]], links: dict[s
             for row in rows
         )
     else:
-        body = f'<tr><td colspan="{max(len(columns), 1)}">Nothing recorded yet.</td></tr>'
+        empty = "Nothing matches these filters." if filtered else "Nothing recorded yet."
+        body = f'<tr><td colspan="{max(len(columns), 1)}">{empty}</td></tr>'
     return f'<table id="rows">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>'
 
 

@@ -39,20 +39,30 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
+KEEP_WHOLE = frozenset({"session", "when", "since", "step"})
+"""Columns never folded across lines: a session key or a time must stay greppable in a log."""
+
+
 def table(
-    console: Console, title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]
+    console: Console,
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    empty: str = "nothing recorded yet",
 ) -> None:
-    """Rows as a terminal table with the given columns; an empty list says so."""
+    """Rows as a terminal table with the given columns; an empty list says `empty`."""
     if not rows:
-        console.print(f"{title}: nothing recorded yet")
+        console.print(f"{title}: {empty}", markup=False)
         return
     grid = Table(title=title, title_justify="left")
     for column in columns:
         numeric = all(isinstance(row.get(column), int) for row in rows)
+        widest = max(len(_cell(row.get(column))) for row in rows)
         grid.add_column(
             column.replace("_", " "),
             justify="right" if numeric else "left",
-            overflow="fold",  # never truncate a session key or an error: a log must keep it all
+            overflow="fold",  # never truncate a key or an error: a log must keep it all
+            min_width=widest if column in KEEP_WHOLE else None,
         )
     for row in rows:
         grid.add_row(*(_cell(row.get(column)) for column in columns))

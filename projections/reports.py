@@ -27,7 +27,7 @@ STATUS_COLUMNS = [
     "transfer",
     "last_error",
 ]
-AUDIT_COLUMNS = ["when", "session", "file", "event", "kind", "who", "host", "summary"]
+AUDIT_COLUMNS = ["when", "session", "subject", "file", "event", "kind", "who", "host", "summary"]
 PENDING_COLUMNS = [
     "step",
     "system",
@@ -116,7 +116,8 @@ def audit_rows(entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "when": short_time(entry.recorded_at),
-                "session": entry.session or (f"subject {entry.subject}" if entry.subject else ""),
+                "session": entry.session,
+                "subject": entry.subject,
                 "file": entry.file,
                 "event": entry.event,
                 "kind": entry.kind,

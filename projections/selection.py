@@ -14,17 +14,20 @@ from labledger.domain.errors import LabledgerError
 from labledger.projections.rows import SessionRow
 
 
-def matches(session: SessionRow, text: str, path: PurePath) -> bool:
-    """True when `text` (and `path`, the same text as an absolute path) names this session."""
+def matches(session: SessionRow, text: str, paths: Sequence[PurePath]) -> bool:
+    """True when `text` (or one of `paths`, the same text as an absolute path: as written, and
+    with symbolic links resolved) names this session."""
     key = session.key
     if text in (key, session.eid, session.id) or key.endswith("/" + text.strip("/")):
         return True
     folder = PurePath(session.folder)
-    return bool(session.folder) and (path == folder or folder in path.parents)
+    return bool(session.folder) and any(path == folder or folder in path.parents for path in paths)
 
 
 def select_sessions(
-    sessions: Sequence[SessionRow], wanted: Sequence[str], paths: Sequence[PurePath]
+    sessions: Sequence[SessionRow],
+    wanted: Sequence[str],
+    paths: Sequence[Sequence[PurePath]],
 ) -> list[SessionRow]:
     """The sessions named, in ledger order; a name that matches none is refused."""
     chosen: set[str] = set()

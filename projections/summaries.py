@@ -27,8 +27,16 @@ def _fields(event: Any) -> str:
 PHRASES: dict[str, Callable[[Any], str]] = {
     "Session.Created": lambda e: f"session folder {e.folder}",
     "Session.DatasetsDiscovered": lambda e: (
-        f"scan: {_count(e.discovered, 'file')} new or changed, "
-        f"{_count(e.rejected, 'file')} rejected, {e.unchanged} unchanged"
+        "scan: "
+        + ", ".join(
+            part
+            for part, count in (
+                (f"{_count(e.discovered, 'file')} new or changed", len(e.discovered)),
+                (f"{_count(e.rejected, 'file')} rejected", len(e.rejected)),
+                (f"{e.unchanged} unchanged", e.unchanged),
+            )
+            if count
+        )
     ),
     "Session.RegistrationRequested": lambda e: (
         "register session on Alyx" + (f" ({_fields(e)})" if e.fields else "")

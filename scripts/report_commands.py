@@ -145,6 +145,7 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    _check_output(args)
     views = _views(settings)
     sessions = _chosen(views, args.sessions)
     ids = [session.id for session in sessions]
@@ -155,6 +156,7 @@ def run_status(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def run_pending(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    _check_output(args)
     views = _views(settings)
     all_sessions = views.sessions()
     intents = views.intents()
@@ -175,6 +177,7 @@ def run_pending(args: argparse.Namespace, settings: Settings, console: Console) 
 def run_audit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if args.limit is not None and args.limit < 1:
         raise LabledgerError(f"--limit {args.limit} must be at least 1")
+    _check_output(args)
     views = _views(settings)
     all_sessions = views.sessions()
     chosen = _chosen(views, args.session, all_sessions) if args.session else []
@@ -261,7 +264,8 @@ def _chosen(
     every = views.sessions() if sessions is None else sessions
     if not wanted:
         return every
-    return select_sessions(every, wanted, [Path(text).expanduser().absolute() for text in wanted])
+    paths = [Path(text).expanduser() for text in wanted]
+    return select_sessions(every, wanted, [(path.absolute(), path.resolve()) for path in paths])
 
 
 def _entries(
@@ -320,6 +324,12 @@ def _report(
     )
 
 
+def _check_output(args: argparse.Namespace) -> None:
+    """Refused before anything is read: a file needs a format."""
+    if args.output is not None and not (args.json or args.csv or args.html):
+        raise LabledgerError("--output needs a format: add --json, --csv or --html")
+
+
 def _emit(console: Console, args: argparse.Namespace, report: Report) -> int:
     """The report as asked: terminal table, or JSON / CSV / HTML to the terminal or a file."""
     if args.json:
@@ -328,11 +338,10 @@ def _emit(console: Console, args: argparse.Namespace, report: Report) -> int:
         text = to_csv(report.rows, _all_columns(report))
     elif args.html:
         text = render_html(report)
-    elif args.output is None:
-        table(console, report.title.removeprefix("labledger "), report.rows, report.columns)
-        return 0
     else:
-        raise LabledgerError("--output needs a format: add --json, --csv or --html")
+        empty = "nothing matches these filters" if report.filters else "nothing recorded yet"
+        table(console, report.title.removeprefix("labledger "), report.rows, report.columns, empty)
+        return 0
     if args.output is None:
         console.out(text, end="", highlight=False)
     else:

@@ -111,15 +111,14 @@ ROWS = [
     ],
 )
 def test_sessions_by_key_tail_eid_folder_or_file(text: str, expected: list[int]) -> None:
-    chosen = select_sessions(
-        ROWS, [text], [PurePath(text) if text.startswith("/") else PurePath("/x") / text]
-    )
+    path = PurePath(text) if text.startswith("/") else PurePath("/x") / text
+    chosen = select_sessions(ROWS, [text], [(path,)])
     assert chosen == [ROWS[i] for i in expected]
 
 
 def test_an_unknown_session_is_refused_with_the_fix() -> None:
     with pytest.raises(LabledgerError, match=r"no session 'algernon/2026-11-22/001' in the ledger"):
-        select_sessions(ROWS, ["algernon/2026-11-22/001"], [PurePath("/x/algernon/2026-11-22/001")])
+        select_sessions(ROWS, ["algernon/2026-11-22/001"], [(PurePath("/x/a/2026-11-22/001"),)])
 
 
 def test_times_become_utc_bounds() -> None:
