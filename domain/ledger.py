@@ -411,7 +411,10 @@ class Ledger(Application[UUID]):
         return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
 
     def pending_intents(self, session_id: UUID | None = None) -> list[PendingIntent]:
-        """Intents without a final outcome, in the order they were recorded."""
+        """Intents without a final outcome, in the order they were recorded.
+
+        The reference answer, folded from the whole log: commands read the same from the tracked
+        read models (`adapters.views.Views.pending_intents`), which tests check against this."""
         return fold(self.read_log()).pending(session_id)
 
     # -- helpers -------------------------------------------------------------------------------

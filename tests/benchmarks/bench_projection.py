@@ -18,6 +18,9 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.adapters.views import open_views
@@ -107,6 +110,17 @@ def main() -> None:
         print(f"pending by folding the whole log: {time.perf_counter() - started:.3f} s")
         assert from_views == folded, "the views and the fold disagree"
         print(f"{len(from_views)} intents pending (both ways agree)")
+        views.close()
+        ledger.close()
+        if args.store == "postgres":  # leave the shared database as it was
+            with psycopg.connect(
+                host="127.0.0.1", dbname="test", user="root", autocommit=True
+            ) as connection:
+                connection.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(args.pg_schema)
+                    )
+                )
 
 
 if __name__ == "__main__":
