@@ -16,6 +16,15 @@ from labledger.scripts.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "cortexlab" / "Subjects" / "algernon" / "2026-11-21" / "001"
+SAMPLE_FILES = [
+    "alf/_ibl_trials.probabilityLeft.npy",
+    "alf/licks.times.npy",
+    "alf/probe00/clusters.depths.npy",
+    "alf/probe00/spikes.clusters.npy",
+    "alf/probe00/spikes.times.npy",
+    "raw_video_data/_iblrig_leftCamera.times.npy",
+]
+"""The six valid files of the sample session, sorted (the order scans record and sync sends)."""
 
 
 @dataclass

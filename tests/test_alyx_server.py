@@ -31,6 +31,7 @@ from tests.alyx_server import (
     AlyxTestServer,
     ApiRequest,
 )
+from tests.cli_helpers import SAMPLE_FILES
 from tests.fixture_paths import ALYX_FIXTURES
 
 EXAMPLE_SESSION = (
@@ -1009,14 +1010,7 @@ def test_one_register_session_files_and_idempotent_reregistration(
 ) -> None:
     folder = _sample_session(tmp_path)
     session, records = one_client.register_session(folder)
-    expected = [
-        "alf/_ibl_trials.probabilityLeft.npy",
-        "alf/licks.times.npy",
-        "alf/probe00/clusters.depths.npy",
-        "alf/probe00/spikes.clusters.npy",
-        "alf/probe00/spikes.times.npy",
-        "raw_video_data/_iblrig_leftCamera.times.npy",
-    ]
+    expected = SAMPLE_FILES
     post = alyx_server.requests.calls("POST", "/register-file")[0]
     assert post.body == {
         "created_by": TEST_USER,

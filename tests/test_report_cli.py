@@ -36,7 +36,7 @@ from labledger.scripts.cli import main
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.browser import open_report
-from tests.cli_helpers import SAMPLE, Cli, Result
+from tests.cli_helpers import SAMPLE, SAMPLE_FILES, Cli, Result
 
 START = "2026-11-21T09:30:00"
 TODAY = dt.date.today().isoformat()
@@ -44,15 +44,7 @@ TODAY = dt.date.today().isoformat()
 A_KEY = "cortexlab/algernon/2026-11-21/001"
 B_KEY = "cortexlab/algernon/2026-11-21/002"
 MOVED = "alf/probe00/spikes.times.npy"
-FILES = [
-    "alf/_ibl_trials.probabilityLeft.npy",
-    "alf/licks.times.npy",
-    "alf/probe00/clusters.depths.npy",
-    "alf/probe00/spikes.clusters.npy",
-    "alf/probe00/spikes.times.npy",
-    "raw_video_data/_iblrig_leftCamera.times.npy",
-]
-"""The six valid files of the sample session, in the order sync registers them."""
+FILES = SAMPLE_FILES
 DOWN = "http://127.0.0.1:9"
 """The discard port: nothing listens there, so Alyx is unreachable."""
 NIGHT_OP = "night_op"
