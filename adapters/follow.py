@@ -9,6 +9,7 @@ notifications, so following it is refused: reports catch up by themselves there.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -31,10 +32,15 @@ class LedgerProjection(Projection[PostgresViewStore]):
         self.view.apply_page(tracking.application_name, [(tracking.notification_id, domain_event)])
 
 
-def follow(settings: Settings, timeout: float | None = None) -> int:
+def follow(
+    settings: Settings, timeout: float | None = None, started: Callable[[int], None] | None = None
+) -> int:
     """Follow the ledger until interrupted (or `timeout` seconds); returns the position reached.
 
-    The backlog is folded in pages first (fast); the runner then takes over from that position.
+    The backlog is folded in pages first (fast); the runner then takes over from that position,
+    and `started` is told the position once the runner is subscribed (events recorded after that
+    are the runner's to fold). Ctrl-C at any point stops cleanly: every page is its own
+    transaction, so there is nothing half-folded to lose.
     """
     if settings.store != "postgres":
         raise LabledgerError(
@@ -43,16 +49,18 @@ def follow(settings: Settings, timeout: float | None = None) -> int:
         )
     ledger = open_ledger(settings)  # creates the schema and tables if needed
     views = open_views(settings, ledger)
-    views.catch_up()
-    with (
-        store_errors(settings),
-        ProjectionRunner(
-            application_class=Ledger,
-            projection_class=LedgerProjection,
-            view_class=PostgresViewStore,
-            env=views_env(settings),
-        ) as runner,
-        contextlib.suppress(KeyboardInterrupt),
-    ):
-        runner.run_forever(timeout=timeout)
+    with contextlib.suppress(KeyboardInterrupt):
+        views.catch_up()
+        with (
+            store_errors(settings),
+            ProjectionRunner(
+                application_class=Ledger,
+                projection_class=LedgerProjection,
+                view_class=PostgresViewStore,
+                env=views_env(settings),
+            ) as runner,
+        ):
+            if started is not None:
+                started(views.position())
+            runner.run_forever(timeout=timeout)
     return views.position()

@@ -182,7 +182,8 @@ class ViewQueries:
             )
 
     def rows(self, cls: type[R], session_ids: Iterable[str] | None = None) -> list[R]:
-        """Rows of one kind (of these sessions, or all), in log order of their first event."""
+        """Rows of one kind (of these sessions, or all), in log order of the event that made
+        them (the insert's position; an update keeps it)."""
         query = "SELECT body FROM {rows} WHERE kind = ?"
         params: list[Any] = [cls.KIND]
         if session_ids is not None:
@@ -191,7 +192,7 @@ class ViewQueries:
                 return []
             query += f" AND session_id IN ({', '.join('?' * len(wanted))})"
             params.extend(wanted)
-        query += " ORDER BY position"
+        query += " ORDER BY position, id"
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.dialect.sql(query), params)
             return [cls.from_doc(json.loads(row["body"])) for row in c.fetchall()]
@@ -244,7 +245,7 @@ class ViewQueries:
                     row.KIND,
                     row.id,
                     doc.get("session_id"),
-                    _first_position(row, changes),
+                    changes.born.get((row.KIND, row.id), changes.position),
                     json.dumps(doc, sort_keys=True, default=str),
                 ),
             )
@@ -259,12 +260,6 @@ class ViewQueries:
             values = entry.as_row()
             values["details"] = json.dumps(values["details"], sort_keys=True, default=str)
             c.execute(insert, tuple(values[column] for column in AUDIT_COLUMNS))
-
-
-def _first_position(row: Row, changes: PageChanges) -> int:
-    """The position that orders a row: an intent's own, else the page's (kept on update)."""
-    position = getattr(row, "position", None)
-    return int(position) if isinstance(position, int) and position else changes.position
 
 
 def _audit_entry(row: Any) -> AuditEntry:

@@ -52,6 +52,9 @@ class PageChanges:
     audit: list[AuditEntry] = field(default_factory=list)
     position: int = 0
     """The last position folded: the tracking position to record with the page."""
+    born: dict[RowKey, int] = field(default_factory=dict)
+    """Rows first written in this page -> the position of the event that made them (rows are
+    listed in that order, however the log was paged)."""
 
 
 class PageFold:
@@ -63,6 +66,8 @@ class PageFold:
         self._dirty: set[RowKey] = set()
         self._audit: list[AuditEntry] = []
         self._position = 0
+        self._current = 0
+        self._born: dict[RowKey, int] = {}
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -76,6 +81,8 @@ class PageFold:
 
     def _put(self, row: Row) -> None:
         key = (row.KIND, row.id)
+        if self._rows.get(key) is None and key not in self._born:
+            self._born[key] = self._current
         self._rows[key] = row
         self._dirty.add(key)
 
@@ -85,7 +92,9 @@ class PageFold:
         self._dirty.add(key)
 
     def changes(self) -> PageChanges:
-        result = PageChanges(audit=list(self._audit), position=self._position)
+        result = PageChanges(
+            audit=list(self._audit), position=self._position, born=dict(self._born)
+        )
         for key in sorted(self._dirty):
             row = self._rows[key]
             if row is None:
@@ -99,6 +108,7 @@ class PageFold:
     def apply(self, position: int, event: Any) -> None:
         """Fold one event: its aggregate's row, its intent row, and its audit entry."""
         self._position = max(self._position, position)
+        self._current = position
         when = event.timestamp.isoformat()
         aggregate_id = str(event.originator_id)
         if isinstance(event, Session.Event):
@@ -263,6 +273,7 @@ class MemoryRows:
 
     def __init__(self) -> None:
         self.docs: dict[RowKey, dict[str, Any]] = {}
+        self.born: dict[RowKey, int] = {}
         self.audit: list[AuditEntry] = []
 
     def get(self, kind: str, row_id: str) -> dict[str, Any] | None:
@@ -270,13 +281,21 @@ class MemoryRows:
 
     def write(self, changes: PageChanges) -> None:
         for row in changes.upserts:
-            self.docs[(row.KIND, row.id)] = row.to_doc()
+            key = (row.KIND, row.id)
+            self.docs[key] = row.to_doc()
+            self.born.setdefault(key, changes.born.get(key, changes.position))
         for key in changes.deletes:
             self.docs.pop(key, None)
+            self.born.pop(key, None)
         self.audit.extend(changes.audit)
 
     def rows(self, cls: type[R]) -> list[R]:
-        return [cls.from_doc(doc) for (kind, _), doc in self.docs.items() if kind == cls.KIND]
+        """Rows of one kind in the order the view store lists them (the event that made them)."""
+        keys = sorted(
+            (key for key in self.docs if key[0] == cls.KIND),
+            key=lambda key: (self.born[key], key[1]),
+        )
+        return [cls.from_doc(self.docs[key]) for key in keys]
 
 
 def fold_pages(source: MemoryRows, events: Iterable[tuple[int, Any]], page: int) -> int:

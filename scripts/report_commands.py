@@ -240,10 +240,14 @@ def run_project(args: argparse.Namespace, settings: Settings, console: Console) 
         return 0
     from labledger.adapters.follow import follow  # imported here: only --follow needs it
 
-    console.print(
-        f"following {describe_store(settings)}; stop with Ctrl-C", markup=False, highlight=False
-    )
-    reached = follow(settings, args.timeout)
+    def started(position: int) -> None:
+        console.print(
+            f"following {describe_store(settings)} from position {position}; stop with Ctrl-C",
+            markup=False,
+            highlight=False,
+        )
+
+    reached = follow(settings, args.timeout, started)
     console.print(f"stopped at position {reached}", markup=False)
     return 0
 
