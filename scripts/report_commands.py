@@ -147,10 +147,8 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 def run_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     _check_output(args)
     views = _views(settings)
-    sessions = _chosen(views, args.sessions)
-    ids = [session.id for session in sessions]
-    rows = status_rows(sessions, views.datasets(ids), views.intents())
-    entries = _entries(views, args, ids)
+    rows = _status_of(views, _chosen(views, args.sessions))
+    entries = _entries(views, args, [row["session_id"] for row in rows])
     report = _report(settings, "status", STATUS_COLUMNS, rows, timelines(rows, entries))
     return _emit(console, args, report)
 
@@ -165,7 +163,7 @@ def run_pending(args: argparse.Namespace, settings: Settings, console: Console) 
         intents = [intent for intent in intents if intent.session_id in wanted]
     rows = pending_rows(intents, all_sessions)
     involved = {row["session_id"] for row in rows if row["session_id"]}
-    headings = [row for row in status_rows(all_sessions, (), ()) if row["session_id"] in involved]
+    headings = _status_of(views, [s for s in all_sessions if s.id in involved])
     entries = _entries(views, args, sorted(involved))
     report = _report(settings, "pending", PENDING_COLUMNS, rows, timelines(headings, entries))
     if not rows and not (args.json or args.csv or args.html):
@@ -192,7 +190,7 @@ def run_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
     )
     entries = views.audit(query)
     involved = {entry.session_id for entry in entries if entry.session_id}
-    headings = [row for row in status_rows(all_sessions, (), ()) if row["session_id"] in involved]
+    headings = _status_of(views, [s for s in all_sessions if s.id in involved])
     filters = {
         name: ", ".join(values)
         for name, values in (
@@ -260,6 +258,12 @@ def _views(settings: Settings, catch_up: bool = True) -> Views:
     if catch_up:
         views.catch_up()
     return views
+
+
+def _status_of(views: Views, sessions: list[SessionRow]) -> list[dict[str, Any]]:
+    """The status rows of these sessions: the table of `status`, the timelines' headings."""
+    ids = [session.id for session in sessions]
+    return status_rows(sessions, views.datasets(ids), views.intents()) if ids else []
 
 
 def _chosen(
