@@ -17,6 +17,7 @@ from labledger.adapters.alyx_errors import AlyxError
 from labledger.adapters.alyx_files import MOVE, REGISTER, register_files
 from labledger.adapters.alyx_sessions import AlyxContext, register_session
 from labledger.adapters.alyx_subjects import WATER, WEIGHING, SessionNotRegistered, post_record
+from labledger.adapters.identity import carrying_context
 from labledger.adapters.sync import Outcome, SyncResult
 from labledger.domain.errors import LabledgerError
 from labledger.domain.pending import PendingIntent
@@ -56,13 +57,17 @@ class AlyxExecutor:
         results: list[SyncResult] = []
         if len(by_session) > 1 and self.workers > 1:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="alyx") as pool:
-                for done in pool.map(lambda item: self._session(*item), by_session.items()):
+                task = carrying_context(self._session_of)
+                for done in pool.map(task, by_session.items()):
                     results.extend(done)
         else:
             for session_id, mine in by_session.items():
                 results.extend(self._session(session_id, mine))
         results.extend(self._record(intent) for intent in records)
         return results
+
+    def _session_of(self, item: tuple[UUID, list[PendingIntent]]) -> list[SyncResult]:
+        return self._session(*item)
 
     def _session(self, session_id: UUID, intents: list[PendingIntent]) -> list[SyncResult]:
         context = self.context

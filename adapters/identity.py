@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextvars
 import getpass
 import socket
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import TypeVar
 
+from labledger.domain import provenance
 from labledger.domain.provenance import Provenance
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 def tool_version() -> str:
@@ -34,3 +42,29 @@ def this_run(alyx_user: str | None) -> Provenance:
         tool_version=tool_version(),
         operation_id=str(uuid.uuid4()),
     )
+
+
+@contextmanager
+def entered(alyx_user: str | None) -> Iterator[Provenance]:
+    """Provenance for one call of a public entry point: the one already in force (a caller that
+    acts on behalf of someone, a CLI run calling the API), else a fresh run of this OS user."""
+    current = provenance.established()
+    if current is not None:
+        yield current
+        return
+    with provenance.acting_as(this_run(alyx_user)) as run:
+        yield run
+
+
+def carrying_context(function: Callable[[A], R]) -> Callable[[A], R]:
+    """`function` wrapped to run in a copy of the caller's context (provenance included).
+
+    Worker threads start with an empty context: a task handed to a pool would record events
+    with no provenance. Each call gets its own copy, because one context cannot be entered by
+    two threads at once."""
+    context = contextvars.copy_context()
+
+    def run(argument: A) -> R:
+        return context.copy().run(function, argument)
+
+    return run

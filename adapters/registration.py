@@ -9,14 +9,14 @@ state. The CLI and the RegistrationClient-compatible API both call this module.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from labledger.adapters.alyx_errors import AlyxError
+from labledger.adapters.alyx_errors import AlyxError, AlyxRefused
 from labledger.adapters.alyx_sessions import Warn
 from labledger.adapters.executors import (
     alyx_client,
@@ -47,7 +47,12 @@ from labledger.domain.measurements import WATER_TYPES, local_time, positive
 from labledger.domain.numbering import next_number
 from labledger.domain.observations import Observed, SessionScan
 from labledger.domain.session import Session
-from labledger.domain.session_fields import check_fields, create_body, midnight
+from labledger.domain.session_fields import (
+    check_fields,
+    create_body,
+    midnight,
+    new_session_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -368,24 +373,43 @@ class Registrar:
 
     # -- new sessions ----------------------------------------------------------------------------
 
-    def new_session(self, subject: str, root: Path, date: dt.date | None) -> tuple[Path, UUID]:
-        """Make the next numbered folder, taking Alyx and the ledger into account (C-4)."""
-        day = date or dt.date.today()
+    def new_session(
+        self,
+        subject: str,
+        root: Path,
+        date: dt.date | None,
+        fields: Mapping[str, Any] | None,
+        now: dt.datetime | None = None,
+    ) -> tuple[Path, UUID]:
+        """Make the next numbered folder (C-4) and, unless `fields` is None, record the intent to
+        register it with those fields (the start-time rule of `new_session_fields`).
+
+        Every check comes first: the subject and lab of the path, the fields and the start time,
+        the subject on Alyx when it answers. A refused call makes no folder and records nothing,
+        so running it again takes the same number (ONE made the folder first, C-6). "Today" and
+        "now" are read once, so a call at midnight cannot mix two days.
+        """
+        moment = now or dt.datetime.now()
+        day = date or moment.date()
         day_folder = root.expanduser().absolute() / subject / day.isoformat()
+        self._new_ref(day_folder / "001")  # subject, date and lab, before anything is asked
+        checked: dict[str, Any] | None = None
+        if fields is not None:
+            checked = new_session_fields(day, fields, moment)
+            check_fields(self._new_ref(day_folder / "001"), checked)
         local = (
-            [p.name for p in day_folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+            [p.name for p in day_folder.iterdir() if not p.name.startswith(".")]
             if day_folder.is_dir()
             else []
         )
-        alyx_numbers, checked = self._alyx_numbers(subject, day)
+        alyx_numbers, reachable = self._alyx_numbers(subject, day)
         number, ahead = next_number(local, alyx_numbers)
+        day_folder.mkdir(parents=True, exist_ok=True)  # fails here, before the ledger, if it must
         while True:
             folder = day_folder / number
-            ref = resolve_lab(
-                parse_session_path(folder), self.settings.lab, self.settings.known_labs
-            )
+            ref = self._new_ref(folder)
             try:
-                session_id = self.ledger.allocate_session(ref, folder.as_posix(), checked, ahead)
+                session_id = self.ledger.allocate_session(ref, folder.as_posix(), reachable, ahead)
                 break
             except SessionNumberTaken:
                 number, _ = next_number([number])
@@ -394,20 +418,39 @@ class Registrar:
                 f"Alyx already holds sessions of {subject} on {day} numbered up to "
                 f"{max(alyx_numbers)} that this disk does not have; took {number}"
             )
-        if not checked:
+        if not reachable:
             self.warn(
                 f"Alyx not reachable: {number} allocated from this disk and the ledger only; it is "
                 "checked again before it is registered"
             )
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True)
+        if checked is not None:
+            self.request([folder], checked, None)
         return folder, session_id
 
+    def _new_ref(self, folder: Path) -> SessionRef:
+        """The session a new folder will be, checked as a registration will check it."""
+        options = self.scan_options
+        return resolve_lab(parse_session_path(folder), options.lab, options.known_labs)
+
     def _alyx_numbers(self, subject: str, day: dt.date) -> tuple[list[int], bool]:
-        """Numbers Alyx holds for the subject that day, and whether Alyx could be asked."""
+        """Numbers Alyx holds for the subject that day, and whether Alyx could be asked.
+
+        The subject is looked up first, as ONE does: an unknown subject is refused before any
+        folder is made."""
         try:
             with alyx_client(self.settings) as client:
                 if client is None:
                     return [], False
+                try:
+                    client.get(f"/subjects/{subject}")
+                except AlyxRefused as error:
+                    if error.status == 404:
+                        raise LabledgerError(
+                            f"subject {subject} does not exist on Alyx; create it there or "
+                            "correct the subject name"
+                        ) from None
+                    raise
                 hits = client.list(
                     "/sessions",
                     {"subject": subject, "date_range": f"{day.isoformat()},{day.isoformat()}"},

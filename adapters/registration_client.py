@@ -14,11 +14,13 @@ errors instead of being sent or skipped silently).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
+from labledger.adapters.identity import entered
 from labledger.adapters.registration import FileChoice, Registrar
 from labledger.adapters.settings import Settings, load_settings
 from labledger.adapters.store import open_ledger
@@ -30,7 +32,33 @@ from labledger.domain.ledger import Ledger
 from labledger.domain.measurements import local_time
 from labledger.domain.subject import Subject
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _entry_point(method: Method) -> Method:
+    """Each public call establishes who acts, on which host, with which labledger (unless the
+    caller already did), and carries it into the threads it starts: a plain script needs no
+    set-up before calling."""
+
+    @functools.wraps(method)
+    def call(self: RegistrationClient, *args: Any, **kwargs: Any) -> Any:
+        with entered(self.settings.alyx_user or self.settings.alyx.username):
+            return method(self, *args, **kwargs)
+
+    return cast(Method, call)
+
+
 WATER_KEYWORDS = frozenset({"water_type", "adlib", "date_time", "session", "user"})
+
+
+def _day(date: str | dt.date | None) -> dt.date | None:
+    """ONE's `date`: a date, or text starting with YYYY-MM-DD (a time after it is ignored)."""
+    if date is None or (isinstance(date, dt.date) and not isinstance(date, dt.datetime)):
+        return date
+    try:
+        return dt.date.fromisoformat(str(date)[:10])
+    except ValueError:
+        raise LabledgerError(f"date {date!r} is not a date; write YYYY-MM-DD") from None
 
 
 def _paths(file_list: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -61,6 +89,7 @@ class RegistrationClient:
 
     # -- sessions -------------------------------------------------------------------------------
 
+    @_entry_point
     def create_new_session(
         self,
         subject: str,
@@ -71,19 +100,21 @@ class RegistrationClient:
     ) -> tuple[Path, str | None]:
         """Make the next numbered folder; register the session unless `register` is False.
 
-        Returns (folder, eid); eid is None when not registered or queued."""
+        Without `start_time`, a session of today starts now and one of another day at its date's
+        midnight, as ONE does. Every check runs before the folder is made, so a refused call
+        leaves nothing behind. Returns (folder, eid); eid is None when not registered or queued."""
         root = Path(session_root) if session_root is not None else None
         if root is None:
             raise LabledgerError("session_root is required: labledger has no ONE cache folder")
-        day = dt.date.fromisoformat(str(date)[:10]) if date is not None else None
-        folder, session_id = self._registrar.new_session(subject, root, day)
+        day = _day(date)
+        fields = kwargs if register else None
+        folder, session_id = self._registrar.new_session(subject, root, day, fields)
         if not register:
             return folder, None
-        kwargs.setdefault("start_time", dt.datetime.now().replace(microsecond=0).isoformat())
-        self._registrar.request([folder], kwargs, None)
         self._perform(frozenset({session_id}))
         return folder, self.ledger.session(session_id).eid
 
+    @_entry_point
     def register_session(
         self,
         ses_path: str | Path,
@@ -104,6 +135,7 @@ class RegistrationClient:
         described = None if session.eid is None else {"id": session.eid, "url": session.eid}
         return described, None if datasets is None else [self._record(d) for d in datasets]
 
+    @_entry_point
     def create_sessions(
         self,
         root_data_folder: str | Path,
@@ -131,6 +163,7 @@ class RegistrationClient:
 
     # -- files ----------------------------------------------------------------------------------
 
+    @_entry_point
     def register_files(
         self,
         file_list: str | Path | Sequence[str | Path],
@@ -167,6 +200,7 @@ class RegistrationClient:
         records = [self._record(d) for d in requested.dataset_ids]
         return records[0] if single else records
 
+    @_entry_point
     def check_protected_files(
         self, file_list: str | Path | Sequence[str | Path], created_by: str | None = None
     ) -> list[dict[str, Any]]:
@@ -174,15 +208,16 @@ class RegistrationClient:
         answers = self._registrar.check_protected(_paths(file_list), created_by)
         return [reply for _, _, reply in answers]
 
+    @_entry_point
     def find_files(self, session_path: str | Path) -> Iterator[Path]:
         """The files of a session that would be registered (after a scan)."""
         folder = Path(session_path)
-        for datasets in self._registrar.files_by_session([folder]).values():
-            for dataset in datasets:
-                yield folder / dataset.rel_path
+        found = self._registrar.files_by_session([folder]).values()  # scans now, in this call
+        return iter([folder / dataset.rel_path for datasets in found for dataset in datasets])
 
     # -- subjects -------------------------------------------------------------------------------
 
+    @_entry_point
     def register_weight(
         self,
         subject: str,
@@ -194,6 +229,7 @@ class RegistrationClient:
         operation = self._registrar.request_weighing(subject, weight, date_time, user)
         return self._posted(subject, operation)
 
+    @_entry_point
     def register_water_administration(
         self, subject: str, volume: float, **kwargs: Any
     ) -> dict[str, Any] | None:

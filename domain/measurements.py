@@ -1,7 +1,8 @@
 """Values sent to Alyx for weighings and water, checked and rounded as ONE does.
 
 ONE rounds weights and volumes to 4 significant figures, lets negative values through to the
-server and says "Water volume" for a zero weight (quirk C-17); here zero and negative values are
+server and says "Water volume" for a zero weight (quirk C-17); here zero, negative, non-finite
+(inf, nan: Python's float() accepts them, JSON cannot carry them) and implausibly large values are
 refused with a message naming the measurement. Times are naive local ISO strings: Alyx stores an
 aware time as naive UTC (quirk S-9), which moves records to another day, so offsets are refused.
 """
@@ -9,6 +10,7 @@ aware time as naive UTC (quirk S-9), which moves records to another day, so offs
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from labledger.domain.errors import LabledgerError
 
@@ -24,8 +26,23 @@ WATER_TYPES = (
 """Alyx 3.6.1's water types (fixture actions.watertype.json); a lab may add its own."""
 
 
+MAX_WEIGHT_G = 20_000.0
+"""The heaviest weighing accepted, in grams: 20 kg, above any macaque kept for neuroscience (mice
+weigh 15-40 g, rats under 1 kg). A mouse's weight typed in milligrams (25300) is refused."""
+
+MAX_WATER_ML = 2_000.0
+"""The largest single water administration accepted, in mL: 2 L, above a macaque's whole daily
+ration (a mouse drinks about 1 mL a day, a rat 30 mL). A volume typed in µL (800) still passes for
+a large animal, so the bound only catches values no lab animal could be given at once."""
+
+
 class InvalidValue(LabledgerError):
     """A measurement or time Alyx must not receive."""
+
+
+class InvalidMeasurement(InvalidValue):
+    """A weight or water volume that cannot be true: not a finite number, not above zero, or
+    above the bound for a lab animal."""
 
 
 def four_significant(value: float) -> float:
@@ -33,13 +50,33 @@ def four_significant(value: float) -> float:
     return float(f"{value:.4g}")
 
 
-def positive(value: float, what: str, unit: str) -> float:
-    """The value rounded as ONE does, or a one-line error if it is not greater than zero."""
+def positive(value: float, what: str, unit: str, most: float | None = None) -> float:
+    """The value rounded as ONE does, or a one-line error if it is not a finite number greater
+    than zero (and at most `most`): `what` names the measurement in the message."""
+    if not math.isfinite(value):
+        raise InvalidMeasurement(
+            f"{what} {value} {unit} is not a finite number; give the measured value in {unit}"
+        )
     if not value > 0:
-        raise InvalidValue(
+        raise InvalidMeasurement(
             f"{what} {value:g} {unit} must be greater than 0; give the measured value"
         )
+    if most is not None and value > most:
+        raise InvalidMeasurement(
+            f"{what} {value:g} {unit} is more than {most:g} {unit}, more than any lab animal "
+            f"takes; give the measured value in {unit}"
+        )
     return four_significant(value)
+
+
+def weight_grams(value: float, what: str = "weight") -> float:
+    """A weighing in grams, checked (finite, above 0, at most MAX_WEIGHT_G) and rounded."""
+    return positive(value, what, "g", MAX_WEIGHT_G)
+
+
+def water_millilitres(value: float, what: str = "water volume") -> float:
+    """A water volume in mL, checked (finite, above 0, at most MAX_WATER_ML) and rounded."""
+    return positive(value, what, "mL", MAX_WATER_ML)
 
 
 def naive_local(value: str | dt.date | dt.datetime, what: str = "time") -> str:

@@ -52,11 +52,19 @@ class NoProvenance(RuntimeError):
 _current: ContextVar[Provenance | None] = ContextVar("labledger_provenance", default=None)
 
 
+def established() -> Provenance | None:
+    """The provenance in force, or None when no entry point has established one."""
+    return _current.get()
+
+
 def current() -> Provenance:
     """The provenance of the code running now; refuses to invent an anonymous actor."""
     provenance = _current.get()
     if provenance is None:
-        raise NoProvenance("events can only be recorded inside provenance.acting_as(...)")
+        raise NoProvenance(
+            "events can only be recorded inside provenance.acting_as(...); every entry point "
+            "(the CLI, the Python API, a worker thread it starts) must establish it"
+        )
     return provenance
 
 

@@ -76,6 +76,31 @@ def midnight(ref: SessionRef) -> str:
     return dt.datetime.combine(ref.date, dt.time()).isoformat()
 
 
+def new_session_fields(day: dt.date, fields: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """The fields of a session made now for `day`, with the start-time rule applied.
+
+    A session made for today starts now (to the second) unless a start time is given. For any
+    other day nothing is made up: the start time stays unset, so the session gets the folder's
+    date at midnight, as ONE sends it, with a warning when it is registered. A given start time
+    must fall on `day`; this is checked here, before the folder exists, so the error can name
+    the date the operator chose rather than a folder.
+    """
+    chosen = dict(fields)
+    start = chosen.get("start_time")
+    if start is None:
+        if day == now.date():
+            chosen["start_time"] = now.replace(microsecond=0).isoformat()
+        return chosen
+    moment = dt.datetime.fromisoformat(naive_local(start, "start_time"))
+    if moment.date() != day:
+        raise InvalidSessionField(
+            f"start time {moment.isoformat()} is not on the new session's date "
+            f"{day.isoformat()}; give a start time on {day.isoformat()}, or the date "
+            f"{moment.date().isoformat()}"
+        )
+    return chosen
+
+
 def create_body(ref: SessionRef, fields: Mapping[str, Any], user: str) -> dict[str, Any]:
     """ONE's POST /sessions body, keys in ONE's order: subject, users, type, number, end_time,
     the other fields, lab, start_time."""

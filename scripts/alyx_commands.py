@@ -188,15 +188,12 @@ def _registrar(settings: Settings) -> Registrar:
 
 
 def new_session(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    fields = None if args.no_register else _fields(args)
     registrar = _registrar(settings)
-    fields = _fields(args)
-    if not args.no_register and "start_time" not in fields:
-        fields["start_time"] = dt.datetime.now().replace(microsecond=0).isoformat()
-    folder, session_id = registrar.new_session(args.subject, args.root, args.date)
+    folder, session_id = registrar.new_session(args.subject, args.root, args.date, fields)
     console.print(str(folder), markup=False)
     if args.no_register:
         return 0
-    registrar.request([folder], fields, None)
     return report(console, registrar.perform(frozenset({session_id})))
 
 

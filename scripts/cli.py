@@ -110,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         settings = load_settings(getattr(args, "config", None), _overrides(args))
-        with provenance.acting_as(this_run(settings.alyx_user)), store_errors(settings):
+        who = settings.alyx_user or settings.alyx.username
+        with provenance.acting_as(this_run(who)), store_errors(settings):
             return handler(args, settings, console)
     except LabledgerError as error:
         errors.print(f"labledger: error: {error}", markup=False)

@@ -1,4 +1,5 @@
-"""Shared fixtures: provenance for every test, and the ledger on each of its three stores.
+"""Shared fixtures: an explicit actor for tests that drive the ledger directly, and the ledger on
+each of its three stores.
 
 The same scenario runs on the in-memory store, an SQLite file and the machine's PostgreSQL
 (127.0.0.1:5432, database `test`, a fresh schema per test run, dropped at the end).
@@ -39,9 +40,11 @@ TEST_ACTOR = Provenance(
 )
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def actor() -> Iterator[Provenance]:
-    """Every test acts as the same, recognisable operator on rig-01."""
+    """Act as a recognisable operator on rig-01, for tests that record events through the
+    ledger directly. Entry points (the CLI, the Python API) establish provenance themselves, so
+    tests through them must not use this."""
     with provenance.acting_as(TEST_ACTOR) as who:
         yield who
 

@@ -16,6 +16,8 @@ from labledger.domain.alf import SessionRef
 from labledger.domain.ledger import Ledger, session_id_of
 from labledger.domain.observations import Observed, SessionScan
 
+pytestmark = pytest.mark.usefixtures("actor")  # they drive the ledger directly, as rig-01
+
 REF = SessionRef("cortexlab", "algernon", datetime.date(2026, 11, 21), "001")
 FOLDER = "/data/cortexlab/Subjects/algernon/2026-11-21/001"
 

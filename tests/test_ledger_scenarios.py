@@ -20,6 +20,8 @@ from labledger.domain.session import ManifestAlreadyEmitted
 from labledger.domain.subject import InvalidMeasurement, Subject
 from tests.conftest import new_run
 
+pytestmark = pytest.mark.usefixtures("actor")  # they drive the ledger directly, as rig-01
+
 REF = SessionRef(
     lab="cortexlab", subject="algernon", date=datetime.date(2026, 11, 21), number="001"
 )

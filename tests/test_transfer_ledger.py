@@ -28,6 +28,8 @@ from tests.cli_helpers import SAMPLE
 from tests.conftest import new_run
 from tests.test_manifest import accepted_by_service
 
+pytestmark = pytest.mark.usefixtures("actor")  # they drive the ledger directly, as rig-01
+
 OPTIONS = ScanOptions("cortexlab", [], load_reference_data(None), 2)
 
 
