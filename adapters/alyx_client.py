@@ -34,6 +34,9 @@ from labledger.adapters.alyx_errors import (
     RETRY_STATUSES,
     AlyxError,
     AlyxLoginNeeded,
+    AlyxLoginRefused,
+    AlyxRefused,
+    AlyxUnreachable,
     error_for_reply,
     error_for_transport,
     not_json,
@@ -93,6 +96,10 @@ class AlyxClient:
         if settings.password is not None and settings.password.get_secret_value():
             self._secrets.add(settings.password.get_secret_value())
         self._login_lock = threading.Lock()
+        self._halted: AlyxError | None = None
+        """Set once the login was refused or the server did not answer: every later call of
+        this client fails at once with it, so a command costs one timeout (or one refused login)
+        at most, and the work is queued instead of waiting on a server that is not there."""
         self.timeout = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -185,6 +192,7 @@ class AlyxClient:
     ) -> Any:
         path = self._relative(endpoint)
         call = f"{method} {self._show(path)}"
+        self._check_not_halted(call)
         token = self._current_token() if authenticated else None
         response, attempts, note = self._send(method, path, call, params, body, token, idempotent)
         if token is not None and _is_invalid_token(response):
@@ -217,7 +225,10 @@ class AlyxClient:
                 failure = error_for_transport(
                     self.base_url, call, error, self.timeout, scrub=self._scrub, attempts=attempt
                 )
-                if not failure.retryable or attempt == attempts:
+                timed_out = isinstance(error, httpx.TimeoutException)
+                if not failure.retryable or attempt == attempts or timed_out:
+                    if failure.retryable:
+                        self._halted = failure
                     raise failure from None  # httpx's error holds the request, token included
                 self._wait(self._backoff(attempt), call, type(error).__name__, attempt)
                 continue
@@ -258,6 +269,20 @@ class AlyxClient:
             return body
         raise error_for_reply(call, response, body, scrub=self._scrub, attempts=attempts, note=note)
 
+    def _check_not_halted(self, call: str) -> None:
+        """Fail at once when an earlier call of this run found the server gone or the login
+        refused (nothing is sent)."""
+        halted = self._halted
+        if halted is None:
+            return
+        if isinstance(halted, AlyxLoginRefused | AlyxLoginNeeded):
+            raise type(halted)(halted.status, halted.message, halted.body)
+        raise AlyxUnreachable(
+            None,
+            f"{call} not sent: Alyx at {self.base_url} did not answer an earlier call of this "
+            f"run ({halted.message.split(';')[0]}); the work stays queued for `labledger sync`",
+        )
+
     # -- the token ------------------------------------------------------------------------------
 
     def _current_token(self) -> str:
@@ -283,15 +308,30 @@ class AlyxClient:
         """POST /auth-token; the token is cached for the next runs."""
         if self._password is None or not self._password.get_secret_value():
             why = "refused the cached token" if refused else "has no cached token"
-            raise AlyxLoginNeeded(
+            self._halted = AlyxLoginNeeded(
                 None,
                 f"Alyx at {self.base_url} {why} for {self.username} and no password is set; "
-                "set alyx.password (or LABLEDGER_ALYX__PASSWORD) once to log in",
+                "set alyx.password (or LABLEDGER_ALYX__PASSWORD) once to log in (the work stays "
+                "pending)",
             )
+            raise self._halted
         credentials = {"username": self.username, "password": self._password.get_secret_value()}
-        reply = self._call(
-            "POST", "/auth-token", body=credentials, idempotent=True, authenticated=False
-        )
+        try:
+            reply = self._call(
+                "POST", "/auth-token", body=credentials, idempotent=True, authenticated=False
+            )
+        except AlyxRefused as error:
+            if error.status not in (400, 401, 403):
+                raise
+            server_says = error.message.split("): ", 1)[-1]
+            self._halted = AlyxLoginRefused(
+                error.status,
+                f"Alyx at {self.base_url} refused the login of {self.username} "
+                f"({error.status}: {server_says}); check alyx.username and alyx.password "
+                "(or LABLEDGER_ALYX__PASSWORD); the work stays pending",
+                error.body,
+            )
+            raise self._halted from None
         token = reply.get("token") if isinstance(reply, dict) else None
         if not isinstance(token, str) or not token:
             raise AlyxError(

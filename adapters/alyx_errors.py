@@ -1,8 +1,10 @@
 """The errors of the Alyx client, and how a reply or a network failure becomes one.
 
-Callers decide by class and by ``retryable``. A refused call (4xx) or a deterministic server
-exception (500) fails the same way when sent again: the intent is failed with the server's own
-words. A throttled, unavailable or unreachable server leaves the intent pending for the next run.
+Callers decide by ``keeps_pending``. What the operator or the server can put right keeps the work
+pending: a throttled, failing (5xx), unavailable or unreachable server, a refused or missing login,
+and a name Alyx does not know that comes from the settings or from Alyx itself (the user, the lab,
+the repository, the subject: create it on Alyx, or correct the setting). Only a refusal of the
+request's own content (a 4xx about what was sent) closes an intent; `labledger retry` re-opens it.
 ``AlyxNoReply`` is the one to be careful with: the request may have been carried out, so a create
 (session, weighing, water) must be looked up on Alyx before it is posted again (S-1, S-11).
 
@@ -52,6 +54,12 @@ class AlyxError(LabledgerError):
         return False
 
     @property
+    def keeps_pending(self) -> bool:
+        """Whether the work stays pending: the server may recover, or the operator can fix what
+        the message names. False only when Alyx refused the content of the request itself."""
+        return self.retryable
+
+    @property
     def protected_details(self) -> list[dict[str, Any]] | None:
         """The per-file revision list of a "One or more datasets is protected" 403 (§6.9.7)."""
         return protected_details_of(self.body)
@@ -61,8 +69,23 @@ class AlyxRefused(AlyxError):
     """Alyx answered 4xx (bad request, forbidden, not found, …): final until something changes."""
 
 
+class AlyxNeedsOperator(AlyxRefused):
+    """Alyx refused because of something the operator can fix without changing the request: the
+    login, or a user, lab, repository or subject it does not know. The work stays pending."""
+
+    @property
+    def keeps_pending(self) -> bool:
+        return True
+
+
+class AlyxLoginRefused(AlyxNeedsOperator):
+    """POST /auth-token was refused (wrong username or password): never retried in a run."""
+
+
 class AlyxServerError(AlyxError):
-    """Alyx answered 5xx: 500 is a deterministic exception (final); 502/503/504 are retryable.
+    """Alyx answered 5xx: 502/503/504 are retryable; a 500 is a server exception that fails the
+    same way until something is fixed on the server (or a name the request uses exists), so it
+    keeps the work pending without being retried at once.
 
     A 502/504 comes from a proxy that gave up waiting: Alyx may still have done the work, so a
     create is looked up before it is sent again, as after :class:`AlyxNoReply`.
@@ -71,6 +94,10 @@ class AlyxServerError(AlyxError):
     @property
     def retryable(self) -> bool:
         return self.status in RETRY_STATUSES
+
+    @property
+    def keeps_pending(self) -> bool:
+        return True
 
 
 class AlyxThrottled(AlyxError):
@@ -101,15 +128,70 @@ class AlyxNoReply(AlyxError):
 
 
 class AlyxNotJson(AlyxError):
-    """The reply was not JSON (a proxy's error page, a wrong base URL); 5xx ones are retryable."""
+    """The reply was not JSON (a proxy's error page, a wrong base URL); 5xx ones are retryable,
+    and none closes work: the address or the proxy is the operator's to fix."""
 
     @property
     def retryable(self) -> bool:
         return self.status is not None and self.status >= 500
 
+    @property
+    def keeps_pending(self) -> bool:
+        return True
+
 
 class AlyxLoginNeeded(AlyxError, InvalidSettings):
     """No usable token and no password to get one: a setting must be set."""
+
+    @property
+    def keeps_pending(self) -> bool:
+        return True
+
+
+NAME_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^(users?|created_by): Object with username=(?P<name>\S+) does not exist"),
+        "Alyx has no user {name}; set alyx.username (or --users / --user) to an Alyx user",
+    ),
+    (
+        re.compile(r"^lab: Object with name=(?P<name>\S+) does not exist"),
+        "Alyx has no lab {name}; set lab (or --lab) to a lab Alyx knows",
+    ),
+    (
+        re.compile(r"^subject: Object with nickname=(?P<name>\S+) does not exist"),
+        "Alyx has no subject {name}; create it on Alyx, or correct the folder name",
+    ),
+    (
+        re.compile(r'A subject with nickname "(?P<name>[^"]+)" does not exist'),
+        "Alyx has no subject {name}; create it on Alyx, or correct the folder name",
+    ),
+    (
+        re.compile(r"^The specified repository does not exist"),
+        "Alyx has no such data repository; set alyx.repository (or --repository) to one it knows",
+    ),
+    (
+        re.compile(r"^LabMember matching query does not exist"),
+        "Alyx has no user of the name this request sends (created_by: alyx.username); set "
+        "alyx.username (or --users / --user) to an Alyx user",
+    ),
+    (
+        re.compile(r"^A base session for (?P<name>.+?) does not exist"),
+        "the session {name} is not on Alyx yet; register the session first",
+    ),
+)
+"""Refusals that name something the operator can create on Alyx or correct in the settings,
+and what to do about each: the work waits for the fix instead of being closed."""
+
+
+def needs_operator(text: str) -> str | None:
+    """What the operator must fix, when the server's text names a user, lab, repository,
+    subject or session that Alyx does not have; else None (the request's content was refused)."""
+    for clause in text.split("; "):
+        for pattern, hint in NAME_HINTS:
+            found = pattern.search(clause)
+            if found is not None:
+                return hint.format(**found.groupdict())
+    return None
 
 
 def protected_details_of(body: object) -> list[dict[str, Any]] | None:
@@ -188,7 +270,8 @@ def error_for_reply(
     if status == 429:
         message = f"Alyx throttled {call} (429){tries}: {text}{note}; run again later"
         return AlyxThrottled(status, one_line(message), body)
-    if status >= 500:
+    fix = needs_operator(text) if status in (400, 404, 500) else None
+    if status >= 500 and fix is None:
         verb = "failed on" if status == 500 else "is unavailable for"
         message = f"Alyx {verb} {call} ({status}){tries}: {text}{note}"
         return AlyxServerError(status, one_line(message), body)
@@ -199,8 +282,16 @@ def error_for_reply(
             "set alyx.base_url to the address it redirects to"
         )
         return AlyxRefused(status, one_line(message), body)
-    hint = "; check alyx.username and alyx.password" if call.endswith(" /auth-token") else ""
-    return AlyxRefused(status, one_line(f"Alyx refused {call} ({status}): {text}{hint}"), body)
+    if fix is not None:
+        message = f"{fix} (the work stays pending); Alyx refused {call} ({status}): {text}"
+        return AlyxNeedsOperator(status, one_line(message), body)
+    if status == 403 and "credentials were not provided" in text:
+        message = (
+            f"Alyx refused {call} ({status}): {text}; the token was not accepted: check "
+            "alyx.username and alyx.password (the work stays pending)"
+        )
+        return AlyxNeedsOperator(status, one_line(message), body)
+    return AlyxRefused(status, one_line(f"Alyx refused {call} ({status}): {text}"), body)
 
 
 def not_json(call: str, response: httpx.Response, *, scrub: Scrub) -> AlyxNotJson:

@@ -3,19 +3,21 @@
 Sessions are independent of each other, so they are performed in parallel by a bounded pool
 sharing one HTTP connection pool; within a session the order is fixed: the session itself, then
 its recorded moves, then its files. Weighings and water come last (a water record may name a
-session registered in the same run). A retryable failure (server down, throttled, no reply)
-leaves the intent pending and reports it as queued; a refusal closes it as failed.
+session registered in the same run). A failure the server or the operator can put right (server
+down, throttled or failing, a refused login, a user or subject Alyx does not know) leaves the
+intent pending, reported as queued or blocked; only a refusal of the request's content closes it
+as failed. Files are never sent before their session is on Alyx.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 from labledger.adapters.alyx_errors import AlyxError
 from labledger.adapters.alyx_files import MOVE, REGISTER, register_files
-from labledger.adapters.alyx_sessions import AlyxContext, register_session
+from labledger.adapters.alyx_sessions import AlyxContext, find_sessions, register_session
 from labledger.adapters.alyx_subjects import WATER, WEIGHING, SessionNotRegistered, post_record
 from labledger.adapters.identity import carrying_context
 from labledger.adapters.sync import Outcome, SyncResult
@@ -26,11 +28,25 @@ SESSION = "Session.RegistrationRequested"
 CLAIMED = frozenset({SESSION, REGISTER, MOVE, WEIGHING, WATER})
 
 
-def _failed(context: AlyxContext, intent: PendingIntent, error: LabledgerError) -> bool:
-    """Record the failure of an intent; True when it stays pending (retryable)."""
-    retryable = isinstance(error, AlyxError) and error.retryable
-    context.ledger.record_failure(intent.aggregate_id, intent.operation_id, str(error), retryable)
-    return retryable
+def outcome_of(error: LabledgerError | None) -> Outcome:
+    """How a failure is reported: queued (the server may recover by itself), blocked (pending
+    until the operator fixes what the message names) or failed (the request was refused)."""
+    if error is None:
+        return "done"
+    if isinstance(error, AlyxError) and error.retryable:
+        return "queued"
+    if isinstance(error, AlyxError) and error.keeps_pending:
+        return "blocked"
+    return "failed"
+
+
+def _failed(context: AlyxContext, intent: PendingIntent, error: LabledgerError) -> Outcome:
+    """Record the failure of an intent (kept pending unless it failed); how it ended."""
+    outcome = outcome_of(error)
+    context.ledger.record_failure(
+        intent.aggregate_id, intent.operation_id, str(error), outcome != "failed"
+    )
+    return outcome
 
 
 class AlyxExecutor:
@@ -79,11 +95,8 @@ class AlyxExecutor:
             try:
                 eid, done = register_session(context, intent)
             except LabledgerError as error:
-                queued = _failed(context, intent, error)
                 results.append(
-                    SyncResult(
-                        key, "register session", "queued" if queued else "failed", str(error)
-                    )
+                    SyncResult(key, "register session", _failed(context, intent, error), str(error))
                 )
                 waiting = sum(1 for i in intents if i.intent != SESSION)
                 if waiting:
@@ -92,17 +105,33 @@ class AlyxExecutor:
                     )
                 return results
             results.append(SyncResult(key, "register session", "done", f"{done}; eid {eid}"))
-        if any(intent.intent in (REGISTER, MOVE) for intent in intents):
+        files = [intent for intent in intents if intent.intent in (REGISTER, MOVE)]
+        if files:
+            absent = self._session_absent(session_id)
+            if absent is not None:
+                results.append(absent(len(files)))
+                return results
             report = register_files(context, session_id, intents)
-            outcome: Outcome = "done"
-            if isinstance(report.error, AlyxError) and report.error.retryable:
-                outcome = "queued"
-            elif report.error is not None:
-                outcome = "failed"
+            outcome = outcome_of(report.error)
             if report.refused and outcome == "done":
                 outcome = "failed"
             results.append(SyncResult(key, "register files", outcome, report.detail()))
         return results
+
+    def _session_absent(self, session_id: UUID) -> Callable[[int], SyncResult] | None:
+        """None when the session is on Alyx (registered by the ledger, or found there: ONE's
+        scripts register files of sessions the rig created); else the report of files that
+        wait for it. Files are never posted before their session exists: Alyx would refuse
+        them for good ("A base session … does not exist")."""
+        session = self.context.ledger.session(session_id)
+        if session.eid is not None or find_sessions(self.context, session.ref):
+            return None
+        waiting = (
+            f"waits for the session, which is not on Alyx: register it (`labledger register "
+            f"{session.folder}`), or re-open its refused registration (`labledger retry "
+            f"{session.key}`)"
+        )
+        return lambda count: SyncResult(session.key, f"register {count} files", "blocked", waiting)
 
     def _record(self, intent: PendingIntent) -> SyncResult:
         what = "weighing" if intent.intent == WEIGHING else "water administration"
@@ -112,8 +141,7 @@ class AlyxExecutor:
         except SessionNotRegistered as waiting:
             return SyncResult(target, what, "queued", str(waiting))
         except LabledgerError as error:
-            queued = _failed(self.context, intent, error)
-            return SyncResult(target, what, "queued" if queued else "failed", str(error))
+            return SyncResult(target, what, _failed(self.context, intent, error), str(error))
         return SyncResult(target, what, "done", f"{done}: {url}")
 
 

@@ -117,11 +117,9 @@ def register_files(
         try:
             _post(context, session, group, options, report)
         except (AlyxError, LabledgerError) as error:
-            retryable = isinstance(error, AlyxError) and error.retryable
+            keep = isinstance(error, AlyxError) and error.keeps_pending
             for pending in _still_open(context, group):
-                ledger.record_failure(
-                    pending.dataset.id, pending.operation_id, str(error), retryable
-                )
+                ledger.record_failure(pending.dataset.id, pending.operation_id, str(error), keep)
             report.error = error
     return report
 

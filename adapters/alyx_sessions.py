@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labledger.adapters.alyx_client import AlyxClient
-from labledger.adapters.alyx_errors import AlyxRefused
+from labledger.adapters.alyx_errors import AlyxNeedsOperator, AlyxRefused
 from labledger.domain.alf import SessionRef
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import Ledger
@@ -43,32 +43,54 @@ def eid_of(record: dict[str, Any]) -> str:
     return str(record.get("id") or str(record["url"])[-36:])
 
 
-def check_subject(context: AlyxContext, nickname: str) -> dict[str, Any]:
-    """GET /subjects/<nickname>; an unknown subject is a final, explained refusal."""
+def check_subject(context: AlyxContext, nickname: str, typed: bool = False) -> dict[str, Any]:
+    """GET /subjects/<nickname>. A session's subject (from its folder) that Alyx does not know
+    waits until the animal is created on Alyx, a common omission before its first session. A
+    name the operator `typed` (weigh, water) refuses the request: it may be a typo; once the
+    subject exists, `labledger retry` re-opens it."""
     try:
         subject: dict[str, Any] = context.client.get(f"/subjects/{nickname}")
     except AlyxRefused as error:
-        if error.status == 404:
+        if error.status != 404:
+            raise
+        if typed:
             raise AlyxRefused(
                 404,
-                f"subject {nickname} does not exist on Alyx; create it there or correct the "
-                "folder name",
+                f"subject {nickname} does not exist on Alyx; ask again with the right name, or "
+                "create it there and run `labledger retry`",
                 error.body,
             ) from None
-        raise
+        raise AlyxNeedsOperator(
+            404,
+            f"subject {nickname} does not exist on Alyx; create it there, or correct the folder "
+            "name (the work stays pending)",
+            error.body,
+        ) from None
     return subject
 
 
-def check_users(context: AlyxContext, users: list[str]) -> None:
+def check_users(context: AlyxContext, users: list[str], given: bool = True) -> None:
+    """GET /users/<name> for each user. A user the operator typed in the request (`given`) that
+    Alyx does not know refuses the request (ask again with the right name); the configured user
+    that Alyx does not know is a setting to fix, and the work waits for it."""
     for user in users:
         try:
             context.client.get(f"/users/{user}")
         except AlyxRefused as error:
-            if error.status == 404:
+            if error.status != 404:
+                raise
+            if given:
                 raise AlyxRefused(
-                    404, f"user {user} does not exist on Alyx; correct --users", error.body
+                    404,
+                    f"user {user} does not exist on Alyx; ask again with the right --users",
+                    error.body,
                 ) from None
-            raise
+            raise AlyxNeedsOperator(
+                404,
+                f"user {user} (alyx.username) does not exist on Alyx; set alyx.username to an "
+                "Alyx user (the work stays pending)",
+                error.body,
+            ) from None
 
 
 def find_sessions(context: AlyxContext, ref: SessionRef) -> list[dict[str, Any]]:

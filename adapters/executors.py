@@ -62,7 +62,7 @@ def refresh_reference(settings: Settings, warn: Warn) -> None:
             fetch_reference_data(client, cache)
             write_atomically(cache / LABS_FILE, json.dumps(fetch_labs(client)), mode=0o644)
     except AlyxError as error:
-        if not error.retryable:
+        if not error.keeps_pending:
             raise
         warn(f"using the cached dataset types and labs: {error}")
 

@@ -19,9 +19,11 @@ from labledger.adapters.views import Views
 from labledger.domain.pending import PendingIntent
 from labledger.domain.sync_order import sync_order
 
-Outcome = Literal["done", "failed", "queued"]
-"""done: recorded as succeeded; failed: refused for good (an operator must act);
-queued: still pending (no server configured, server down, retry later)."""
+Outcome = Literal["done", "failed", "queued", "blocked"]
+"""done: recorded as succeeded; queued: still pending (no server configured, server down or
+failing: the next sync tries again); blocked: still pending, and waits for the operator to fix
+what the detail names (the login, a setting, a name on Alyx); failed: Alyx refused the request's
+own content, the intent is closed (`labledger retry` re-opens it once the cause is fixed)."""
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ def add_commands(commands: Any) -> None:
 
 
 def report(console: Console, results: list[SyncResult], as_json: bool = False) -> int:
-    """Print what sync did; exit 1 when something was refused for good (an operator must act)."""
+    """Print what sync did; exit 1 when an operator must act: something was refused (closed), or
+    pending work waits for a fix (a login, a setting, a name on Alyx)."""
     rows = [
         {"target": r.target, "action": r.action, "outcome": r.outcome, "detail": r.detail}
         for r in results
@@ -59,10 +60,16 @@ def report(console: Console, results: list[SyncResult], as_json: bool = False) -
             "the server is reachable",
             markup=False,
         )
+    blocked = [r for r in results if r.outcome == "blocked"]
     if failed:
         raise LabledgerError(
-            f"{len(failed)} refused for good (see the table above and `labledger status`); "
-            "fix the cause, then ask again"
+            f"{len(failed)} refused and closed (see the table above and `labledger status`); "
+            "fix the cause, then `labledger retry` re-opens them"
+        )
+    if blocked:
+        raise LabledgerError(
+            f"{len(blocked)} waiting for a fix, nothing lost: {blocked[0].detail}; then run "
+            "`labledger sync`"
         )
     return 0
 

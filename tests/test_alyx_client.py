@@ -30,6 +30,8 @@ from labledger.adapters.alyx_client import AlyxClient, retry_after_seconds
 from labledger.adapters.alyx_errors import (
     AlyxError,
     AlyxLoginNeeded,
+    AlyxLoginRefused,
+    AlyxNeedsOperator,
     AlyxNoReply,
     AlyxNotJson,
     AlyxRefused,
@@ -243,12 +245,18 @@ def test_wrong_credentials_are_refused_with_the_settings_to_check(
     alyx = ScriptedAlyx().on(
         "POST /auth-token", reply(400, fixture("auth-token.400-bad-credentials.json"))
     )
-    with pytest.raises(AlyxRefused) as caught:
-        connect(alyx).get("/sessions")
+    client = connect(alyx)
+    with pytest.raises(AlyxLoginRefused) as caught:
+        client.get("/sessions")
     assert str(caught.value) == (
-        "Alyx refused POST /auth-token (400): Unable to log in with provided credentials.; "
-        "check alyx.username and alyx.password"
+        f"Alyx at {client.base_url} refused the login of test_user (400: Unable to log in with "
+        "provided credentials.); check alyx.username and alyx.password (or "
+        "LABLEDGER_ALYX__PASSWORD); the work stays pending"
     )
+    assert caught.value.keeps_pending and not caught.value.retryable
+    with pytest.raises(AlyxLoginRefused):  # a refused login is not tried again in this run
+        client.get("/subjects/algernon")
+    assert alyx.calls() == ["POST /auth-token"]
 
 
 def test_threads_sharing_a_client_log_in_once(connect: Callable[..., AlyxClient]) -> None:
@@ -363,16 +371,19 @@ ERROR_FORMS = [
     (
         "sessions.create.400-unknown-subject.json",
         "POST /sessions",
-        AlyxRefused,
-        "Alyx refused POST /sessions (400): subject: Object with nickname=nobody does not exist.",
+        AlyxNeedsOperator,
+        "Alyx has no subject nobody; create it on Alyx, or correct the folder name (the work "
+        "stays pending); Alyx refused POST /sessions (400): subject: Object with nickname=nobody "
+        "does not exist.",
     ),
     (
         "sessions.create.400-unknown-references.json",
         "POST /sessions",
-        AlyxRefused,
-        "Alyx refused POST /sessions (400): users: Object with username=ghost does not exist.; "
-        "procedures: Object with name=Nope does not exist.; lab: Object with name=nolab does not "
-        "exist.; projects: Object with name=nope does not exist.",
+        AlyxNeedsOperator,
+        "Alyx has no user ghost; set alyx.username (or --users / --user) to an Alyx user (the "
+        "work stays pending); Alyx refused POST /sessions (400): users: Object with "
+        "username=ghost does not exist.; procedures: Object with name=Nope does not exist.; lab: "
+        "Object with name=nolab does not exist.; projects: O…",
     ),
     (
         "weighings.400-negative-weight.json",
@@ -384,14 +395,18 @@ ERROR_FORMS = [
     (
         "register-file.400-unknown-subject.json",
         "POST /register-file",
-        AlyxRefused,
-        'Alyx refused POST /register-file (400): A subject with nickname "nobody" does not exist.',
+        AlyxNeedsOperator,
+        "Alyx has no subject nobody; create it on Alyx, or correct the folder name (the work "
+        'stays pending); Alyx refused POST /register-file (400): A subject with nickname "nobody" '
+        "does not exist.",
     ),
     (
         "register-file.400-unknown-repository.json",
         "POST /register-file",
-        AlyxRefused,
-        "Alyx refused POST /register-file (400): The specified repository does not exist.",
+        AlyxNeedsOperator,
+        "Alyx has no such data repository; set alyx.repository (or --repository) to one it knows "
+        "(the work stays pending); Alyx refused POST /register-file (400): The specified "
+        "repository does not exist.",
     ),
     (
         "register-file.403-protected.json",
@@ -416,8 +431,9 @@ ERROR_FORMS = [
     (
         "error.403-no-credentials.json",
         "GET /sessions",
-        AlyxRefused,
-        "Alyx refused GET /sessions (403): Authentication credentials were not provided.",
+        AlyxNeedsOperator,
+        "Alyx refused GET /sessions (403): Authentication credentials were not provided.; the "
+        "token was not accepted: check alyx.username and alyx.password (the work stays pending)",
     ),
     (
         "sessions.list.400-bad-number.json",
@@ -615,15 +631,31 @@ def test_a_retry_after_longer_than_max_wait_gives_up_at_once(
     assert sleeps == [] and len(alyx.requests) == 1
 
 
-def test_an_idempotent_call_is_retried_after_a_timeout_or_refused_connection(
+def test_an_idempotent_call_is_retried_after_a_refused_connection(
     connect: Callable[..., AlyxClient], token_file: Path, sleeps: Sleeps
 ) -> None:
     cache_token(token_file)
     alyx = ScriptedAlyx().on(
-        f"PUT /sessions/{EID}", httpx.ReadTimeout, httpx.ConnectError, reply(200, {"id": EID})
+        f"PUT /sessions/{EID}", httpx.ConnectError, httpx.ConnectError, reply(200, {"id": EID})
     )
     assert connect(alyx).put(f"/sessions/{EID}", {}) == {"id": EID}
     assert len(alyx.requests) == 3 and len(sleeps) == 2
+
+
+def test_a_hung_server_costs_one_timeout_per_run(
+    connect: Callable[..., AlyxClient], token_file: Path, sleeps: Sleeps
+) -> None:
+    """A read timeout is not retried, and every later call of the run fails at once: the work
+    is queued after one timeout instead of one per call and attempt."""
+    cache_token(token_file)
+    alyx = ScriptedAlyx().on(f"PUT /sessions/{EID}", httpx.ReadTimeout, reply(200, {"id": EID}))
+    client = connect(alyx)
+    with pytest.raises(AlyxNoReply):
+        client.put(f"/sessions/{EID}", {})
+    with pytest.raises(AlyxUnreachable) as later:
+        client.get("/subjects/algernon")
+    assert "not sent" in str(later.value) and later.value.keeps_pending
+    assert len(alyx.requests) == 1 and sleeps == []
 
 
 def test_a_create_is_sent_once_on_503(
