@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from labledger.adapters.alyx_errors import AlyxError
+from labledger.adapters.alyx_errors import AlyxError, AlyxNeedsOperator
 from labledger.adapters.alyx_sessions import AlyxContext
 from labledger.adapters.revision_mover import MoveRefused, move_file
 from labledger.domain import file_registration as files_
@@ -145,6 +145,15 @@ def _post(
     body = files_.body(ref, [p.request() for p in group], options, check_protected=True)
     try:
         replies = context.client.post("/register-file", body, retry=True)
+    except AlyxNeedsOperator as error:
+        if error.status == 500 and "LabMember" in error.message:  # Alyx names no one
+            raise AlyxNeedsOperator(
+                500,
+                f"Alyx has no user {options.created_by}, sent as created_by; set alyx.username "
+                "(or created_by) to an Alyx user (the work stays pending)",
+                error.body,
+            ) from None
+        raise
     except AlyxError as error:
         details = error.protected_details
         if details is None:

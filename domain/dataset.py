@@ -11,7 +11,14 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from labledger.domain.errors import LabledgerError
-from labledger.domain.recorded import Failure, Intent, Outcome, RecordedAggregate, natural_id
+from labledger.domain.recorded import (
+    Failure,
+    Intent,
+    Outcome,
+    RecordedAggregate,
+    RetryRecorded,
+    natural_id,
+)
 
 
 class Dataset(RecordedAggregate):
@@ -53,7 +60,7 @@ class Dataset(RecordedAggregate):
         self.rejection: str | None = None
         self.alyx_id: str | None = None
         self.last_error: str | None = None
-        self.open_intents = {}
+        self._start_intents()
         self.registration_fields: dict[str, dict[str, Any]] = {}
         """Operation id -> fields of each registration asked for."""
         self.moved_from: str | None = None
@@ -293,6 +300,12 @@ class Dataset(RecordedAggregate):
         """The file moved here from `source`: what is known of it comes along (not re-hashed)."""
         self.trigger_event(self.MovedIn, source=source)
         self.discover(size, mtime_ns, md5, dataset_type, data_format)
+
+    class Retried(Event, RetryRecorded):
+        """The operator asked again for an intent refused for good (`labledger retry`)."""
+
+        TOPIC = "labledger:Dataset.Retried"
+        class_version = 1
 
     FAILURES: ClassVar[dict[str, type[Failure]]] = {
         "RegistrationRequested": RegistrationFailed,

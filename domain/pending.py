@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from labledger.domain.dataset import Dataset
+from labledger.domain.recorded import Failure, RetryRecorded
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class PendingFold:
 
     def __init__(self) -> None:
         self._open: dict[tuple[UUID, str], PendingIntent] = {}
+        self._refused: dict[tuple[UUID, str], PendingIntent] = {}
         self._session_of: dict[UUID, UUID] = {}
 
     def apply(self, position: int, event: Any) -> None:
@@ -51,9 +53,14 @@ class PendingFold:
         if kind == "intent":
             self._open[key] = opened(position, event, self._session_for(event))
         elif kind == "outcome" and key in self._open:
-            answered = answer(self._open.pop(key), event)
+            intent = self._open.pop(key)
+            answered = answer(intent, event)
             if answered is not None:
                 self._open[key] = answered
+            elif isinstance(event, Failure):
+                self._refused[key] = replace(intent, last_error=event.reason)
+        elif isinstance(event, RetryRecorded):
+            self._refused.pop((aggregate_id, event.retry_of), None)
 
     def _session_for(self, event: Any) -> UUID | None:
         """The labledger session an intent belongs to (None for a subject's own records)."""
@@ -61,6 +68,12 @@ class PendingFold:
         if aggregate == "Session":
             return event.originator_id  # type: ignore[no-any-return]
         return self._session_of.get(event.originator_id)
+
+    def refused(self, session_id: UUID | None = None) -> list[PendingIntent]:
+        """Intents refused for good and not asked again, in log order (what `retry` re-opens);
+        `last_error` holds the refusal."""
+        intents = sorted(self._refused.values(), key=lambda intent: intent.position)
+        return [i for i in intents if session_id is None or i.session_id == session_id]
 
     def pending(self, session_id: UUID | None = None) -> list[PendingIntent]:
         """Open intents in log order, optionally only those of one session (and its files)."""

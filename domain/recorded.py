@@ -36,11 +36,24 @@ class UnknownOperation(LabledgerError):
     """An outcome names an operation that its aggregate never intended, or already closed."""
 
 
+class AlreadyClosed(UnknownOperation):
+    """The outcome of this operation is already recorded: another run (a second process, a
+    second rig) performed the same work first. Its record stands; nothing more is recorded."""
+
+
+class NotRefused(LabledgerError):
+    """`retry` names an operation that was not refused for good (open, done, or retried)."""
+
+
 class RecordedAggregate(Aggregate):
     """An aggregate whose events carry provenance (see `domain.provenance`) and a kind."""
 
     open_intents: dict[str, str]
     """Operation id -> name of the intent event still waiting for its final outcome."""
+    closed_intents: dict[str, str]
+    """Operation id -> name of an intent that has its final outcome (done, or refused)."""
+    refused: dict[str, str]
+    """Operation id -> reason, for intents refused for good and not asked again (`retry`)."""
     last_error: str | None
     """The reason of the latest failure, cleared by the next success that says so."""
 
@@ -59,6 +72,13 @@ class RecordedAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         """Base creation event."""
+
+    def _start_intents(self) -> None:
+        """No intent yet: called by each aggregate's __init__."""
+        self.open_intents = {}
+        self.closed_intents = {}
+        self.refused = {}
+        self.last_error = None
 
     @classmethod
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Self:
@@ -109,11 +129,41 @@ class RecordedAggregate(Aggregate):
             **self._failure_fields(operation_id),
         )
 
+    def retry(self, retry_of: str, intent_class: Any, fields: dict[str, Any]) -> str:
+        """Ask again for an intent that was refused for good, once the operator fixed the cause:
+        the intent is recorded again (same fields, a new operation), followed by the fact that it
+        retries `retry_of`. If the same kind of intent is open already (asked again meanwhile),
+        that one stands and only the fact is recorded. Returns the operation that will run."""
+        reason = self.refused.get(retry_of)
+        if reason is None:
+            raise NotRefused(
+                f"operation {retry_of} of {type(self).__name__} {self.id} was not refused; "
+                "`labledger pending` shows the work still to do"
+            )
+        name = self.closed_intents[retry_of]
+        if intent_class.__name__ != name:
+            raise NotRefused(f"operation {retry_of} was a {name}, not a {intent_class.__name__}")
+        operation_id = self._open_operation(name) or self._trigger_intent(
+            intent_class, f"retry:{retry_of}", **fields
+        )
+        retried = getattr(type(self), "Retried")  # noqa: B009 (each aggregate's own class)
+        self.trigger_event(retried, operation_id=operation_id, retry_of=retry_of, reason=reason)
+        return operation_id
+
+    def is_done(self, operation_id: str) -> bool:
+        """True when this operation's intent was closed by its success (by whichever run)."""
+        return operation_id in self.closed_intents and operation_id not in self.refused
+
     def _failure_fields(self, operation_id: str) -> dict[str, Any]:
         """Fields a failure event carries besides its reason (none by default)."""
         return {}
 
     def _check_open(self, operation_id: str) -> None:
+        if operation_id in self.closed_intents:
+            raise AlreadyClosed(
+                f"operation {operation_id} of {type(self).__name__} {self.id} was already closed "
+                "by another run"
+            )
         if operation_id not in self.open_intents:
             raise UnknownOperation(
                 f"operation {operation_id} is not an open intent of {type(self).__name__} "
@@ -136,7 +186,13 @@ class Outcome(RecordedAggregate.Event):
     KIND: ClassVar[EventKind] = "outcome"
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.open_intents.pop(self.operation_id, None)
+        _close(aggregate, self.operation_id)
+
+
+def _close(aggregate: Any, operation_id: str) -> None:
+    name = aggregate.open_intents.pop(operation_id, None)
+    if name is not None:
+        aggregate.closed_intents[operation_id] = name
 
 
 class Failure(RecordedAggregate.Event):
@@ -149,4 +205,17 @@ class Failure(RecordedAggregate.Event):
     def apply(self, aggregate: Any) -> None:
         aggregate.last_error = self.reason
         if not self.retryable:
-            aggregate.open_intents.pop(self.operation_id, None)
+            _close(aggregate, self.operation_id)
+            aggregate.refused[self.operation_id] = self.reason
+
+
+class RetryRecorded(RecordedAggregate.Event):
+    """Base of "the operator asked again for a refused intent": recorded right after the intent
+    it re-opens (under that intent's operation); `retry_of` is the refused operation and
+    `reason` why it was refused, so the log links the two."""
+
+    retry_of: str
+    reason: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.refused.pop(self.retry_of, None)

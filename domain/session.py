@@ -13,7 +13,14 @@ from uuid import UUID
 
 from labledger.domain.alf import SessionRef
 from labledger.domain.errors import LabledgerError
-from labledger.domain.recorded import Failure, Intent, Outcome, RecordedAggregate, natural_id
+from labledger.domain.recorded import (
+    Failure,
+    Intent,
+    Outcome,
+    RecordedAggregate,
+    RetryRecorded,
+    natural_id,
+)
 
 
 class ManifestAlreadyEmitted(LabledgerError):
@@ -53,7 +60,7 @@ class Session(RecordedAggregate):
         self.manifest_path: str | None = None
         self.transfer: str = "none"
         self.last_error: str | None = None
-        self.open_intents = {}
+        self._start_intents()
         self.allocated_offline = False
         self.create_sent = False
 
@@ -253,6 +260,12 @@ class Session(RecordedAggregate):
     def note_transfer_stalled(self, path: str, reason: str) -> None:
         if (self.transfer, self.last_error) != ("stalled", reason):
             self.trigger_event(self.TransferStalled, path=path, reason=reason)
+
+    class Retried(Event, RetryRecorded):
+        """The operator asked again for an intent refused for good (`labledger retry`)."""
+
+        TOPIC = "labledger:Session.Retried"
+        class_version = 1
 
     FAILURES: ClassVar[dict[str, type[Failure]]] = {
         "RegistrationRequested": RegistrationFailed,

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-from labledger.domain.recorded import Failure, Intent, Outcome, RecordedAggregate, natural_id
+from labledger.domain.recorded import (
+    Failure,
+    Intent,
+    Outcome,
+    RecordedAggregate,
+    RetryRecorded,
+    natural_id,
+)
 
 
 class WatchdogService(RecordedAggregate):
@@ -38,8 +45,7 @@ class WatchdogService(RecordedAggregate):
         self.machine = machine
         self.pid: int | None = None
         self.restarts = 0
-        self.open_intents = {}
-        self.last_error = None
+        self._start_intents()
 
     class RestartRequested(Event, Intent):
         """Stop the running service (if any) and start `arguments` (executable first)."""
@@ -82,5 +88,11 @@ class WatchdogService(RecordedAggregate):
     def record_restarted(self, operation_id: str, pid: int, stopped: int) -> None:
         self._check_open(operation_id)
         self.trigger_event(self.Restarted, operation_id=operation_id, pid=pid, stopped=stopped)
+
+    class Retried(Event, RetryRecorded):
+        """The operator asked again for an intent refused for good (`labledger retry`)."""
+
+        TOPIC = "labledger:WatchdogService.Retried"
+        class_version = 1
 
     FAILURES: ClassVar[dict[str, type[Failure]]] = {"RestartRequested": RestartFailed}

@@ -88,11 +88,15 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "WatchdogService.RestartRequested": lambda e: f"restart {e.executable}",
     "WatchdogService.Restarted": lambda e: f"running as pid {e.pid} ({e.stopped} stopped)",
     "WatchdogService.RestartFailed": lambda e: _failure("restart", e),
+    **{
+        f"{aggregate}.Retried": lambda e: f"asked again (it was refused: {e.reason})"
+        for aggregate in ("Session", "Dataset", "Subject", "WatchdogService")
+    },
 }
 
 
 def _failure(what: str, event: Any) -> str:
-    again = "will retry" if event.retryable else "refused"
+    again = "kept pending" if event.retryable else "refused"
     return f"{what} failed ({again}): {event.reason}"
 
 

@@ -23,12 +23,13 @@ from labledger.scripts import (
     alyx_commands,
     commands,
     report_commands,
+    retry_command,
     sync_command,
     transfer_commands,
 )
 from labledger.scripts.options import Handler, add_global_options
 
-COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command, report_commands)
+COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command, retry_command, report_commands)
 """Modules that add their own commands: each has `add_commands(subparsers)`."""
 
 LOG_WIDTH = 160

@@ -62,9 +62,10 @@ def report(console: Console, results: list[SyncResult], as_json: bool = False) -
         )
     blocked = [r for r in results if r.outcome == "blocked"]
     if failed:
+        first = failed[0]
+        advice = "" if "retry" in first.detail else "; fix the cause, then `labledger retry`"
         raise LabledgerError(
-            f"{len(failed)} refused and closed (see the table above and `labledger status`); "
-            "fix the cause, then `labledger retry` re-opens them"
+            f"{len(failed)} refused and closed, first {first.target}: {first.detail}{advice}"
         )
     if blocked:
         raise LabledgerError(

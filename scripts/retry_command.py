@@ -1,0 +1,74 @@
+"""`labledger retry`: re-open refused work once its cause is fixed, then perform it."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Console
+
+from labledger.adapters.registration import Registrar
+from labledger.adapters.retrying import choose, reopen
+from labledger.adapters.settings import Settings
+from labledger.adapters.store import open_ledger
+from labledger.adapters.views import open_views
+from labledger.projections.render import table, to_json
+from labledger.scripts.options import add_global_options, warner
+from labledger.scripts.sync_command import report
+
+
+def add_commands(commands: Any) -> None:
+    retry = commands.add_parser(
+        "retry",
+        help="ask again for work Alyx refused, once you fixed the cause",
+        description="Work that Alyx (or the file system) refused for good is closed, with the "
+        "reason in `labledger status` and `audit`. Once the cause is fixed (the subject created "
+        "on Alyx, a conflicting file moved away, ...), retry records it again (the refusal "
+        "stays in the log) and performs it like sync. Work that waits for a login, a setting "
+        "or the server is never closed: `labledger sync` performs it once fixed.",
+        epilog="examples: labledger retry   (everything refused);  labledger retry "
+        "algernon/2026-11-21/001;  labledger retry algernon   (a subject's weighings and "
+        "water);  labledger retry 3f6c1c7e   (one operation, as `pending --json` shows it)",
+    )
+    retry.add_argument(
+        "targets",
+        nargs="*",
+        metavar="SESSION|SUBJECT|OPERATION",
+        help="a session (folder, key or eid), a subject, or an operation id (8+ characters); "
+        "default: everything refused",
+    )
+    retry.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_global_options(retry)
+    retry.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    ledger = open_ledger(settings)
+    views = open_views(settings, ledger)
+    chosen = choose(views, ledger.refused_intents(), args.targets)
+    if not chosen:
+        console.print("nothing to retry: no work was refused", markup=False)
+        return 0
+    reopened = reopen(views, chosen)
+    asked = [
+        {
+            "target": r.target,
+            "action": r.action,
+            "outcome": "asked again",
+            "detail": f"refused because: {r.reason}",
+        }
+        for r in reopened
+    ]
+    if not args.json:
+        table(console, "asked again", asked, ["target", "action", "detail"])
+    registrar = Registrar(settings, ledger, warner())
+    sessions = frozenset(r.session_id for r in reopened if r.session_id is not None)
+    results = registrar.perform(sessions) if sessions else []
+    if any(r.session_id is None for r in reopened):
+        results += registrar.perform_records()
+    if args.json:
+        performed = [asdict(result) for result in results]
+        console.print_json(to_json(asked + performed))
+        return report(Console(quiet=True), results, as_json=True)
+    return report(console, results)
