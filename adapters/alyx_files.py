@@ -25,6 +25,7 @@ from labledger.domain import file_registration as files_
 from labledger.domain.dataset import Dataset
 from labledger.domain.errors import LabledgerError
 from labledger.domain.pending import PendingIntent
+from labledger.domain.recorded import AlreadyClosed
 from labledger.domain.revisions import (
     NoFreeRevision,
     Situation,
@@ -61,6 +62,8 @@ class FilesReport:
     refused: list[str] = field(default_factory=list)
     absent_on_server: int = 0
     error: AlyxError | LabledgerError | None = None
+    elsewhere: str = ""
+    """Set when another run recorded some of these registrations first (it says who)."""
 
     def detail(self) -> str:
         parts = [f"{self.registered} registered"]
@@ -72,6 +75,8 @@ class FilesReport:
             parts.append(
                 f"{self.absent_on_server} not yet present on a server repository (exists: false)"
             )
+        if self.elsewhere:
+            parts.append(self.elsewhere)
         if self.error is not None:
             parts.append(str(self.error))
         return "; ".join(parts)
@@ -231,7 +236,11 @@ def _move(
     except MoveRefused as error:
         ledger.record_failure(dataset_id, operation_id, str(error), False)
         raise
-    arrived_id = ledger.record_moved(dataset_id, operation_id, source, destination)
+    try:
+        arrived_id = ledger.record_moved(dataset_id, operation_id, source, destination)
+    except AlreadyClosed as elsewhere:  # a racing run moved it and recorded the move first
+        report.elsewhere = str(elsewhere)
+        return None
     report.moved.append(f"{source} -> {destination}")
     arrived = ledger.dataset(arrived_id)
     operation = arrived.open_registration()
@@ -251,14 +260,17 @@ def _record(context: AlyxContext, group: list[Pending], replies: Any, report: Fi
             }
             for r in reply.get("file_records", [])
         ]
-        context.ledger.record_dataset_registered(
-            pending.dataset.id,
-            pending.operation_id,
-            str(reply["id"]),
-            str(reply.get("revision") or ""),
-            bool(reply.get("default")),
-            records,
-        )
+        try:
+            context.ledger.record_dataset_registered(
+                pending.dataset.id,
+                pending.operation_id,
+                str(reply["id"]),
+                str(reply.get("revision") or ""),
+                bool(reply.get("default")),
+                records,
+            )
+        except AlreadyClosed as elsewhere:  # a racing run recorded the same reply first
+            report.elsewhere = str(elsewhere)
         report.registered += 1
         if not any(r["exists"] for r in records):
             report.absent_on_server += 1

@@ -8,16 +8,24 @@ with only the fields the operator gave (ONE's PUT resets the others, quirk C-11)
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
+
 from labledger.adapters.alyx_client import AlyxClient
-from labledger.adapters.alyx_errors import AlyxNeedsOperator, AlyxRefused
+from labledger.adapters.alyx_errors import AlyxNeedsOperator, AlyxRefused, AlyxUnreachable
 from labledger.domain.alf import SessionRef
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import Ledger
 from labledger.domain.pending import PendingIntent
+from labledger.domain.recorded import AlreadyClosed
+from labledger.domain.session import CreateClaim, Session
 from labledger.domain.session_fields import create_body, update_body
 
 Warn = Callable[[str], None]
@@ -102,37 +110,107 @@ def find_sessions(context: AlyxContext, ref: SessionRef) -> list[dict[str, Any]]
 
 
 def register_session(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
-    """Perform a Session.RegistrationRequested; returns (eid, what was done)."""
-    session = context.ledger.session(intent.aggregate_id)
-    ref = session.ref
+    """Perform a Session.RegistrationRequested; returns (eid, what was done).
+
+    Raises `AlreadyClosed` when another run (a second process, another rig on the shared
+    ledger) registered the session meanwhile: its record stands."""
+    ref = context.ledger.session(intent.aggregate_id).ref
     fields: dict[str, Any] = dict(intent.details.get("fields", {}))
     check_subject(context, ref.subject)
     check_users(context, list(fields.get("users") or []))
-    hits = find_sessions(context, ref)
-    if len(hits) > 1:
-        context.warn(
-            f"Alyx holds {len(hits)} sessions {ref.alyx_path} (duplicates, quirk S-1); "
-            f"labledger uses the newest, {eid_of(hits[0])}, as ONE does"
-        )
-    if hits:
-        if session.allocated_offline and not session.create_sent:
-            raise NumberTakenElsewhere(
-                f"Alyx already holds {ref.alyx_path} ({eid_of(hits[0])}), registered by another "
-                "rig after this folder was made offline; rename the folder to a free number"
+    for _ in range(CLAIM_ATTEMPTS):
+        session = _settled(context, intent)
+        hits = find_sessions(context, ref)
+        if hits:
+            eid, done = _adopt(context, session, hits, fields)
+            break
+        if context.ledger.claim_create(session, intent.operation_id, os.getpid()):
+            reply = context.client.post(
+                "/sessions", create_body(ref, fields, context.user), retry=False
             )
-        eid = eid_of(hits[0])
-        held = context.client.get(f"/sessions/{eid}")
-        body = update_body(ref, fields, held)
-        if body is None:
-            done = "already on Alyx, unchanged"
-        else:
-            context.client.put(f"/sessions/{eid}", body)
-            done = "updated " + ", ".join(sorted(set(body) & set(fields)))
+            eid, done = eid_of(reply), "created"
+            break
     else:
-        context.ledger.note_create_sent(session.id, intent.operation_id)
-        reply = context.client.post(
-            "/sessions", create_body(ref, fields, context.user), retry=False
+        raise CreateContended(
+            None,
+            f"other runs keep registering {ref.key} at the same time; it stays queued for "
+            "`labledger sync`",
         )
-        eid, done = eid_of(reply), "created"
     context.ledger.record_session_registered(session.id, intent.operation_id, eid)
     return eid, done
+
+
+CLAIM_ATTEMPTS = 3
+"""Times a run decides again after another run changed the session under it."""
+
+POLL_SECONDS = 0.2
+"""How often a run waiting for another run's create looks at the ledger again."""
+
+
+class CreateContended(AlyxUnreachable):
+    """Other runs kept changing the session while this one tried to create it: stays queued."""
+
+
+def _settled(context: AlyxContext, intent: PendingIntent) -> Session:
+    """The session, once no other live run is waiting for the reply to its POST /sessions.
+
+    Alyx makes a second session for a second POST, so a run that finds another one's create in
+    flight waits for it (at most that run's connect and read timeouts), and reports the work as
+    done when that run records it. A create claimed by a process of this host that is gone (a
+    crash) is not waited for: the lookup that follows finds what it made, if anything."""
+    timeouts = context.client.timeout
+    window = (timeouts.connect or 0) + (timeouts.read or 0) + CLAIM_MARGIN
+    deadline = time.monotonic() + window
+    while True:
+        session = context.ledger.session(intent.aggregate_id)
+        if intent.operation_id in session.closed_intents:
+            raise AlreadyClosed(
+                f"already done by another run ({session.closed_by.get(intent.operation_id)})"
+            )
+        claim = session.create_claim
+        if claim is None or not _in_flight(claim, window) or time.monotonic() > deadline:
+            return session
+        time.sleep(POLL_SECONDS)
+
+
+CLAIM_MARGIN = 2.0
+"""Seconds added to the client's timeouts before another host's create counts as finished."""
+
+
+def _in_flight(claim: CreateClaim, window: float) -> bool:
+    """Whether the process that sent a POST /sessions may still be waiting for its reply."""
+    if claim.host == socket.gethostname():
+        if claim.pid == os.getpid():
+            return False  # this process: its own earlier attempt has ended
+        try:
+            started = psutil.Process(claim.pid).create_time()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+            return False
+        return started <= claim.at.timestamp()  # not a later process that reused the pid
+    age = (dt.datetime.now(dt.UTC) - claim.at).total_seconds()
+    return age < window
+
+
+def _adopt(
+    context: AlyxContext, session: Session, hits: list[dict[str, Any]], fields: dict[str, Any]
+) -> tuple[str, str]:
+    """Use the session Alyx holds (the newest of duplicates, as ONE): update only the fields
+    given."""
+    ref = session.ref
+    if len(hits) > 1:
+        context.warn(
+            f"Alyx holds {len(hits)} sessions {ref.alyx_path} (duplicates); labledger uses the "
+            f"newest, {eid_of(hits[0])}, as ONE does"
+        )
+    if session.allocated_offline and not session.create_sent:
+        raise NumberTakenElsewhere(
+            f"Alyx already holds {ref.alyx_path} ({eid_of(hits[0])}), registered by another "
+            "rig after this folder was made offline; rename the folder to a free number"
+        )
+    eid = eid_of(hits[0])
+    held = context.client.get(f"/sessions/{eid}")
+    body = update_body(ref, fields, held)
+    if body is None:
+        return eid, "already on Alyx, unchanged"
+    context.client.put(f"/sessions/{eid}", body)
+    return eid, "updated " + ", ".join(sorted(set(body) & set(fields)))

@@ -8,8 +8,10 @@ cannot be created) becomes one `LedgerUnavailable` line naming the store and the
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -18,6 +20,8 @@ from psycopg import sql
 from labledger.adapters.settings import Settings
 from labledger.domain.errors import LedgerUnavailable
 from labledger.domain.ledger import Ledger
+
+T = TypeVar("T")
 
 
 def describe_store(settings: Settings) -> str:
@@ -65,7 +69,27 @@ def open_ledger(settings: Settings) -> Ledger:
             _check_sqlite_file(settings)
         elif settings.store == "postgres" and settings.postgres.schema_name:
             _create_schema(settings)
-        return Ledger(env=ledger_env(settings))
+        return creating_tables(lambda: Ledger(env=ledger_env(settings)))
+
+
+CREATE_ATTEMPTS = 5
+"""Times a store is opened again when another process was creating the same tables."""
+
+
+def creating_tables(open_store: Callable[[], T]) -> T:
+    """`open_store()`, opened again if another process created the same tables at the same
+    moment: PostgreSQL's `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent twin
+    (two rigs starting on a new schema: "duplicate key value violates unique constraint
+    pg_type_typname_nsp_index"); the second attempt finds the tables made."""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            return open_store()
+        except (PersistenceError, psycopg.Error) as error:
+            raced = "already exists" in str(error) or "pg_type_typname_nsp_index" in str(error)
+            if not raced or attempt == CREATE_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable: the loop returns or raises")
 
 
 def _check_sqlite_file(settings: Settings) -> None:

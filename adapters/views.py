@@ -18,7 +18,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from labledger.adapters.settings import Settings
-from labledger.adapters.store import ledger_env, store_errors
+from labledger.adapters.store import creating_tables, ledger_env, store_errors
 from labledger.adapters.view_store import PostgresViewStore, SQLiteViewStore, ViewStore
 from labledger.domain.ledger import LOG_PAGE, Ledger
 from labledger.domain.pending import PendingIntent
@@ -50,12 +50,16 @@ def view_class(settings: Settings) -> type[SQLiteViewStore] | type[PostgresViewS
 
 def open_view_store(settings: Settings) -> ViewStore:
     """The views' tracking recorder, built as eventsourcing's projection runner builds it."""
-    with store_errors(settings):
+
+    def build() -> ViewStore:
         factory: Any = InfrastructureFactory.construct(
             env=Environment(VIEWS_NAME, views_env(settings))
         )
         store: ViewStore = factory.tracking_recorder(view_class(settings))
         return store
+
+    with store_errors(settings):
+        return creating_tables(build)
 
 
 class Views:

@@ -54,6 +54,8 @@ class RecordedAggregate(Aggregate):
     """Operation id -> name of an intent that has its final outcome (done, or refused)."""
     refused: dict[str, str]
     """Operation id -> reason, for intents refused for good and not asked again (`retry`)."""
+    closed_by: dict[str, str]
+    """Operation id -> who closed it, where ("operator on rig-01"): named to a racing run."""
     last_error: str | None
     """The reason of the latest failure, cleared by the next success that says so."""
 
@@ -78,6 +80,7 @@ class RecordedAggregate(Aggregate):
         self.open_intents = {}
         self.closed_intents = {}
         self.refused = {}
+        self.closed_by = {}
         self.last_error = None
 
     @classmethod
@@ -161,8 +164,7 @@ class RecordedAggregate(Aggregate):
     def _check_open(self, operation_id: str) -> None:
         if operation_id in self.closed_intents:
             raise AlreadyClosed(
-                f"operation {operation_id} of {type(self).__name__} {self.id} was already closed "
-                "by another run"
+                f"already done by another run ({self.closed_by.get(operation_id, 'unknown')})"
             )
         if operation_id not in self.open_intents:
             raise UnknownOperation(
@@ -186,13 +188,16 @@ class Outcome(RecordedAggregate.Event):
     KIND: ClassVar[EventKind] = "outcome"
 
     def apply(self, aggregate: Any) -> None:
-        _close(aggregate, self.operation_id)
+        _close(aggregate, self)
 
 
-def _close(aggregate: Any, operation_id: str) -> None:
-    name = aggregate.open_intents.pop(operation_id, None)
+def _close(aggregate: Any, event: RecordedAggregate.Event) -> None:
+    name = aggregate.open_intents.pop(event.operation_id, None)
     if name is not None:
-        aggregate.closed_intents[operation_id] = name
+        aggregate.closed_intents[event.operation_id] = name
+        aggregate.closed_by[event.operation_id] = (
+            f"{event.alyx_user or event.os_user} on {event.host}"
+        )
 
 
 class Failure(RecordedAggregate.Event):
@@ -205,7 +210,7 @@ class Failure(RecordedAggregate.Event):
     def apply(self, aggregate: Any) -> None:
         aggregate.last_error = self.reason
         if not self.retryable:
-            _close(aggregate, self.operation_id)
+            _close(aggregate, self)
             aggregate.refused[self.operation_id] = self.reason
 
 

@@ -8,6 +8,7 @@ registered, and the state of its hand-over to the watchdog transfer service.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -21,6 +22,15 @@ from labledger.domain.recorded import (
     RetryRecorded,
     natural_id,
 )
+
+
+@dataclass(frozen=True)
+class CreateClaim:
+    """Who last sent POST /sessions for this session, from which process, when."""
+
+    host: str
+    pid: int
+    at: dt.datetime
 
 
 class ManifestAlreadyEmitted(LabledgerError):
@@ -63,6 +73,7 @@ class Session(RecordedAggregate):
         self._start_intents()
         self.allocated_offline = False
         self.create_sent = False
+        self.create_claim: CreateClaim | None = None
 
     @property
     def ref(self) -> SessionRef:
@@ -154,21 +165,29 @@ class Session(RecordedAggregate):
             aggregate.allocated_offline = not self.alyx_checked
 
     class CreateSent(Event):
-        """A POST /sessions is about to be sent: after a lost reply, look up before posting."""
+        """A POST /sessions is about to be sent by process `pid` on the event's host: after a
+        lost reply, look up before posting; while that process may still be waiting for its
+        reply, another run waits for it instead of creating the session a second time."""
 
         TOPIC = "labledger:Session.CreateSent"
-        class_version = 1
+        class_version = 2
+        pid: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["pid"] = 0  # not recorded then: no process known to be waiting
 
         def apply(self, aggregate: Session) -> None:
             aggregate.create_sent = True
+            aggregate.create_claim = CreateClaim(self.host, self.pid, self.timestamp)
 
     def note_allocated(self, alyx_checked: bool, alyx_ahead: bool) -> None:
         self.trigger_event(self.NumberAllocated, alyx_checked=alyx_checked, alyx_ahead=alyx_ahead)
 
-    def note_create_sent(self, operation_id: str) -> None:
+    def note_create_sent(self, operation_id: str, pid: int) -> None:
+        """Claim the create: recorded before every POST /sessions, by the process sending it."""
         self._check_open(operation_id)
-        if not self.create_sent:
-            self.trigger_event(self.CreateSent, operation_id=operation_id)
+        self.trigger_event(self.CreateSent, operation_id=operation_id, pid=pid)
 
     def request_registration(self, fields: dict[str, Any]) -> str:
         """Ask for registration; asking again while one is open returns the open operation."""

@@ -1,0 +1,101 @@
+"""Two processes racing for the same work: the loser says the other did it, records nothing.
+
+Two operators (or a rig script and an operator) run `labledger register` on the same sessions at
+the same moment, with one ledger (a SQLite file on the rig, or the lab's PostgreSQL) and one
+Alyx. Whichever process loses a race for a piece of work reports it as done by the other run; the
+log holds one intent and one outcome per piece of work, and Alyx one record.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.alyx_cli import alyx_env
+from tests.alyx_server import AlyxTestServer
+from tests.cli_helpers import SAMPLE, SAMPLE_FILES
+from tests.conftest import PG
+from tests.doors import LABLEDGER, Door
+
+ROUNDS = 3
+SESSIONS = ("001", "002", "003")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """Settings of a ledger both processes write: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return {"LABLEDGER_SQLITE_PATH": str(tmp_path / "shared.sqlite3")}
+    schema = f"labledger_race_{uuid.uuid4().hex[:10]}"
+
+    def drop() -> None:
+        with psycopg.connect(**PG, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    request.addfinalizer(drop)
+    return {
+        "LABLEDGER_STORE": "postgres",
+        "LABLEDGER_POSTGRES__HOST": PG["host"],
+        "LABLEDGER_POSTGRES__PORT": str(PG["port"]),
+        "LABLEDGER_POSTGRES__DBNAME": PG["dbname"],
+        "LABLEDGER_POSTGRES__USER": PG["user"],
+        "LABLEDGER_POSTGRES__SCHEMA": schema,
+    }
+
+
+def _race(door: Door, *args: str | Path) -> list[tuple[int, str, str]]:
+    """Start two `labledger` processes with the same arguments at once; their results."""
+    runs = [
+        subprocess.Popen(
+            [str(LABLEDGER), *map(str, args)],
+            cwd=door.cwd,
+            env=door.environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    return [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)]
+
+
+def test_two_processes_registering_the_same_sessions(
+    door: Door, server: AlyxTestServer, tmp_path: Path, shared_store: dict[str, str]
+) -> None:
+    door.env.update(alyx_env(server, tmp_path), **shared_store)
+    for round_ in range(ROUNDS):
+        folders = []
+        for number in SESSIONS:
+            day = f"2026-11-{10 + round_:02d}"
+            folder = door.cwd / "cortexlab" / "Subjects" / "algernon" / day / number
+            shutil.copytree(SAMPLE, folder)
+            folders.append(folder)
+
+        results = _race(door, "register", *folders)
+
+        for code, out, err in results:
+            assert code == 0, f"exit {code}\n{out}\n{err}"
+            assert "internal error" not in err and "not an open intent" not in out + err
+
+    snapshot = server.state.snapshot()
+    assert len(snapshot["sessions"]) == ROUNDS * len(SESSIONS)
+    keys = Counter((d["session"], d["collection"], d["name"]) for d in snapshot["datasets"])
+    assert len(keys) == ROUNDS * len(SESSIONS) * len(SAMPLE_FILES)
+    assert set(keys.values()) == {1}, "one dataset on Alyx per file"
+    events = door("audit", "--json").ok().json()
+    per_operation = Counter(
+        (e["event"], e["session"], e.get("file") or "")
+        for e in events
+        if e["event"].endswith(("RegistrationRequested", ".Registered"))
+    )
+    twice = {key: count for key, count in per_operation.items() if count > 1}
+    assert not twice, f"work asked or recorded twice: {twice}"
+    assert door("pending", "--json").ok().json() == []
