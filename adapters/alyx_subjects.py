@@ -2,20 +2,34 @@
 
 Alyx never de-duplicates them (quirk S-11), and a reply can be lost after the server stored the
 record. So before every POST the subject's records on Alyx (listed in its detail) are searched for
-one with the same time and value; if found, it is adopted instead of posted again.
+one with the same time and value that no other record of the ledger holds; if found, it is adopted
+instead of posted again (a deliberate second record, `--again`, finds the first one held).
+
+A water record linked to a session (`domain.session_link`) is sent with that session's eid: the
+ledger's, else the one Alyx holds for the session's subject, date and number. A session on neither
+makes the record wait (it stays pending, `SessionNotRegistered`), whatever the ledger knows of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
-from uuid import UUID
 
-from labledger.adapters.alyx_sessions import AlyxContext, check_subject, check_users
-from labledger.domain.ledger import Ledger
+from eventsourcing.application import AggregateNotFoundError
+
+from labledger.adapters.alyx_sessions import (
+    AlyxContext,
+    check_subject,
+    check_users,
+    eid_of,
+    find_sessions,
+)
 from labledger.domain.measurements import four_significant
 from labledger.domain.pending import PendingIntent
 from labledger.domain.session import Session
+from labledger.domain.session_link import SessionLink, parse_link, waits_for
+from labledger.domain.subject import Subject
 
 WEIGHING = "Subject.WeighingRequested"
 WATER = "Subject.WaterAdministrationRequested"
@@ -29,19 +43,31 @@ def _same_time(a: str, b: str) -> bool:
     return dt.datetime.fromisoformat(a) == dt.datetime.fromisoformat(b)
 
 
-def _session_eid(ledger: Ledger, session: str | None) -> str | None:
-    """The eid to send: as given, or the Alyx eid of a labledger session (by its key)."""
-    if session is None:
-        return None
-    if session.startswith("ledger:"):
-        found: Session = ledger.session(UUID(session.removeprefix("ledger:")))
-        if found.eid is None:
-            raise SessionNotRegistered(f"session {found.key} is not registered on Alyx yet")
-        return found.eid
-    return session
+def _session_eid(context: AlyxContext, link: SessionLink) -> str:
+    """The eid of a linked session: given, the ledger's, or Alyx's; else it waits for it."""
+    if link.eid is not None:
+        return link.eid
+    session: Session | None = None
+    if link.session_id is not None:
+        with contextlib.suppress(AggregateNotFoundError):  # a folder the ledger never saw
+            session = context.ledger.session(link.session_id)
+    if session is not None and session.eid is not None:
+        return session.eid
+    ref = session.ref if session is not None else link.ref
+    if ref is not None:  # registered from another rig, or by ONE
+        hits = find_sessions(context, ref)
+        if hits:
+            if len(hits) > 1:
+                context.warn(
+                    f"Alyx holds {len(hits)} sessions {ref.alyx_path} (duplicates, quirk S-1); "
+                    f"the water record names the newest, {eid_of(hits[0])}"
+                )
+            return eid_of(hits[0])
+    known = (session.key, session.folder) if session is not None else (None, None)
+    raise SessionNotRegistered(waits_for(link, *known))
 
 
-def _body(ledger: Ledger, intent: PendingIntent, nickname: str) -> tuple[str, dict[str, Any]]:
+def _body(context: AlyxContext, intent: PendingIntent, nickname: str) -> tuple[str, dict[str, Any]]:
     d = intent.details
     if intent.intent == WEIGHING:
         return "/weighings", {
@@ -58,14 +84,17 @@ def _body(ledger: Ledger, intent: PendingIntent, nickname: str) -> tuple[str, di
         "user": d["user"],
         "adlib": d["adlib"],
     }
-    eid = _session_eid(ledger, d.get("session"))
-    if eid is not None:
-        body["session"] = eid
+    link = parse_link(d.get("session"))
+    if link is not None:
+        body["session"] = _session_eid(context, link)
     return "/water-administrations", body
 
 
-def _already_there(subject: dict[str, Any], endpoint: str, body: dict[str, Any]) -> str | None:
-    """The url of a record on Alyx with the same time and value, if one exists."""
+def _already_there(
+    subject: dict[str, Any], endpoint: str, body: dict[str, Any], held: set[str]
+) -> str | None:
+    """The url of a record on Alyx with the same time and value that the ledger does not hold
+    for another record (`held`), if one exists."""
     if endpoint == "/weighings":
         records, value = subject.get("weighings") or [], "weight"
     else:
@@ -75,6 +104,7 @@ def _already_there(subject: dict[str, Any], endpoint: str, body: dict[str, Any])
             record.get("date_time")
             and _same_time(record["date_time"], body["date_time"])
             and four_significant(float(record.get(value) or 0)) == body[value]
+            and str(record.get("url") or record.get("id")) not in held
         ):
             return str(record.get("url") or record.get("id"))
     return None
@@ -82,11 +112,12 @@ def _already_there(subject: dict[str, Any], endpoint: str, body: dict[str, Any])
 
 def post_record(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
     """Perform a weighing or water intent; returns (url, 'posted' | 'already on Alyx')."""
-    nickname: str = context.ledger.repository.get(intent.aggregate_id).nickname
-    endpoint, body = _body(context.ledger, intent, nickname)
-    subject = check_subject(context, nickname)
+    held: Subject = context.ledger.repository.get(intent.aggregate_id)
+    nickname = held.nickname
+    endpoint, body = _body(context, intent, nickname)
+    subject = check_subject(context, nickname, typed=True)
     check_users(context, [body["user"]])
-    url = _already_there(subject, endpoint, body)
+    url = _already_there(subject, endpoint, body, set(held.urls.values()))
     done = "already on Alyx (adopted)"
     if url is None:
         reply = context.client.post(endpoint, body, retry=False)

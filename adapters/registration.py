@@ -43,7 +43,12 @@ from labledger.domain.file_registration import (
 )
 from labledger.domain.file_registration import body as register_file_body
 from labledger.domain.ledger import Ledger, SessionNumberTaken, session_id_of
-from labledger.domain.measurements import WATER_TYPES, local_time, positive
+from labledger.domain.measurements import (
+    WATER_TYPES,
+    local_time,
+    water_millilitres,
+    weight_grams,
+)
 from labledger.domain.numbering import next_number
 from labledger.domain.observations import Observed, SessionScan
 from labledger.domain.session import Session
@@ -53,6 +58,8 @@ from labledger.domain.session_fields import (
     midnight,
     new_session_fields,
 )
+from labledger.domain.session_link import link_to
+from labledger.domain.subject import Asked
 
 
 @dataclass(frozen=True)
@@ -167,12 +174,25 @@ class Registrar:
         scan_sessions(self.ledger, folders, self.scan_options, _no_progress)
 
     def request_weighing(
-        self, subject: str, weight: float, date_time: Any, user: str | None
-    ) -> str:
-        grams = positive(weight, f"weight of {subject}", "g")
-        when = local_time(date_time, dt.datetime.now())
-        return self.ledger.request_weighing(
-            self.settings.lab or "", subject, grams, when, user or self.user
+        self,
+        subject: str,
+        weight: float,
+        date_time: Any,
+        user: str | None,
+        again: bool = False,
+    ) -> Asked:
+        """Record a weighing (grams) unless it repeats one recorded moments ago (see
+        `domain.subject`); `again` records a deliberate second one."""
+        grams = weight_grams(weight, f"weight of {subject}")
+        now = dt.datetime.now().replace(microsecond=0)
+        return self.ledger.ask_weighing(
+            self.settings.lab or "",
+            subject,
+            grams,
+            local_time(date_time, now),
+            user or self.user,
+            taken_now=date_time is None,
+            again=again,
         )
 
     def request_water(
@@ -184,24 +204,31 @@ class Registrar:
         date_time: Any = None,
         session: str | Path | None = None,
         user: str | None = None,
-    ) -> str:
-        millilitres = positive(volume, f"water volume for {subject}", "mL")
+        again: bool = False,
+    ) -> Asked:
+        """Record a water administration (mL), as a weighing; a session is linked by its key
+        (resolved to its eid when sent, so it may be registered later)."""
+        millilitres = water_millilitres(volume, f"water volume for {subject}")
         if water_type not in WATER_TYPES:
             self.warn(f'water type "{water_type}" is not one of Alyx 3.6.1\'s own; Alyx checks it')
-        when = local_time(date_time, dt.datetime.now())
-        return self.ledger.request_water(
+        now = dt.datetime.now().replace(microsecond=0)
+        return self.ledger.ask_water(
             self.settings.lab or "",
             subject,
             millilitres,
             water_type,
             adlib,
-            when,
-            self._session_link(session),
+            local_time(date_time, now),
+            self._session_link(subject, session),
             user or self.user,
+            taken_now=date_time is None,
+            again=again,
         )
 
-    def _session_link(self, session: str | Path | None) -> str | None:
-        """An eid as given, or a session folder: its eid, resolved when the record is sent."""
+    def _session_link(self, subject: str, session: str | Path | None) -> str | None:
+        """An eid as given, or a session folder's key (`domain.session_link`): the folder need
+        not be registered, nor known to the ledger; its eid is looked up when the record is
+        sent."""
         if session is None:
             return None
         text = str(session)
@@ -215,10 +242,12 @@ class Registrar:
             raise LabledgerError(
                 f"session {text!r} is neither an Alyx eid nor a session folder; give one of them"
             ) from None
-        found = self.ledger.find_session(ref)
-        if found is not None and found.eid is not None:
-            return found.eid
-        return f"ledger:{session_id_of(ref)}"
+        if ref.subject != subject:
+            raise LabledgerError(
+                f"session {ref.key} is of subject {ref.subject}, not {subject}; give a session "
+                f"of {subject}"
+            )
+        return link_to(ref)
 
     def session_ids(self, paths: Sequence[Path]) -> frozenset[UUID]:
         """The ledger ids of the sessions these paths are in."""
@@ -472,3 +501,16 @@ class Registrar:
         """Perform pending weighings and water records (no session work)."""
         with build_executors(self.settings, self.views, self.warn) as executors:
             return perform_pending(self.views, executors, subjects_only=True)
+
+
+def repeat_notice(subject: str, what: str, asked: Asked, again: str = "--again") -> str | None:
+    """The line that says an ask was taken to be a measurement already recorded, or None.
+
+    `what` names the measurement ("weighing of 25.3 g"); `again` how to ask for a deliberate
+    second one in the caller's words ("--again", "again=True")."""
+    if asked.repeat_of is None:
+        return None
+    return (
+        f"{subject}: the same {what} was already recorded at {asked.repeat_of}; nothing new "
+        f"recorded ({again} records another)"
+    )

@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from labledger.adapters.identity import entered
-from labledger.adapters.registration import FileChoice, Registrar
+from labledger.adapters.registration import FileChoice, Registrar, repeat_notice
 from labledger.adapters.settings import Settings, load_settings
 from labledger.adapters.store import open_ledger
 from labledger.adapters.sync import SyncResult
@@ -30,7 +30,7 @@ from labledger.domain.errors import LabledgerError
 from labledger.domain.file_registration import FileOptions
 from labledger.domain.ledger import Ledger
 from labledger.domain.measurements import local_time
-from labledger.domain.subject import Subject
+from labledger.domain.subject import Asked, Subject
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -224,25 +224,39 @@ class RegistrationClient:
         weight: float,
         date_time: str | dt.datetime | None = None,
         user: str | None = None,
+        *,
+        again: bool = False,
     ) -> dict[str, Any] | None:
-        """Post a weighing once (grams, 4 significant figures); None when queued."""
-        operation = self._registrar.request_weighing(subject, weight, date_time, user)
-        return self._posted(subject, operation)
+        """Post a weighing once (grams, 4 significant figures); None when queued.
+
+        Without `date_time`, the same weight of the subject recorded in the last 10 minutes is
+        taken to be this one (a re-run after a timeout or crash): nothing new is recorded, a
+        warning says so and its record is returned. `again=True` records a second one."""
+        asked = self._registrar.request_weighing(subject, weight, date_time, user, again)
+        self._note_repeat(subject, f"weighing ({weight:g} g)", asked)
+        return self._posted(subject, asked.operation_id)
 
     @_entry_point
     def register_water_administration(
-        self, subject: str, volume: float, **kwargs: Any
+        self, subject: str, volume: float, *, again: bool = False, **kwargs: Any
     ) -> dict[str, Any] | None:
         """Post a water administration once (mL); unknown keywords are refused (ONE ignores
-        them, quirk C-16). None when queued."""
+        them, quirk C-16). None when queued. A re-run and `again` as for `register_weight`; a
+        `session` not yet on Alyx makes the record wait for it."""
         unknown = sorted(set(kwargs) - WATER_KEYWORDS)
         if unknown:
             raise LabledgerError(
                 f"unknown water keyword(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(WATER_KEYWORDS))}"
+                f"known: {', '.join(sorted(WATER_KEYWORDS | {'again'}))}"
             )
-        operation = self._registrar.request_water(subject, volume, **kwargs)
-        return self._posted(subject, operation)
+        asked = self._registrar.request_water(subject, volume, again=again, **kwargs)
+        self._note_repeat(subject, f"water administration ({volume:g} mL)", asked)
+        return self._posted(subject, asked.operation_id)
+
+    def _note_repeat(self, subject: str, what: str, asked: Asked) -> None:
+        notice = repeat_notice(subject, what, asked, "again=True")
+        if notice is not None:
+            self.warnings.append(notice)
 
     @staticmethod
     def ensure_ISO8601(date: Any) -> str:

@@ -22,8 +22,9 @@ from labledger.domain.dataset import Dataset
 from labledger.domain.errors import LabledgerError
 from labledger.domain.observations import FileObservation, Observed, ScanSummary, SessionScan
 from labledger.domain.pending import PendingIntent, fold, intent_details
+from labledger.domain.recorded import NotRefused
 from labledger.domain.session import Session
-from labledger.domain.subject import Subject
+from labledger.domain.subject import Asked, Subject
 
 T = TypeVar("T")
 A = TypeVar("A", Session, Dataset, Subject)
@@ -181,6 +182,30 @@ class Ledger(Application[UUID]):
 
         self._retrying(decide)
 
+    def retry(self, aggregate_id: UUID, retry_of: str) -> str:
+        """Ask again for an intent refused for good (the operator fixed the cause): the same
+        intent, recorded anew, in one transaction with the fact that it retries `retry_of`.
+        Returns the operation sync will perform."""
+
+        def decide() -> str:
+            aggregate: Session | Dataset | Subject = self.repository.get(aggregate_id)
+            intent = next(
+                (
+                    event
+                    for event in self.events.get(aggregate_id)
+                    if getattr(event, "operation_id", None) == retry_of
+                    and getattr(event, "KIND", "") == "intent"
+                ),
+                None,
+            )
+            if intent is None:
+                raise NotRefused(f"no intent {retry_of} on {aggregate_id}")
+            operation_id = aggregate.retry(retry_of, type(intent), intent_details(intent))
+            self.save(aggregate)
+            return operation_id
+
+        return self._retrying(decide)
+
     def request_session_registration(self, ref: SessionRef, folder: str, **fields: Any) -> str:
         """Record the intent to create or update the session on Alyx; returns its operation."""
         return self._intent(
@@ -270,9 +295,26 @@ class Ledger(Application[UUID]):
         self, lab: str, nickname: str, weight: float, date_time: str, user: str
     ) -> str:
         """Record the intent to post a weighing; asking twice returns the first operation."""
-        return self._intent(
+        return self.ask_weighing(lab, nickname, weight, date_time, user).operation_id
+
+    def ask_weighing(
+        self,
+        lab: str,
+        nickname: str,
+        weight: float,
+        date_time: str,
+        user: str,
+        *,
+        taken_now: bool = False,
+        again: bool = False,
+    ) -> Asked:
+        """Record the intent to post a weighing, unless it repeats one asked for moments ago
+        (`taken_now`: no time was given) or under the same key; `again` records another."""
+        return self._asked(
             lambda: self._subject(lab, nickname),
-            lambda subject: subject.request_weighing(weight, date_time, user),
+            lambda subject: subject.request_weighing(
+                weight, date_time, user, taken_now=taken_now, again=again
+            ),
         )
 
     def request_water(
@@ -287,12 +329,51 @@ class Ledger(Application[UUID]):
         user: str,
     ) -> str:
         """Record the intent to post a water administration; asking twice reuses the first."""
-        return self._intent(
+        return self.ask_water(
+            lab, nickname, volume, water_type, adlib, date_time, session, user
+        ).operation_id
+
+    def ask_water(
+        self,
+        lab: str,
+        nickname: str,
+        volume: float,
+        water_type: str,
+        adlib: bool,
+        date_time: str,
+        session: str | None,
+        user: str,
+        *,
+        taken_now: bool = False,
+        again: bool = False,
+    ) -> Asked:
+        """Record the intent to post a water administration (repeats recognised as for a
+        weighing; `session` is a link of `domain.session_link` or an eid)."""
+        return self._asked(
             lambda: self._subject(lab, nickname),
             lambda subject: subject.request_water(
-                volume, water_type, adlib, date_time, session, user
+                volume,
+                water_type,
+                adlib,
+                date_time,
+                session,
+                user,
+                taken_now=taken_now,
+                again=again,
             ),
         )
+
+    def _asked(self, load: Callable[[], Subject], command: Callable[[Subject], Asked]) -> Asked:
+        """Load (or start) the subject, ask it, save only if it recorded an intent."""
+
+        def decide() -> Asked:
+            subject = load()
+            asked = command(subject)
+            if subject.pending_events:
+                self.save(subject)
+            return asked
+
+        return self._retrying(decide)
 
     def record_subject_posted(self, subject_id: UUID, operation_id: str, url: str) -> None:
         """Alyx holds the weighing or water administration of `operation_id` at `url`."""
@@ -416,6 +497,11 @@ class Ledger(Application[UUID]):
         The reference answer, folded from the whole log: commands read the same from the tracked
         read models (`adapters.views.Views.pending_intents`), which tests check against this."""
         return fold(self.read_log()).pending(session_id)
+
+    def refused_intents(self) -> list[PendingIntent]:
+        """Intents refused for good and not asked again, in log order: what `retry` re-opens
+        (folded from the whole log: retry is rare, and must see every refusal)."""
+        return fold(self.read_log()).refused()
 
     # -- helpers -------------------------------------------------------------------------------
 

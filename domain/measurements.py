@@ -50,9 +50,11 @@ def four_significant(value: float) -> float:
     return float(f"{value:.4g}")
 
 
-def positive(value: float, what: str, unit: str, most: float | None = None) -> float:
+def positive(
+    value: float, what: str, unit: str, most: float | None = None, beyond: str = ""
+) -> float:
     """The value rounded as ONE does, or a one-line error if it is not a finite number greater
-    than zero (and at most `most`): `what` names the measurement in the message."""
+    than zero (and at most `most`, `beyond` saying why): `what` names the measurement."""
     if not math.isfinite(value):
         raise InvalidMeasurement(
             f"{what} {value} {unit} is not a finite number; give the measured value in {unit}"
@@ -63,20 +65,20 @@ def positive(value: float, what: str, unit: str, most: float | None = None) -> f
         )
     if most is not None and value > most:
         raise InvalidMeasurement(
-            f"{what} {value:g} {unit} is more than {most:g} {unit}, more than any lab animal "
-            f"takes; give the measured value in {unit}"
+            f"{what} {value:g} {unit} is more than {most:g} {unit}{beyond}; give the measured "
+            f"value in {unit}"
         )
     return four_significant(value)
 
 
 def weight_grams(value: float, what: str = "weight") -> float:
     """A weighing in grams, checked (finite, above 0, at most MAX_WEIGHT_G) and rounded."""
-    return positive(value, what, "g", MAX_WEIGHT_G)
+    return positive(value, what, "g", MAX_WEIGHT_G, ", more than any lab animal weighs")
 
 
 def water_millilitres(value: float, what: str = "water volume") -> float:
     """A water volume in mL, checked (finite, above 0, at most MAX_WATER_ML) and rounded."""
-    return positive(value, what, "mL", MAX_WATER_ML)
+    return positive(value, what, "mL", MAX_WATER_ML, ", more than a lab animal is given at once")
 
 
 def naive_local(value: str | dt.date | dt.datetime, what: str = "time") -> str:

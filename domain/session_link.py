@@ -71,6 +71,19 @@ def parse_link(text: str | None) -> SessionLink | None:
     return SessionLink(eid=text)
 
 
+def waits_for(link: SessionLink, key: str | None = None, folder: str | None = None) -> str:
+    """Why a water record waits for its session, and what makes it go: the sync report and
+    `labledger pending` say the same. `key` and `folder`: the session as the ledger knows it."""
+    key = key or (link.ref.key if link.ref is not None else None)
+    if key is None:
+        return (
+            f"waits for its session ({link.shown}), which this ledger does not know; register "
+            "the session folder, then sync"
+        )
+    command = f"labledger register {folder}" if folder else "labledger register FOLDER"
+    return f"waits for session {key}, not on Alyx yet; register it ({command}), then sync"
+
+
 def _ref_of(key: str) -> SessionRef | None:
     """`[lab/]subject/date/number` -> SessionRef (lab None when absent); None if malformed."""
     parts = key.split("/")

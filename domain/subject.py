@@ -3,19 +3,65 @@
 It holds the weighings and water administrations asked for, each under an idempotency key built
 from what identifies the measurement (time and value), so asking twice, or retrying after a lost
 reply, never makes a second record on Alyx (Alyx itself never de-duplicates: quirk S-11).
+
+A command run without a time takes "now" (to the second) as the measurement's time, so running it
+again after a timeout or a crash would give another key. Such an ask is therefore compared with
+what was asked moments ago: an identical measurement (same value; for water also the same type,
+adlib and session) whose time is within REPEAT_WINDOW is taken to be the same one, and nothing new
+is recorded. `again` asks for a deliberate second record instead.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
-from labledger.domain.errors import LabledgerError
-from labledger.domain.recorded import Failure, Intent, Outcome, RecordedAggregate, natural_id
+from labledger.domain.measurements import InvalidMeasurement as InvalidMeasurement
+from labledger.domain.measurements import water_millilitres, weight_grams
+from labledger.domain.recorded import (
+    Failure,
+    Intent,
+    Outcome,
+    RecordedAggregate,
+    RetryRecorded,
+    natural_id,
+)
+
+REPEAT_WINDOW = dt.timedelta(minutes=10)
+"""How close in time an identical measurement asked without a time must be to count as the same
+one: long enough to cover a timeout and a re-run, short enough that the next weighing of the day
+is never mistaken for it."""
 
 
-class InvalidMeasurement(LabledgerError):
-    """A weight or water volume that cannot be true (zero, negative)."""
+@dataclass(frozen=True)
+class Measured:
+    """What identifies a measurement asked for, besides its time."""
+
+    kind: str
+    """'weighing' or 'water'."""
+    identity: tuple[Any, ...]
+    """The value (and, for water, type, adlib and session link)."""
+    date_time: str
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What asking for a weighing or water administration did."""
+
+    operation_id: str
+    """The intent that will (or did) post the record: a new one, or the earlier one it repeats."""
+    repeat_of: str | None = None
+    """The time of the same measurement asked for before, when this ask was taken to be it and
+    nothing new was recorded; None when a new intent was recorded."""
+
+
+def _moment(date_time: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(date_time)
+    except ValueError:
+        return None
 
 
 class PostRequested(Intent):
@@ -27,6 +73,11 @@ class PostRequested(Intent):
         super().apply(aggregate)
         aggregate.records[self.idempotency_key] = "requested"
         aggregate.operations[self.idempotency_key] = self.operation_id
+        aggregate.measured[self.idempotency_key] = self.measured()
+
+    def measured(self) -> Measured:
+        """What this record is, to recognise the same measurement asked again."""
+        raise NotImplementedError
 
 
 class PostRecorded(Outcome):
@@ -38,6 +89,7 @@ class PostRecorded(Outcome):
     def apply(self, aggregate: Any) -> None:
         super().apply(aggregate)
         aggregate.records[self.idempotency_key] = "recorded"
+        aggregate.urls[self.idempotency_key] = self.url
 
 
 class PostFailed(Failure):
@@ -79,8 +131,11 @@ class Subject(RecordedAggregate):
         """Idempotency key -> 'requested' | 'recorded' | 'failed'."""
         self.operations: dict[str, str] = {}
         """Idempotency key -> operation id of its intent."""
-        self.open_intents = {}
-        self.last_error = None
+        self.measured: dict[str, Measured] = {}
+        """Idempotency key -> what was asked for under it."""
+        self.urls: dict[str, str] = {}
+        """Idempotency key -> the Alyx record holding it (so no record is adopted twice)."""
+        self._start_intents()
 
     class WeighingRequested(Event, PostRequested):
         """Post this weighing to Alyx (grams, naive local ISO time)."""
@@ -90,6 +145,9 @@ class Subject(RecordedAggregate):
         weight: float
         date_time: str
         user: str
+
+        def measured(self) -> Measured:
+            return Measured("weighing", (self.weight,), self.date_time)
 
     class WeighingRecorded(Event, PostRecorded):
         """Alyx holds the weighing at `url`."""
@@ -115,6 +173,10 @@ class Subject(RecordedAggregate):
         session: str | None
         user: str
 
+        def measured(self) -> Measured:
+            identity = (self.volume, self.water_type, self.adlib, self.session)
+            return Measured("water", identity, self.date_time)
+
     class WaterAdministrationRecorded(Event, PostRecorded):
         """Alyx holds the water administration at `url`."""
 
@@ -127,15 +189,32 @@ class Subject(RecordedAggregate):
         TOPIC = "labledger:Subject.WaterAdministrationFailed"
         class_version = 1
 
-    def request_weighing(self, weight: float, date_time: str, user: str) -> str:
-        """Ask for a weighing; the same weighing asked again returns the first operation."""
-        if not weight > 0:
-            raise InvalidMeasurement(
-                f"weight {weight} g for {self.nickname} must be greater than 0"
-            )
-        key = f"weighing/{date_time}/{weight:g}"
-        return self._request_once(
-            key, self.WeighingRequested, weight=weight, date_time=date_time, user=user
+    def request_weighing(
+        self,
+        weight: float,
+        date_time: str,
+        user: str,
+        *,
+        taken_now: bool = False,
+        again: bool = False,
+    ) -> Asked:
+        """Ask for a weighing; the same weighing asked again returns the first operation.
+
+        `taken_now`: `date_time` is the moment the command ran (no time was given), so the same
+        weight asked within REPEAT_WINDOW is taken to be a repeat. `again`: a deliberate second
+        record, even of a measurement already asked for."""
+        grams = weight_grams(weight, f"weight for {self.nickname}")
+        measured = Measured("weighing", (grams,), date_time)
+        key = f"weighing/{date_time}/{grams:g}"
+        return self._ask(
+            key,
+            measured,
+            taken_now,
+            again,
+            self.WeighingRequested,
+            weight=grams,
+            date_time=date_time,
+            user=user,
         )
 
     def request_water(
@@ -146,23 +225,47 @@ class Subject(RecordedAggregate):
         date_time: str,
         session: str | None,
         user: str,
-    ) -> str:
-        """Ask for a water administration; asking again returns the first operation."""
-        if not volume > 0:
-            raise InvalidMeasurement(
-                f"water volume {volume} mL for {self.nickname} must be greater than 0"
-            )
-        key = f"water/{date_time}/{volume:g}/{water_type}"
-        return self._request_once(
+        *,
+        taken_now: bool = False,
+        again: bool = False,
+    ) -> Asked:
+        """Ask for a water administration; asking again returns the first operation
+        (`taken_now` and `again` as for a weighing)."""
+        millilitres = water_millilitres(volume, f"water volume for {self.nickname}")
+        measured = Measured("water", (millilitres, water_type, adlib, session), date_time)
+        key = f"water/{date_time}/{millilitres:g}/{water_type}"
+        return self._ask(
             key,
+            measured,
+            taken_now,
+            again,
             self.WaterAdministrationRequested,
-            volume=volume,
+            volume=millilitres,
             water_type=water_type,
             adlib=adlib,
             date_time=date_time,
             session=session,
             user=user,
         )
+
+    def recent_repeat(self, measured: Measured) -> str | None:
+        """The key of the latest identical measurement asked for (not refused) whose time is
+        within REPEAT_WINDOW of this one's, if any."""
+        moment = _moment(measured.date_time)
+        if moment is None:
+            return None
+        best: tuple[dt.datetime, str] | None = None
+        for key, earlier in self.measured.items():
+            if self.records.get(key) not in ("requested", "recorded"):
+                continue
+            if (earlier.kind, earlier.identity) != (measured.kind, measured.identity):
+                continue
+            when = _moment(earlier.date_time)
+            if when is None or abs(moment - when) > REPEAT_WINDOW:
+                continue
+            if best is None or when > best[0]:
+                best = (when, key)
+        return None if best is None else best[1]
 
     def record_posted(self, operation_id: str, url: str) -> None:
         """Alyx holds the weighing or water record that `operation_id` asked for."""
@@ -177,19 +280,47 @@ class Subject(RecordedAggregate):
     def _key_of(self, operation_id: str) -> str:
         return next(key for key, op in self.operations.items() if op == operation_id)
 
-    def _request_once(self, key: str, event_class: Any, **fields: Any) -> str:
-        """Record the intent unless this key was already asked for (then reuse its operation).
+    def _ask(
+        self,
+        key: str,
+        measured: Measured,
+        taken_now: bool,
+        again: bool,
+        event_class: Any,
+        **fields: Any,
+    ) -> Asked:
+        """Record the intent unless this measurement was already asked for (then reuse its
+        operation); with `again`, record it under the next free key `KEY#2`, `KEY#3`, ...
 
         A failed (refused) request may be asked again: it made nothing on Alyx.
         """
-        if self.records.get(key) in ("requested", "recorded"):
-            return self.operations[key]
-        return self._trigger_intent(event_class, key, idempotency_key=key, **fields)
+        if again:
+            number = 1
+            while self.records.get(key if number == 1 else f"{key}#{number}") in (
+                "requested",
+                "recorded",
+            ):
+                number += 1
+            key = key if number == 1 else f"{key}#{number}"
+        else:
+            earlier = self.recent_repeat(measured) if taken_now else None
+            if earlier is None and self.records.get(key) in ("requested", "recorded"):
+                earlier = key
+            if earlier is not None:
+                return Asked(self.operations[earlier], self.measured[earlier].date_time)
+        operation_id = self._trigger_intent(event_class, key, idempotency_key=key, **fields)
+        return Asked(operation_id)
 
     _RECORDED: ClassVar[dict[str, type[PostRecorded]]] = {
         "WeighingRequested": WeighingRecorded,
         "WaterAdministrationRequested": WaterAdministrationRecorded,
     }
+    class Retried(Event, RetryRecorded):
+        """The operator asked again for an intent refused for good (`labledger retry`)."""
+
+        TOPIC = "labledger:Subject.Retried"
+        class_version = 1
+
     FAILURES: ClassVar[dict[str, type[Failure]]] = {
         "WeighingRequested": WeighingFailed,
         "WaterAdministrationRequested": WaterAdministrationFailed,

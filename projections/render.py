@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,8 +14,25 @@ from rich.table import Table
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
-    """Rows as a JSON list; UUIDs and other values as their text."""
-    return json.dumps(list(rows), indent=2, default=str, ensure_ascii=False)
+    """Rows as a JSON list; UUIDs and other values as their text.
+
+    Always valid JSON: a non-finite number (inf, nan; refused since, but an old ledger may hold
+    one) is written as its text, "inf" or "nan", where Python would write the invalid `Infinity`.
+    """
+    return json.dumps(
+        _finite(list(rows)), indent=2, default=str, ensure_ascii=False, allow_nan=False
+    )
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every non-finite float inside it (dicts, lists, tuples) as its text."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -35,7 +53,9 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
+        return json.dumps(
+            _finite(value), separators=(",", ":"), default=str, ensure_ascii=False, allow_nan=False
+        )
     return str(value)
 
 

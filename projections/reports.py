@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from labledger.domain.session_link import parse_link, waits_for
 from labledger.domain.sync_order import stage_of, sync_order
 from labledger.projections.report import Timeline
 from labledger.projections.rows import AuditEntry, DatasetRow, IntentRow, SessionRow
@@ -37,6 +38,7 @@ PENDING_COLUMNS = [
     "since",
     "who",
     "attempts",
+    "waits_for",
     "last_error",
 ]
 
@@ -133,10 +135,17 @@ def audit_rows(entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
 def pending_rows(
     intents: Sequence[IntentRow], sessions: Iterable[SessionRow]
 ) -> list[dict[str, Any]]:
-    """Every open intent in the order sync performs it, one numbered step each."""
-    keys = {session.id: session.key for session in sessions}
+    """Every open intent in the order sync performs it, one numbered step each; `waits_for`
+    says what a step cannot be performed without (a water record's session not on Alyx)."""
+    by_id = {session.id: session for session in sessions}
+    keys = {session_id: session.key for session_id, session in by_id.items()}
     by_operation = {(row.aggregate_id, row.operation_id): row for row in intents}
     ordered = sync_order([row.as_pending() for row in intents])
+    registering = {
+        str(intent.session_id): step
+        for step, intent in enumerate(ordered, start=1)
+        if intent.intent == SESSION_REGISTRATION
+    }
     rows = []
     for step, intent in enumerate(ordered, start=1):
         row = by_operation[(str(intent.aggregate_id), intent.operation_id)]
@@ -152,6 +161,7 @@ def pending_rows(
                 "recorded_at": row.recorded_at,
                 "who": row.who,
                 "attempts": row.attempts,
+                "waits_for": _waits_for(row, by_id, registering),
                 "last_error": row.last_error,
                 "intent": row.intent,
                 "subject": row.subject,
@@ -163,6 +173,30 @@ def pending_rows(
             }
         )
     return rows
+
+
+SESSION_REGISTRATION = "Session.RegistrationRequested"
+
+
+def _waits_for(
+    row: IntentRow, sessions: dict[str, SessionRow], registering: dict[str, int]
+) -> str | None:
+    """What a water record waits for: its session, when the ledger does not know it on Alyx
+    (sync then asks Alyx, and sends it if Alyx holds it); None for anything else."""
+    if row.intent != "Subject.WaterAdministrationRequested":
+        return None
+    link = parse_link(row.details.get("session"))
+    if link is None or link.session_id is None:
+        return None
+    session = sessions.get(str(link.session_id))
+    if session is not None and session.eid:
+        return None
+    if str(link.session_id) in registering:
+        key = session.key if session is not None else link.shown
+        return f"session {key}, registered first (step {registering[str(link.session_id)]})"
+    if session is None:
+        return waits_for(link)
+    return waits_for(link, session.key, session.folder or None)
 
 
 def timelines(headings: Sequence[dict[str, Any]], entries: Iterable[AuditEntry]) -> list[Timeline]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.registration import FileChoice, Registrar
+from labledger.adapters.registration import FileChoice, Registrar, repeat_notice
 from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.domain.errors import LabledgerError
@@ -25,6 +25,10 @@ from labledger.scripts.options import add_global_options, warner
 from labledger.scripts.sync_command import report
 
 FLAG_GLOB = "**/create_me.flag"
+AGAIN_HELP = (
+    "record another one even if the same value was recorded moments ago (without --date-time, "
+    "the same measurement within 10 minutes is taken to be a re-run and not recorded twice)"
+)
 
 
 def _session_options(parser: argparse.ArgumentParser) -> None:
@@ -166,6 +170,7 @@ def add_commands(commands: Any) -> None:
     weigh.add_argument("grams", type=float)
     weigh.add_argument("--date-time", metavar="ISO", help="local time (default: now)")
     weigh.add_argument("--user", help="who weighed (default: the Alyx user)")
+    weigh.add_argument("--again", action="store_true", help=AGAIN_HELP)
     weigh.add_argument("--json", action="store_true")
     add_global_options(weigh)
     weigh.set_defaults(handler=weigh_command)
@@ -178,6 +183,7 @@ def add_commands(commands: Any) -> None:
     water.add_argument("--session", metavar="EID_OR_FOLDER", help="the session it belongs to")
     water.add_argument("--date-time", metavar="ISO", help="local time (default: now)")
     water.add_argument("--user", help="who gave it (default: the Alyx user)")
+    water.add_argument("--again", action="store_true", help=AGAIN_HELP)
     water.add_argument("--json", action="store_true")
     add_global_options(water)
     water.set_defaults(handler=water_command)
@@ -268,13 +274,16 @@ def check_protected(args: argparse.Namespace, settings: Settings, console: Conso
 
 def weigh_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     registrar = _registrar(settings)
-    registrar.request_weighing(args.subject, args.grams, args.date_time, args.user)
+    asked = registrar.request_weighing(
+        args.subject, args.grams, args.date_time, args.user, args.again
+    )
+    _notice(console, args, repeat_notice(args.subject, f"weighing ({args.grams:g} g)", asked))
     return report(console, registrar.perform_records(), args.json)
 
 
 def water_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     registrar = _registrar(settings)
-    registrar.request_water(
+    asked = registrar.request_water(
         args.subject,
         args.millilitres,
         args.water_type,
@@ -282,5 +291,18 @@ def water_command(args: argparse.Namespace, settings: Settings, console: Console
         args.date_time,
         args.session,
         args.user,
+        args.again,
     )
+    what = f"water administration ({args.millilitres:g} mL)"
+    _notice(console, args, repeat_notice(args.subject, what, asked))
     return report(console, registrar.perform_records(), args.json)
+
+
+def _notice(console: Console, args: argparse.Namespace, line: str | None) -> None:
+    """Say that nothing new was recorded: on stdout, or on stderr when stdout carries JSON."""
+    if line is None:
+        return
+    if args.json:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)
+    else:
+        console.print(line, markup=False)

@@ -239,7 +239,7 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
     assert [p.operation_id for p in ledger.pending_intents()] == [water]
     with pytest.raises(InvalidMeasurement, match="must be greater than 0"):
         ledger.request_water("cortexlab", "algernon", 0, "Water", False, "2026-11-21", None, "u")
-    with pytest.raises(InvalidMeasurement, match="weight -1"):
+    with pytest.raises(InvalidMeasurement, match="weight for algernon -1 g"):
         ledger.request_weighing("cortexlab", "algernon", -1, "2026-11-21", "u")
 
 
