@@ -71,19 +71,36 @@ class AlyxExecutor:
             elif intent.session_id is not None:
                 by_session.setdefault(intent.session_id, []).append(intent)
         results: list[SyncResult] = []
-        if len(by_session) > 1 and self.workers > 1:
+        days = self._by_day(by_session)
+        if len(days) > 1 and self.workers > 1:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="alyx") as pool:
-                task = carrying_context(self._session_of)
-                for done in pool.map(task, by_session.items()):
+                task = carrying_context(self._sessions_of_day)
+                for done in pool.map(task, days):
                     results.extend(done)
         else:
-            for session_id, mine in by_session.items():
-                results.extend(self._session(session_id, mine))
+            for day in days:
+                results.extend(self._sessions_of_day(day))
         results.extend(self._record(intent) for intent in records)
         return results
 
-    def _session_of(self, item: tuple[UUID, list[PendingIntent]]) -> list[SyncResult]:
-        return self._session(*item)
+    def _by_day(
+        self, by_session: dict[UUID, list[PendingIntent]]
+    ) -> list[list[tuple[UUID, list[PendingIntent]]]]:
+        """The sessions grouped by subject and date, each group in sync order.
+
+        Alyx links the sessions of one subject and day: `register-file` makes the session it
+        registers into a child of the day's "base" session (the first without a parent), so two
+        sessions of a day created before either's files are registered end up parent and child,
+        while registered one after the other they stay apart. A day's sessions therefore run one
+        after the other, in one task; only different days and subjects run in parallel."""
+        days: dict[tuple[str, str], list[tuple[UUID, list[PendingIntent]]]] = {}
+        for session_id, mine in by_session.items():
+            session = self.context.ledger.session(session_id)
+            days.setdefault((session.subject, session.date), []).append((session_id, mine))
+        return list(days.values())
+
+    def _sessions_of_day(self, day: list[tuple[UUID, list[PendingIntent]]]) -> list[SyncResult]:
+        return [result for session_id, mine in day for result in self._session(session_id, mine)]
 
     def _session(self, session_id: UUID, intents: list[PendingIntent]) -> list[SyncResult]:
         context = self.context

@@ -29,7 +29,7 @@ PG = {
     "user": os.environ.get("LABLEDGER_TEST_PG_USER", "root"),
 }
 
-pytest_plugins = ["tests.cli_helpers", "tests.alyx_cli", "tests.browser"]
+pytest_plugins = ["tests.cli_helpers", "tests.alyx_cli", "tests.browser", "tests.doors"]
 
 TEST_ACTOR = Provenance(
     alyx_user="test_user",
