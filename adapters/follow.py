@@ -32,6 +32,16 @@ class LedgerProjection(Projection[PostgresViewStore]):
         self.view.apply_page(tracking.application_name, [(tracking.notification_id, domain_event)])
 
 
+def check_followable(settings: Settings) -> None:
+    """Refuse to follow a store without notifications, before the command reads or prints
+    anything (a refused command does nothing)."""
+    if settings.store != "postgres":
+        raise LabledgerError(
+            "--follow needs the PostgreSQL store (SQLite has no notifications); reports catch "
+            "up by themselves, or run `labledger project` from cron"
+        )
+
+
 def follow(
     settings: Settings, timeout: float | None = None, started: Callable[[int], None] | None = None
 ) -> int:
@@ -42,11 +52,7 @@ def follow(
     are the runner's to fold). Ctrl-C at any point stops cleanly: every page is its own
     transaction, so there is nothing half-folded to lose.
     """
-    if settings.store != "postgres":
-        raise LabledgerError(
-            "--follow needs the PostgreSQL store (SQLite has no notifications); reports catch "
-            "up by themselves, or run `labledger project` from cron"
-        )
+    check_followable(settings)
     ledger = open_ledger(settings)  # creates the schema and tables if needed
     views = open_views(settings, ledger)
     with contextlib.suppress(KeyboardInterrupt):

@@ -228,6 +228,10 @@ def run_replay(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def run_project(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    if args.follow:
+        from labledger.adapters.follow import check_followable  # only --follow needs it
+
+        check_followable(settings)
     views = _views(settings, catch_up=False)
     before = views.position()
     position = views.catch_up()

@@ -287,7 +287,10 @@ def test_a_session_through_alyx_scan_register_check_weigh_water_and_the_reports(
     assert door("status", "--json").ok().json() == [status], "replay ends where updates did"
     project = door("project", "--follow")
     one_line_error(project, "--follow needs the PostgreSQL store")
-    assert re.fullmatch(r"read models at position \d+ \(0 events folded\)\n", project.out)
+    assert project.out == "", "refused before anything is folded or printed"
+    assert re.fullmatch(
+        r"read models at position \d+ \(0 events folded\)\n", door("project").ok().out
+    )
 
 
 # -- offline first, then sync ----------------------------------------------------------------------
