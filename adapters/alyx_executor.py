@@ -23,6 +23,7 @@ from labledger.adapters.identity import carrying_context
 from labledger.adapters.sync import Outcome, SyncResult
 from labledger.domain.errors import LabledgerError
 from labledger.domain.pending import PendingIntent
+from labledger.domain.recorded import AlreadyClosed
 
 SESSION = "Session.RegistrationRequested"
 CLAIMED = frozenset({SESSION, REGISTER, MOVE, WEIGHING, WATER})
@@ -111,6 +112,9 @@ class AlyxExecutor:
                 continue
             try:
                 eid, done = register_session(context, intent)
+            except AlreadyClosed as elsewhere:
+                results.append(SyncResult(key, "register session", "done", str(elsewhere)))
+                continue
             except LabledgerError as error:
                 results.append(
                     SyncResult(key, "register session", _failed(context, intent, error), str(error))
@@ -155,6 +159,8 @@ class AlyxExecutor:
         target: str = self.context.ledger.repository.get(intent.aggregate_id).nickname
         try:
             url, done = post_record(self.context, intent)
+        except AlreadyClosed as elsewhere:
+            return SyncResult(target, what, "done", str(elsewhere))
         except SessionNotRegistered as waiting:
             return SyncResult(target, what, "queued", str(waiting))
         except LabledgerError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,8 @@ class Requested:
 
     session_ids: set[UUID]
     dataset_ids: list[UUID]
+    done_elsewhere: list[SyncResult] = field(default_factory=list)
+    """Work another run did between this request's plan and its save: not asked again."""
 
 
 @dataclass
@@ -92,6 +94,8 @@ class _SessionPlan:
     scan: SessionScan
     fields: dict[str, Any] | None
     files: list[FileRequest]
+    named: bool = False
+    """The files were named one by one (registered even if registered already)."""
 
 
 class Registrar:
@@ -151,11 +155,41 @@ class Registrar:
             for plan in plans
             for request in plan.files
         ]
-        self.ledger.request_registrations([plan.scan for plan in plans], sessions, datasets)
+        implicit = frozenset(
+            Dataset.create_id(plan.session_id, request.rel_path)
+            for plan in plans
+            if not plan.named
+            for request in plan.files
+        )
+        elsewhere = self.ledger.request_registrations(
+            [plan.scan for plan in plans], sessions, datasets, implicit
+        )
         return Requested(
             session_ids={plan.session_id for plan in plans},
             dataset_ids=[dataset_id for dataset_id, _ in datasets],
+            done_elsewhere=self._done_elsewhere(elsewhere),
         )
+
+    def _done_elsewhere(self, elsewhere: dict[UUID, str]) -> list[SyncResult]:
+        """One report line per session whose work another run did first."""
+        by_session: dict[str, tuple[int, str]] = {}
+        for aggregate_id, who in elsewhere.items():
+            aggregate: Session | Dataset = self.ledger.repository.get(aggregate_id)
+            if isinstance(aggregate, Dataset):
+                key, files = self.ledger.session(aggregate.session_id).key, 1
+            else:
+                key, files = aggregate.key, 0
+            count, _ = by_session.get(key, (0, who))
+            by_session[key] = (count + files, who)
+        return [
+            SyncResult(
+                key,
+                f"register {count} files" if count else "register session",
+                "done",
+                f"already done by another run ({who})",
+            )
+            for key, (count, who) in by_session.items()
+        ]
 
     def _asks_session(self, plan: _SessionPlan) -> bool:
         """A session already registered is asked again only when fields were given (an update)."""
@@ -324,7 +358,10 @@ class Registrar:
                         f"file(s) given twice: {', '.join(twice)}; give each once"
                     )
                 files = self._files(scan, None if "" in rels else set(named))
-            plans.append(_SessionPlan(scan.ref, session_id_of(scan.ref), scan, checked, files))
+            by_name = choice is not None and "" not in rels
+            plans.append(
+                _SessionPlan(scan.ref, session_id_of(scan.ref), scan, checked, files, by_name)
+            )
         if choice is not None:
             count = sum(len(plan.files) for plan in plans)
             versions = iter(versions_for(count, choice.versions))

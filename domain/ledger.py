@@ -110,31 +110,45 @@ class Ledger(Application[UUID]):
         scans: Sequence[SessionScan],
         sessions: Sequence[tuple[SessionRef, str, dict[str, Any]]],
         datasets: Sequence[tuple[UUID, dict[str, Any]]],
-    ) -> None:
+        unless_registered: frozenset[UUID] = frozenset(),
+    ) -> dict[UUID, str]:
         """Record scans and the registrations asked of their sessions and files, in ONE
         transaction: a crash leaves either the whole request recorded (sync finishes it) or
-        nothing (the command is simply run again)."""
+        nothing (the command is simply run again).
 
-        def decide() -> None:
+        Decided against the ledger as it is at the save, not as it was when the caller planned:
+        a session asked without fields, and the files in `unless_registered` (those asked as
+        part of their session, not by name), are not asked again when another run registered
+        them meanwhile. Returns those, each with who registered it."""
+
+        def decide() -> dict[UUID, str]:
             changed: list[Any] = []
+            elsewhere: dict[UUID, str] = {}
             for scan in scans:
                 self._decide_scan(scan, changed)
             loaded: dict[UUID, Any] = {aggregate.id: aggregate for aggregate in changed}
             for ref, folder, fields in sessions:
                 session = loaded.get(session_id_of(ref)) or self._session_for(ref, folder)
+                if session.eid is not None and not fields:
+                    elsewhere[session.id] = _who_closed(session)
+                    continue
                 session.request_registration(fields)
                 if session.id not in loaded:
                     loaded[session.id] = session
                     changed.append(session)
             for dataset_id, fields in datasets:
                 dataset = loaded.get(dataset_id) or self.repository.get(dataset_id)
+                if dataset_id in unless_registered and dataset.state == "registered":
+                    elsewhere[dataset_id] = _who_closed(dataset)
+                    continue
                 dataset.request_registration(fields)
                 if dataset_id not in loaded:
                     loaded[dataset_id] = dataset
                     changed.append(dataset)
             self.save(*(aggregate for aggregate in changed if aggregate.pending_events))
+            return elsewhere
 
-        self._retrying(decide)
+        return self._retrying(decide)
 
     def _decide_scan(self, scan: SessionScan, changed: list[Any]) -> ScanSummary:
         session = self._session_for(scan.ref, scan.folder)
@@ -177,6 +191,8 @@ class Ledger(Application[UUID]):
 
         def decide() -> None:
             aggregate: Session | Dataset | Subject = self.repository.get(aggregate_id)
+            if operation_id in aggregate.closed_intents:
+                return  # another run finished it meanwhile: its outcome stands
             aggregate.record_failure(operation_id, reason, retryable)
             self.save(aggregate)
 
@@ -287,9 +303,16 @@ class Ledger(Application[UUID]):
 
         return self._retrying(decide)
 
-    def note_create_sent(self, session_id: UUID, operation_id: str) -> None:
-        """Saved just before POST /sessions, so a lost reply is looked up, not re-posted."""
-        self._update(Session, session_id, lambda s: s.note_create_sent(operation_id))
+    def claim_create(self, session: Session, operation_id: str, pid: int) -> bool:
+        """Saved just before POST /sessions, so a lost reply is looked up, not re-posted, and a
+        second run does not post too. `session` is the state the caller decided on: if any other
+        run changed the session since, nothing is saved and False says to decide again."""
+        session.note_create_sent(operation_id, pid)
+        try:
+            self.save(session)
+        except IntegrityError:
+            return False
+        return True
 
     def request_weighing(
         self, lab: str, nickname: str, weight: float, date_time: str, user: str
@@ -582,6 +605,11 @@ class Ledger(Application[UUID]):
             except IntegrityError:
                 continue
         return decide()
+
+
+def _who_closed(aggregate: Session | Dataset) -> str:
+    """Who recorded the aggregate's latest outcome ("operator on rig-02")."""
+    return next(reversed(aggregate.closed_by.values()), "another run")
 
 
 def session_id_of(ref: SessionRef) -> UUID:

@@ -224,8 +224,9 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
     if args.dry_run:
         console.print_json(to_json(registrar.dry_run(paths, fields, choice)))
         return 0
-    ids = registrar.request(paths, fields, choice).session_ids
-    status = report(console, registrar.perform(frozenset(ids)), args.json)
+    requested = registrar.request(paths, fields, choice)
+    results = requested.done_elsewhere + registrar.perform(frozenset(requested.session_ids))
+    status = report(console, results, args.json)
     for flag in flags:
         registrar.remove_flag_if_registered(flag)
     return status

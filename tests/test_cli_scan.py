@@ -37,7 +37,7 @@ def test_help_lists_only_working_commands(cli: Cli) -> None:
         if line.strip() and line.startswith("    ") and not line.startswith("     ")
     }
     assert listed == {
-        *("scan", "history", "status", "sync", "audit", "pending", "replay", "project"),
+        *("scan", "history", "status", "sync", "retry", "audit", "pending", "replay", "project"),
         *("new-session", "register", "check-protected", "weigh", "water"),
         *("transfer", "watchdog"),
     }
