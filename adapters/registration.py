@@ -522,9 +522,11 @@ class Registrar:
                     {"subject": subject, "date_range": f"{day.isoformat()},{day.isoformat()}"},
                 )
         except AlyxError as error:
-            if error.retryable:
-                return [], False
-            raise
+            if not error.keeps_pending:
+                raise
+            if not error.retryable:  # a login or setting to fix: the session need not wait
+                self.warn(f"{error}; numbering from this disk and the ledger")
+            return [], False
         return [int(hit["number"]) for hit in hits if str(hit.get("number", "")).isdigit()], True
 
     # -- performing -------------------------------------------------------------------------------

@@ -204,3 +204,24 @@ def test_a_hung_server_costs_one_read_timeout_per_command(
     server.faults.clear()
     door("sync").ok()
     assert len(server.state.snapshot()["sessions"]) == 4
+
+
+def test_new_session_with_a_wrong_password_makes_the_folder_and_keeps_it_pending(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """The rig can start its session: the number comes from the disk and the ledger (checked
+    again before it is registered), and the registration waits for the right password."""
+    door.env.update(alyx_env(server, tmp_path), LABLEDGER_ALYX__PASSWORD=WRONG)
+    root = door.cwd / "cortexlab" / "Subjects"
+
+    ran = door("new-session", "algernon", "--root", root)
+
+    assert ran.code == 1 and "alyx.password" in ran.err and WRONG not in ran.out + ran.err
+    folder = Path(ran.out.splitlines()[0])
+    assert folder.is_dir() and folder.name == "001"
+    (step,) = _pending(door)
+    assert step["action"] == "create or update the session"
+    door.env["LABLEDGER_ALYX__PASSWORD"] = TEST_PASSWORD
+    door("sync").ok()
+    (alyx_session,) = server.state.snapshot()["sessions"]
+    assert alyx_session["number"] == 1
