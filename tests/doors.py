@@ -11,7 +11,10 @@ in-process test passed). Here each run starts from what a user has:
   `XDG_STATE_HOME` under it, so the default ledger and settings file are the user's own;
 * an environment of `PATH` (the system's, not the venv: the command is run by its path, as
   the README does), `LANG` and those variables only, plus the `LABLEDGER_*` (and the
-  watchdog's `WATCHDOG_EXE`/`WATCHDOG_CONFIG`) variables the test names; nothing is inherited;
+  watchdog's `WATCHDOG_EXE`/`WATCHDOG_CONFIG`) variables the test names;
+* nothing else from the test's environment but the machine's clock: when the test run's clock is
+  moved (libfaketime, `.ci/faketime-pytest`), the run inherits it, so the command, the test and
+  the loopback server agree on what "today" is;
 * a working directory inside the test's folder, and a timeout.
 
 No fixture here sets provenance, settings or a clock: a test that needs settings passes them as
@@ -39,6 +42,11 @@ TIMEOUT = 60.0
 
 PASSED_THROUGH = re.compile(r"LABLEDGER_[A-Z0-9_]+|WATCHDOG_EXE|WATCHDOG_CONFIG")
 """The only variables a test may add: labledger's settings and the two the README documents."""
+
+MACHINE_CLOCK = re.compile(r"LD_PRELOAD|FAKETIME(_[A-Z0-9_]+)?|DONT_FAKE_MONOTONIC")
+"""Variables inherited as they are: the machine's clock. `.ci/faketime-pytest` moves the clock of
+the whole test run with libfaketime; a run started here must live at the same time as the test
+(and the loopback server) that checks it, as a user's command lives on the user's machine."""
 
 
 class Ran(NamedTuple):
@@ -87,7 +95,9 @@ class Door:
         if stray:
             raise ValueError(f"only LABLEDGER_* and WATCHDOG_* variables may be set: {stray}")
         home = str(self.home)
+        clock = {name: value for name, value in os.environ.items() if MACHINE_CLOCK.fullmatch(name)}
         return {
+            **clock,
             "PATH": os.pathsep.join(["/usr/local/bin", "/usr/bin", "/bin"]),
             "LANG": "C.UTF-8",
             "HOME": home,
