@@ -80,3 +80,20 @@ def test_a_readme_python_block_runs_as_pasted(
             "session": key,
         }
     ]
+
+
+def test_the_readme_python_api_block_without_a_server_queues_everything(door: Door) -> None:
+    """The README's "or none: the work is then queued": the same script, only the lab set."""
+    [block] = [block for block in python_blocks() if "RegistrationClient()" in block]
+    door.env["LABLEDGER_LAB"] = "cortexlab"
+    door.python(block).ok()
+    pending = door("pending", "--json").ok().json()
+    [folder] = (door.cwd / "data" / "cortexlab" / "Subjects" / "algernon").glob("*/001")
+    key = f"cortexlab/algernon/{folder.parent.name}/001"
+    assert [(row["session"], row["action"]) for row in pending] == [
+        (key, "create or update the session"),
+        (key, "register the file"),
+        (key, "register the file"),
+        ("", "post the weighing"),
+        ("", "post the water administration"),
+    ], pending
