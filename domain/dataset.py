@@ -159,13 +159,11 @@ class Dataset(RecordedAggregate):
         class_version = 1
 
     def request_registration(self, fields: dict[str, Any]) -> str:
-        """Ask for registration of a discovered file; an open request is reused."""
+        """Ask for registration of a discovered file; asked again while one is open, the same
+        fields reuse it and other fields (a corrected repository, say) replace it."""
         if self.state == "rejected":
             raise DatasetRejected(f"{self.rel_path} was rejected: {self.rejection}")
-        open_operation = self._open_operation("RegistrationRequested")
-        if open_operation is not None:
-            return open_operation
-        return self._trigger_intent(self.RegistrationRequested, fields=dict(fields))
+        return self._ask_again(self.RegistrationRequested, self.RegistrationReplaced, fields)
 
     def record_registered(
         self,
@@ -300,6 +298,12 @@ class Dataset(RecordedAggregate):
         """The file moved here from `source`: what is known of it comes along (not re-hashed)."""
         self.trigger_event(self.MovedIn, source=source)
         self.discover(size, mtime_ns, md5, dataset_type, data_format)
+
+    class RegistrationReplaced(Event, Outcome):
+        """A newer registration request, with other fields, replaced this open one."""
+
+        TOPIC = "labledger:Dataset.RegistrationReplaced"
+        class_version = 1
 
     class Retried(Event, RetryRecorded):
         """The operator asked again for an intent refused for good (`labledger retry`)."""

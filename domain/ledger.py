@@ -75,7 +75,8 @@ class KnownFile:
         ) == (size, mtime_ns, dataset_type, data_format)
 
     awaiting_registration: bool = False
-    """Discovered as it is now, never registered so, and no registration asked for."""
+    """Discovered as it is now and never registered so (a registration may be asked for: asked
+    again with other options, the newer request replaces it)."""
 
     def same_rejection(self, reason: str) -> bool:
         return self.state == "rejected" and self.reason == reason
@@ -491,8 +492,7 @@ class Ledger(Application[UUID]):
                     dataset.md5,
                     dataset.dataset_type,
                     dataset.data_format,
-                    awaiting_registration=dataset.state == "discovered"
-                    and dataset.open_registration() is None,
+                    awaiting_registration=dataset.state == "discovered",
                 )
         return known
 

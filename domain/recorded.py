@@ -153,6 +153,19 @@ class RecordedAggregate(Aggregate):
         self.trigger_event(retried, operation_id=operation_id, retry_of=retry_of, reason=reason)
         return operation_id
 
+    def _ask_again(self, intent_class: Any, replaced_class: Any, fields: dict[str, Any]) -> str:
+        """Open an intent of this kind with these fields (held by its apply in
+        `self.registration_fields`). Asked again while one is open with the same fields, or
+        with none, the open one stands; with other fields, the newer request replaces it: an
+        operator who got a name or an option wrong asks again and is not held to the first."""
+        open_operation = self._open_operation(intent_class.__name__)
+        if open_operation is not None:
+            held = getattr(self, "registration_fields", {}).get(open_operation)
+            if not fields or held == fields:
+                return open_operation
+            self.trigger_event(replaced_class, operation_id=open_operation)
+        return self._trigger_intent(intent_class, fields=dict(fields))
+
     def is_done(self, operation_id: str) -> bool:
         """True when this operation's intent was closed by its success (by whichever run)."""
         return operation_id in self.closed_intents and operation_id not in self.refused

@@ -74,6 +74,7 @@ class Session(RecordedAggregate):
         self.allocated_offline = False
         self.create_sent = False
         self.create_claim: CreateClaim | None = None
+        self.registration_fields: dict[str, dict[str, Any]] = {}
 
     @property
     def ref(self) -> SessionRef:
@@ -130,6 +131,10 @@ class Session(RecordedAggregate):
         TOPIC = "labledger:Session.RegistrationRequested"
         class_version = 1
         fields: dict[str, Any]
+
+        def apply(self, aggregate: Session) -> None:
+            super().apply(aggregate)
+            aggregate.registration_fields[self.operation_id] = self.fields
 
     class Registered(Event, Outcome):
         """Alyx holds this session under `eid` (created, or an existing record adopted)."""
@@ -190,11 +195,9 @@ class Session(RecordedAggregate):
         self.trigger_event(self.CreateSent, operation_id=operation_id, pid=pid)
 
     def request_registration(self, fields: dict[str, Any]) -> str:
-        """Ask for registration; asking again while one is open returns the open operation."""
-        open_operation = self._open_operation("RegistrationRequested")
-        if open_operation is not None:
-            return open_operation
-        return self._trigger_intent(self.RegistrationRequested, fields=dict(fields))
+        """Ask for registration; asked again while one is open, the same fields reuse it and
+        other fields replace it."""
+        return self._ask_again(self.RegistrationRequested, self.RegistrationReplaced, fields)
 
     def record_registered(self, operation_id: str, eid: str) -> None:
         self._check_open(operation_id)
@@ -279,6 +282,12 @@ class Session(RecordedAggregate):
     def note_transfer_stalled(self, path: str, reason: str) -> None:
         if (self.transfer, self.last_error) != ("stalled", reason):
             self.trigger_event(self.TransferStalled, path=path, reason=reason)
+
+    class RegistrationReplaced(Event, Outcome):
+        """A newer registration request, with other fields, replaced this open one."""
+
+        TOPIC = "labledger:Session.RegistrationReplaced"
+        class_version = 1
 
     class Retried(Event, RetryRecorded):
         """The operator asked again for an intent refused for good (`labledger retry`)."""

@@ -88,6 +88,8 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "WatchdogService.RestartRequested": lambda e: f"restart {e.executable}",
     "WatchdogService.Restarted": lambda e: f"running as pid {e.pid} ({e.stopped} stopped)",
     "WatchdogService.RestartFailed": lambda e: _failure("restart", e),
+    "Session.RegistrationReplaced": lambda e: "replaced by a newer request with other fields",
+    "Dataset.RegistrationReplaced": lambda e: "replaced by a newer request with other fields",
     **{
         f"{aggregate}.Retried": lambda e: f"asked again (it was refused: {e.reason})"
         for aggregate in ("Session", "Dataset", "Subject", "WatchdogService")

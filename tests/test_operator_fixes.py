@@ -225,3 +225,30 @@ def test_new_session_with_a_wrong_password_makes_the_folder_and_keeps_it_pending
     door("sync").ok()
     (alyx_session,) = server.state.snapshot()["sessions"]
     assert alyx_session["number"] == 1
+
+
+def test_an_unknown_repository_waits_and_asking_again_with_the_right_one_replaces_it(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """The registration waits for a repository Alyx knows (one could be added there); the
+    operator who mistyped it asks again with the right name, and that request replaces the
+    first instead of waiting behind it."""
+    door.env.update(alyx_env(server, tmp_path))
+    (session,) = _sessions(door, "001")
+
+    ran = door("register", session, "--repository", "flatiron_cortexlob", "--json")
+
+    assert ran.code == 1
+    files = ran.json()[-1]
+    assert files["outcome"] == "blocked" and "alyx.repository (or --repository)" in files["detail"]
+    assert len(_pending(door)) == len(SAMPLE_FILES)
+
+    door("register", session, "--repository", "flatiron_cortexlab").ok()
+
+    datasets = server.state.snapshot()["datasets"]
+    assert len(datasets) == len(SAMPLE_FILES)
+    sent = [request.body["name"] for request in server.requests.calls("POST", "/register-file")]
+    assert sent == ["flatiron_cortexlob", "flatiron_cortexlab"]
+    assert _pending(door) == []
+    replaced = door("audit", "--kind", "Dataset.RegistrationReplaced", "--json").ok().json()
+    assert len(replaced) == len(SAMPLE_FILES)
