@@ -22,7 +22,7 @@ STOP_TIMEOUT_S = 5.0
 class ServiceProcess:
     pid: int
     started: float
-    """Creation time, seconds since the epoch."""
+    """Creation time, seconds since the epoch on this process's clock."""
     command: str
 
 
@@ -30,6 +30,22 @@ def _same_file(candidate: str | None, target: str) -> bool:
     if not candidate:
         return False
     return os.path.normcase(os.path.realpath(candidate)) == target
+
+
+def _clock_offset() -> float:
+    """Seconds to add to psutil's creation times to read them on this process's clock.
+
+    psutil dates a process from the boot time the kernel keeps, in whole seconds; the ledger
+    dates a request by this process's clock. The two agree only to a second, and not at all when
+    this process's wall clock is moved on its own (libfaketime, as `.ci/faketime-pytest` does).
+    The time since boot (/proc/uptime) is on neither wall clock, so `time.time() - uptime` is the
+    boot time as this process sees it. Elsewhere than Linux the kernel's dates are taken as they
+    are."""
+    try:
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return time.time() - uptime - psutil.boot_time()
 
 
 def find_service(executable: Path) -> list[ServiceProcess]:
@@ -41,6 +57,7 @@ def find_service(executable: Path) -> list[ServiceProcess]:
     target = os.path.normcase(os.path.realpath(executable))
     image = executable.name.lower()
     found = []
+    offset = _clock_offset()
     for process in psutil.process_iter(["pid", "name", "exe", "cmdline", "create_time"]):
         info = process.info
         if info["pid"] == os.getpid():
@@ -55,7 +72,7 @@ def find_service(executable: Path) -> list[ServiceProcess]:
             found.append(
                 ServiceProcess(
                     pid=info["pid"],
-                    started=info["create_time"] or 0.0,
+                    started=(info["create_time"] or 0.0) + offset,
                     command=" ".join(arguments) or (info["name"] or ""),
                 )
             )

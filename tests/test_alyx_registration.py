@@ -14,7 +14,16 @@ from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import Cli
 
 START = "2026-11-21T09:30:00"
-TODAY = dt.date.today().isoformat()
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
+def _days_since(before: str) -> set[str]:
+    """The local dates a command begun on `before` may have named a revision after: midnight
+    may pass while it runs (the code reads the date once; the test cannot know when)."""
+    return {before, _today()}
 
 
 def _register(cli: Cli, session: Path, *extra: str) -> Any:
@@ -162,14 +171,19 @@ def test_changed_protected_file_moves_to_todays_revision(
     _protect(server, "alf/probe00/spikes.times.npy")
     target = session / "alf" / "probe00" / "spikes.times.npy"
     target.write_bytes(target.read_bytes() + b"\x00")  # a new version of a protected file
+    before = _today()
     rows = _register(online, session)
     assert rows[-1]["outcome"] == "done", rows
-    moved = session / "alf" / "probe00" / f"#{TODAY}#" / "spikes.times.npy"
-    assert moved.exists() and not target.exists()
+    (today,) = [
+        day
+        for day in _days_since(before)
+        if (session / "alf" / "probe00" / f"#{day}#" / "spikes.times.npy").exists()
+    ]
+    assert not target.exists()
     datasets = [d for d in server.state.snapshot()["datasets"] if d["name"] == "spikes.times.npy"]
     by_revision = {d["revision"]: d for d in datasets}
-    assert set(by_revision) == {"", TODAY}
-    assert by_revision[TODAY]["default"] and not by_revision[""]["default"]
+    assert set(by_revision) == {"", today}
+    assert by_revision[today]["default"] and not by_revision[""]["default"]
     assert by_revision[""]["protected"]
 
 
@@ -179,35 +193,39 @@ def test_refuse_protected_fails_instead_of_moving(online: Cli, server: AlyxTestS
     _protect(server, "alf/licks.times.npy")
     target = session / "alf" / "licks.times.npy"
     target.write_bytes(target.read_bytes() + b"\x00")
+    before = _today()
     result = online("register", str(session), "--refuse-protected", "--json")
     assert result.code == 1 and "refused for good" in result.err
     assert "protected, refused: alf/licks.times.npy" in result.json()[-1]["detail"]
     assert target.exists()
     events = online("history", str(target), "--json").json()
     assert "refused as asked (--refuse-protected)" in events[-1]["details"]["reason"]
-    assert not (session / "alf" / f"#{TODAY}#").exists()
+    assert not any((session / "alf" / f"#{day}#").exists() for day in _days_since(before))
 
 
 def test_check_protected_shows_the_row(online: Cli, server: AlyxTestServer) -> None:
     session = online.session()
     _register(online, session)
     _protect(server, "alf/licks.times.npy")
+    before = _today()
     rows = online("check-protected", str(session / "alf" / "licks.times.npy"), "--json").json()
     (row,) = rows
     assert row["protected"] and row["row"] == "F"
-    assert row["would_go"] == f"alf/#{TODAY}#/licks.times.npy"
+    assert row["would_go"] in {f"alf/#{day}#/licks.times.npy" for day in _days_since(before)}
 
 
+@pytest.mark.parametrize("days_ago", [0, 9])
 def test_new_session_takes_the_number_after_alyx(
-    online: Cli, server: AlyxTestServer, tmp_path: Path
+    online: Cli, server: AlyxTestServer, tmp_path: Path, days_ago: int
 ) -> None:
-    server.state.add_session("algernon", "2026-11-21T08:00:00", number=1)
+    day = (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()  # another rig's, that day
+    server.state.add_session("algernon", f"{day}T08:00:00", number=1)
     root = tmp_path / "cortexlab" / "Subjects"
     root.mkdir(parents=True)
-    result = online("new-session", "algernon", "--root", str(root), "--date", "2026-11-21")
+    result = online("new-session", "algernon", "--root", str(root), "--date", day)
     assert result.code == 0, result.err
     assert "002" in result.out and "Alyx already holds" in result.err
-    assert (root / "algernon" / "2026-11-21" / "002").is_dir()
+    assert (root / "algernon" / day / "002").is_dir()
     numbers = sorted(s["number"] for s in server.state.snapshot()["sessions"])
     assert numbers == [1, 2]
 

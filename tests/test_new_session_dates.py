@@ -123,7 +123,7 @@ def test_new_session_on_a_past_day_starts_at_its_midnight(
     done = installed.new_session("--date", day)
     assert done.returncode == 0, done.stderr
     folder = installed.root / "algernon" / day / "001"
-    assert done.stdout.strip() == str(folder) and folder.is_dir()
+    assert done.stdout.splitlines()[0] == str(folder) and folder.is_dir()
     assert f"Alyx gets {day}T00:00:00" in done.stderr  # the defaulted start time is announced
     (session,) = _sessions(server)
     assert session["key"] == f"algernon/{day}/001"
@@ -145,7 +145,7 @@ def test_a_start_time_off_the_date_is_refused_and_burns_nothing(
     start = f"{day.isoformat()}T14:05:00"
     done = installed.new_session("--date", day.isoformat(), "--start-time", start)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith(f"algernon/{day.isoformat()}/001")
+    assert done.stdout.splitlines()[0].endswith(f"algernon/{day.isoformat()}/001")
     (session,) = _sessions(server)
     assert session["number"] == 1 and session["start_time"] == start
     assert [key for key, _ in installed.ledger_sessions()] == [
@@ -158,7 +158,7 @@ def test_new_session_today_starts_now(installed: Installed, server: AlyxTestServ
     done = installed.new_session()
     after = dt.datetime.now()
     assert done.returncode == 0, done.stderr
-    folder = Path(done.stdout.strip())
+    folder = Path(done.stdout.splitlines()[0])
     day = dt.date.fromisoformat(folder.parent.name)
     assert day in (before.date(), after.date()) and folder.name == "001" and folder.is_dir()
     (session,) = _sessions(server)
@@ -182,7 +182,9 @@ def test_refusals_make_nothing(
     installed: Installed, server: AlyxTestServer, subject: str, root: str, words: str
 ) -> None:
     day = _past_day().isoformat()
-    done = installed("new-session", subject, "--root", str(installed.tmp_path / root), "--date", day)
+    done = installed(
+        "new-session", subject, "--root", str(installed.tmp_path / root), "--date", day
+    )
     _refused(done, words)
     assert installed.folders() == [] and installed.events() == 0
     assert _sessions(server) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import shutil
 from pathlib import Path
@@ -95,9 +96,10 @@ def test_create_new_session_and_flags(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
     root = tmp_path / "cortexlab" / "Subjects"
-    folder, eid = client.create_new_session("algernon", session_root=root, date="2026-11-21")
-    assert folder == root / "algernon" / "2026-11-21" / "001" and eid is not None
-    second = root / "algernon" / "2026-11-21" / "002"
+    day = dt.date.today().isoformat()  # given, so midnight passing cannot change the folder
+    folder, eid = client.create_new_session("algernon", session_root=root, date=day)
+    assert folder == root / "algernon" / day / "001" and eid is not None
+    second = root / "algernon" / day / "002"
     second.mkdir()
     (second / "create_me.flag").touch()
     folders, _ = client.create_sessions(root)
