@@ -225,10 +225,11 @@ class Ledger(Application[UUID]):
 
     def request_session_registration(self, ref: SessionRef, folder: str, **fields: Any) -> str:
         """Record the intent to create or update the session on Alyx; returns its operation."""
-        return self._intent(
+        operation: str = self._intent(
             lambda: self._session_for(ref, folder),
             lambda session: session.request_registration(fields),
         )
+        return operation
 
     def record_session_registered(self, session_id: UUID, operation_id: str, eid: str) -> None:
         self._update(Session, session_id, lambda s: s.record_registered(operation_id, eid))
@@ -334,12 +335,13 @@ class Ledger(Application[UUID]):
     ) -> Asked:
         """Record the intent to post a weighing, unless it repeats one asked for moments ago
         (`taken_now`: no time was given) or under the same key; `again` records another."""
-        return self._asked(
+        asked: Asked = self._intent(
             lambda: self._subject(lab, nickname),
             lambda subject: subject.request_weighing(
                 weight, date_time, user, taken_now=taken_now, again=again
             ),
         )
+        return asked
 
     def request_water(
         self,
@@ -373,7 +375,7 @@ class Ledger(Application[UUID]):
     ) -> Asked:
         """Record the intent to post a water administration (repeats recognised as for a
         weighing; `session` is a link of `domain.session_link` or an eid)."""
-        return self._asked(
+        asked: Asked = self._intent(
             lambda: self._subject(lab, nickname),
             lambda subject: subject.request_water(
                 volume,
@@ -386,18 +388,7 @@ class Ledger(Application[UUID]):
                 again=again,
             ),
         )
-
-    def _asked(self, load: Callable[[], Subject], command: Callable[[Subject], Asked]) -> Asked:
-        """Load (or start) the subject, ask it, save only if it recorded an intent."""
-
-        def decide() -> Asked:
-            subject = load()
-            asked = command(subject)
-            if subject.pending_events:
-                self.save(subject)
-            return asked
-
-        return self._retrying(decide)
+        return asked
 
     def record_subject_posted(self, subject_id: UUID, operation_id: str, url: str) -> None:
         """Alyx holds the weighing or water administration of `operation_id` at `url`."""
@@ -573,15 +564,15 @@ class Ledger(Application[UUID]):
         except AggregateNotFoundError:
             return Subject(lab=lab, nickname=nickname)
 
-    def _intent(self, load: Callable[[], A], command: Callable[[A], str]) -> str:
+    def _intent(self, load: Callable[[], A], command: Callable[[A], T]) -> T:
         """Load (or start) an aggregate, ask it for an intent, save only if it recorded one."""
 
-        def decide() -> str:
+        def decide() -> T:
             aggregate = load()
-            operation_id = command(aggregate)
+            asked = command(aggregate)
             if aggregate.pending_events:
                 self.save(aggregate)
-            return operation_id
+            return asked
 
         return self._retrying(decide)
 
