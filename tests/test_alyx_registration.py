@@ -195,7 +195,7 @@ def test_refuse_protected_fails_instead_of_moving(online: Cli, server: AlyxTestS
     target.write_bytes(target.read_bytes() + b"\x00")
     before = _today()
     result = online("register", str(session), "--refuse-protected", "--json")
-    assert result.code == 1 and "refused for good" in result.err
+    assert result.code == 1 and "refused and closed" in result.err and "retry" in result.err
     assert "protected, refused: alf/licks.times.npy" in result.json()[-1]["detail"]
     assert target.exists()
     events = online("history", str(target), "--json").json()
