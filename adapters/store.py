@@ -68,7 +68,7 @@ def open_ledger(settings: Settings) -> Ledger:
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             _check_sqlite_file(settings)
         elif settings.store == "postgres" and settings.postgres.schema_name:
-            _create_schema(settings)
+            creating_tables(lambda: _create_schema(settings))
         return creating_tables(lambda: Ledger(env=ledger_env(settings)))
 
 
@@ -77,19 +77,26 @@ CREATE_ATTEMPTS = 5
 
 
 def creating_tables(open_store: Callable[[], T]) -> T:
-    """`open_store()`, opened again if another process created the same tables at the same
-    moment: PostgreSQL's `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent twin
-    (two rigs starting on a new schema: "duplicate key value violates unique constraint
-    pg_type_typname_nsp_index"); the second attempt finds the tables made."""
+    """`open_store()`, opened again if another process created the same schema or tables at the
+    same moment: PostgreSQL's `CREATE … IF NOT EXISTS` is not safe against a concurrent twin (two
+    rigs starting on a new schema: "duplicate key value violates unique constraint
+    pg_type_typname_nsp_index", "tuple concurrently updated"); the next attempt finds them."""
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             return open_store()
         except (PersistenceError, psycopg.Error) as error:
-            raced = "already exists" in str(error) or "pg_type_typname_nsp_index" in str(error)
-            if not raced or attempt == CREATE_ATTEMPTS:
+            if not _raced(error) or attempt == CREATE_ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt)
     raise AssertionError("unreachable: the loop returns or raises")
+
+
+RACE_SIGNS = ("already exists", "pg_type_typname_nsp_index", "tuple concurrently updated")
+"""What PostgreSQL says when two sessions create the same schema or table at the same moment."""
+
+
+def _raced(error: Exception) -> bool:
+    return any(sign in str(error) for sign in RACE_SIGNS)
 
 
 def _check_sqlite_file(settings: Settings) -> None:
