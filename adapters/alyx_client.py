@@ -19,7 +19,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -56,6 +58,42 @@ FIRST_BACKOFF = 0.5
 
 MAX_PAGES = 10_000
 """A guard against a server whose ``next`` never ends (250 items a page: 2.5 million items)."""
+
+
+class AlyxRun:
+    """One command's (or one API call's) knowledge of the servers it talks to: which of them
+    refused the login or stopped answering. Shared by every client and worker thread of the
+    command; a new command asks the server again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._halts: dict[str, AlyxError] = {}
+
+    def halt(self, base_url: str, error: AlyxError) -> None:
+        with self._lock:
+            self._halts.setdefault(base_url, error)
+
+    def halted(self, base_url: str) -> AlyxError | None:
+        with self._lock:
+            return self._halts.get(base_url)
+
+
+_current_run: ContextVar[AlyxRun | None] = ContextVar("labledger_alyx_run", default=None)
+
+
+@contextmanager
+def one_run() -> Iterator[AlyxRun]:
+    """The scope of one command or API call: its Alyx clients share what they learn of a
+    server (an enclosing scope, if any, is kept: a call made inside another)."""
+    current = _current_run.get()
+    if current is not None:
+        yield current
+        return
+    token = _current_run.set(AlyxRun())
+    try:
+        yield _current_run.get() or AlyxRun()
+    finally:
+        _current_run.reset(token)
 
 
 class AlyxClient:
@@ -96,10 +134,10 @@ class AlyxClient:
         if settings.password is not None and settings.password.get_secret_value():
             self._secrets.add(settings.password.get_secret_value())
         self._login_lock = threading.Lock()
-        self._halted: AlyxError | None = None
-        """Set once the login was refused or the server did not answer: every later call of
-        this client fails at once with it, so a command costs one timeout (or one refused login)
-        at most, and the work is queued instead of waiting on a server that is not there."""
+        self._run = _current_run.get() or AlyxRun()
+        """What this command learnt of the server: once the login was refused or the server did
+        not answer, every later call of the command (through this client or another one it
+        opens) fails at once, so a command costs one timeout (or one refused login) at most."""
         self.timeout = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -228,7 +266,7 @@ class AlyxClient:
                 timed_out = isinstance(error, httpx.TimeoutException)
                 if not failure.retryable or attempt == attempts or timed_out:
                     if failure.retryable:
-                        self._halted = failure
+                        self._run.halt(self.base_url, failure)
                     raise failure from None  # httpx's error holds the request, token included
                 self._wait(self._backoff(attempt), call, type(error).__name__, attempt)
                 continue
@@ -272,7 +310,7 @@ class AlyxClient:
     def _check_not_halted(self, call: str) -> None:
         """Fail at once when an earlier call of this run found the server gone or the login
         refused (nothing is sent)."""
-        halted = self._halted
+        halted = self._run.halted(self.base_url)
         if halted is None:
             return
         if isinstance(halted, AlyxLoginRefused | AlyxLoginNeeded):
@@ -308,13 +346,14 @@ class AlyxClient:
         """POST /auth-token; the token is cached for the next runs."""
         if self._password is None or not self._password.get_secret_value():
             why = "refused the cached token" if refused else "has no cached token"
-            self._halted = AlyxLoginNeeded(
+            needed = AlyxLoginNeeded(
                 None,
                 f"Alyx at {self.base_url} {why} for {self.username} and no password is set; "
                 "set alyx.password (or LABLEDGER_ALYX__PASSWORD) once to log in (the work stays "
                 "pending)",
             )
-            raise self._halted
+            self._run.halt(self.base_url, needed)
+            raise needed
         credentials = {"username": self.username, "password": self._password.get_secret_value()}
         try:
             reply = self._call(
@@ -324,14 +363,15 @@ class AlyxClient:
             if error.status not in (400, 401, 403):
                 raise
             server_says = error.message.split("): ", 1)[-1]
-            self._halted = AlyxLoginRefused(
+            refusal = AlyxLoginRefused(
                 error.status,
                 f"Alyx at {self.base_url} refused the login of {self.username} "
                 f"({error.status}: {server_says}); check alyx.username and alyx.password "
                 "(or LABLEDGER_ALYX__PASSWORD); the work stays pending",
                 error.body,
             )
-            raise self._halted from None
+            self._run.halt(self.base_url, refusal)
+            raise refusal from None
         token = reply.get("token") if isinstance(reply, dict) else None
         if not isinstance(token, str) or not token:
             raise AlyxError(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
+from labledger.adapters.alyx_client import one_run
 from labledger.adapters.identity import entered
 from labledger.adapters.registration import FileChoice, Registrar, repeat_notice
 from labledger.adapters.settings import Settings, load_settings
@@ -42,7 +43,7 @@ def _entry_point(method: Method) -> Method:
 
     @functools.wraps(method)
     def call(self: RegistrationClient, *args: Any, **kwargs: Any) -> Any:
-        with entered(self.settings.alyx_user or self.settings.alyx.username):
+        with entered(self.settings.alyx_user or self.settings.alyx.username), one_run():
             return method(self, *args, **kwargs)
 
     return cast(Method, call)

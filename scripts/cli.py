@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
+from labledger.adapters.alyx_client import one_run
 from labledger.adapters.identity import this_run, tool_version
 from labledger.adapters.settings import load_settings
 from labledger.adapters.store import store_errors
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(getattr(args, "config", None), _overrides(args))
         who = settings.alyx_user or settings.alyx.username
-        with provenance.acting_as(this_run(who)), store_errors(settings):
+        with provenance.acting_as(this_run(who)), one_run(), store_errors(settings):
             return handler(args, settings, console)
     except LabledgerError as error:
         errors.print(f"labledger: error: {error}", markup=False)

@@ -252,3 +252,23 @@ def test_an_unknown_repository_waits_and_asking_again_with_the_right_one_replace
     assert _pending(door) == []
     replaced = door("audit", "--kind", "Dataset.RegistrationReplaced", "--json").ok().json()
     assert len(replaced) == len(SAMPLE_FILES)
+
+
+def test_register_against_a_hung_server_waits_one_read_timeout_in_all(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """`register` asks Alyx for its reference lists, then registers: the first call that times
+    out marks the server as hung for the whole command, whichever client asks next."""
+    door.env.update(alyx_env(server, tmp_path), LABLEDGER_ALYX__READ_TIMEOUT="1")
+    sessions = _sessions(door, "001", "002")
+    server.faults.delay(None, re.compile(r"^/"), 3, times=None)
+
+    started = time.monotonic()
+    ran = door("register", *sessions, "--json")
+    took = time.monotonic() - started
+
+    assert ran.code == 0, ran.err
+    assert {row["outcome"] for row in ran.json()} == {"queued"}
+    assert len(server.requests) == 1, server.requests.lines()
+    assert took < 1 + 2.5, f"register took {took:.1f} s for a 1 s read timeout"
+    assert len(_pending(door)) == 2 * (1 + len(SAMPLE_FILES))
