@@ -272,3 +272,26 @@ def test_register_against_a_hung_server_waits_one_read_timeout_in_all(
     assert len(server.requests) == 1, server.requests.lines()
     assert took < 1 + 2.5, f"register took {took:.1f} s for a 1 s read timeout"
     assert len(_pending(door)) == 2 * (1 + len(SAMPLE_FILES))
+
+
+def test_a_weighing_and_water_with_a_wrong_password_wait_for_it(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    door.env.update(alyx_env(server, tmp_path), LABLEDGER_ALYX__PASSWORD=WRONG)
+    at = "2026-11-21T10:00:00"
+
+    weighed = door("weigh", "algernon", "24.1", "--date-time", at)
+    watered = door("water", "algernon", "0.6", "--date-time", at)
+
+    for ran in (weighed, watered):
+        assert ran.code == 1 and "refused the login" in ran.err and WRONG not in ran.err
+    assert [step["action"] for step in _pending(door)] == [
+        "post the weighing",
+        "post the water administration",
+    ]
+    door.env["LABLEDGER_ALYX__PASSWORD"] = TEST_PASSWORD
+    door("sync").ok()
+    snapshot = server.state.snapshot()
+    assert [w["weight"] for w in snapshot["weighings"] if w["subject"] == "algernon"] == [24.1]
+    water = [w for w in snapshot["water_administrations"] if w["subject"] == "algernon"]
+    assert [w["water_administered"] for w in water] == [0.6]
