@@ -468,7 +468,8 @@ class Registrar:
             if day_folder.is_dir()
             else []
         )
-        alyx_numbers, reachable = self._alyx_numbers(subject, day)
+        users = list((checked or {}).get("users") or [])
+        alyx_numbers, reachable = self._alyx_numbers(subject, day, users)
         number, ahead = next_number(local, alyx_numbers)
         day_folder.mkdir(parents=True, exist_ok=True)  # fails here, before the ledger, if it must
         while True:
@@ -499,11 +500,13 @@ class Registrar:
         options = self.scan_options
         return resolve_lab(parse_session_path(folder), options.lab, options.known_labs)
 
-    def _alyx_numbers(self, subject: str, day: dt.date) -> tuple[list[int], bool]:
+    def _alyx_numbers(
+        self, subject: str, day: dt.date, users: Sequence[str] = ()
+    ) -> tuple[list[int], bool]:
         """Numbers Alyx holds for the subject that day, and whether Alyx could be asked.
 
-        The subject is looked up first, as ONE does: an unknown subject is refused before any
-        folder is made."""
+        The subject is looked up first, as ONE does, and the users given: an unknown subject or
+        user is refused before any folder is made (the registration would be refused after)."""
         try:
             with alyx_client(self.settings) as client:
                 if client is None:
@@ -517,6 +520,15 @@ class Registrar:
                             "correct the subject name"
                         ) from None
                     raise
+                for user in users:
+                    try:
+                        client.get(f"/users/{user}")
+                    except AlyxRefused as error:
+                        if error.status == 404:
+                            raise LabledgerError(
+                                f"user {user} does not exist on Alyx; correct --users"
+                            ) from None
+                        raise
                 hits = client.list(
                     "/sessions",
                     {"subject": subject, "date_range": f"{day.isoformat()},{day.isoformat()}"},

@@ -171,19 +171,25 @@ def test_new_session_today_starts_now(installed: Installed, server: AlyxTestServ
 
 
 @pytest.mark.parametrize(
-    ("subject", "root", "words"),
+    ("subject", "root", "more", "words"),
     [
-        ("ghost", "data/cortexlab/Subjects", "subject ghost does not exist on Alyx"),
-        ("my subject", "data/cortexlab/Subjects", "my subject"),
-        ("algernon", "data/otherlab/Subjects", 'lab folder "otherlab"'),
+        ("ghost", "data/cortexlab/Subjects", (), "subject ghost does not exist on Alyx"),
+        ("my subject", "data/cortexlab/Subjects", (), "my subject"),
+        ("algernon", "data/otherlab/Subjects", (), 'lab folder "otherlab"'),
+        ("algernon", "data/cortexlab/Subjects", ("--users", "tset_user"), "user tset_user"),
     ],
 )
 def test_refusals_make_nothing(
-    installed: Installed, server: AlyxTestServer, subject: str, root: str, words: str
+    installed: Installed,
+    server: AlyxTestServer,
+    subject: str,
+    root: str,
+    more: tuple[str, ...],
+    words: str,
 ) -> None:
     day = _past_day().isoformat()
     done = installed(
-        "new-session", subject, "--root", str(installed.tmp_path / root), "--date", day
+        "new-session", subject, "--root", str(installed.tmp_path / root), "--date", day, *more
     )
     _refused(done, words)
     assert installed.folders() == [] and installed.events() == 0
