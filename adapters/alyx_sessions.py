@@ -51,54 +51,47 @@ def eid_of(record: dict[str, Any]) -> str:
     return str(record.get("id") or str(record["url"])[-36:])
 
 
+def held(client: AlyxClient, endpoint: str) -> dict[str, Any] | None:
+    """GET one record; None when Alyx has none there (404)."""
+    try:
+        record: dict[str, Any] = client.get(endpoint)
+    except AlyxRefused as error:
+        if error.status == 404:
+            return None
+        raise
+    return record
+
+
 def check_subject(context: AlyxContext, nickname: str, typed: bool = False) -> dict[str, Any]:
     """GET /subjects/<nickname>. A session's subject (from its folder) that Alyx does not know
     waits until the animal is created on Alyx, a common omission before its first session. A
     name the operator `typed` (weigh, water) refuses the request: it may be a typo; once the
     subject exists, `labledger retry` re-opens it."""
-    try:
-        subject: dict[str, Any] = context.client.get(f"/subjects/{nickname}")
-    except AlyxRefused as error:
-        if error.status != 404:
-            raise
-        if typed:
-            raise AlyxRefused(
-                404,
-                f"subject {nickname} does not exist on Alyx; ask again with the right name, or "
-                "create it there and run `labledger retry`",
-                error.body,
-            ) from None
-        raise AlyxNeedsOperator(
+    subject = held(context.client, f"/subjects/{nickname}")
+    if subject is not None:
+        return subject
+    if typed:
+        raise AlyxRefused(
             404,
-            f"subject {nickname} does not exist on Alyx; create it there, or correct the folder "
-            "name (the work stays pending)",
-            error.body,
-        ) from None
-    return subject
+            f"subject {nickname} does not exist on Alyx; ask again with the right name, or "
+            "create it there and run `labledger retry`",
+        )
+    raise AlyxNeedsOperator(
+        404,
+        f"subject {nickname} does not exist on Alyx; create it there, or correct the folder "
+        "name (the work stays pending)",
+    )
 
 
-def check_users(context: AlyxContext, users: list[str], given: bool = True) -> None:
-    """GET /users/<name> for each user. A user the operator typed in the request (`given`) that
-    Alyx does not know refuses the request (ask again with the right name); the configured user
-    that Alyx does not know is a setting to fix, and the work waits for it."""
+def check_users(context: AlyxContext, users: list[str]) -> None:
+    """GET /users/<name> for each user the request names; one Alyx does not know refuses the
+    request (a typo: ask again with the right name). The logged-in user needs no check: the
+    login itself proved it exists."""
     for user in users:
-        try:
-            context.client.get(f"/users/{user}")
-        except AlyxRefused as error:
-            if error.status != 404:
-                raise
-            if given:
-                raise AlyxRefused(
-                    404,
-                    f"user {user} does not exist on Alyx; ask again with the right --users",
-                    error.body,
-                ) from None
-            raise AlyxNeedsOperator(
-                404,
-                f"user {user} (alyx.username) does not exist on Alyx; set alyx.username to an "
-                "Alyx user (the work stays pending)",
-                error.body,
-            ) from None
+        if held(context.client, f"/users/{user}") is None:
+            raise AlyxRefused(
+                404, f"user {user} does not exist on Alyx; ask again with the right --users"
+            )
 
 
 def find_sessions(context: AlyxContext, ref: SessionRef) -> list[dict[str, Any]]:

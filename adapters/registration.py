@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from labledger.adapters.alyx_errors import AlyxError, AlyxRefused
-from labledger.adapters.alyx_sessions import Warn
+from labledger.adapters.alyx_errors import AlyxError
+from labledger.adapters.alyx_sessions import Warn, held
 from labledger.adapters.executors import (
     alyx_client,
     alyx_username,
@@ -511,24 +511,14 @@ class Registrar:
             with alyx_client(self.settings) as client:
                 if client is None:
                     return [], False
-                try:
-                    client.get(f"/subjects/{subject}")
-                except AlyxRefused as error:
-                    if error.status == 404:
-                        raise LabledgerError(
-                            f"subject {subject} does not exist on Alyx; create it there or "
-                            "correct the subject name"
-                        ) from None
-                    raise
+                if held(client, f"/subjects/{subject}") is None:
+                    raise LabledgerError(
+                        f"subject {subject} does not exist on Alyx; create it there or correct "
+                        "the subject name"
+                    )
                 for user in users:
-                    try:
-                        client.get(f"/users/{user}")
-                    except AlyxRefused as error:
-                        if error.status == 404:
-                            raise LabledgerError(
-                                f"user {user} does not exist on Alyx; correct --users"
-                            ) from None
-                        raise
+                    if held(client, f"/users/{user}") is None:
+                        raise LabledgerError(f"user {user} does not exist on Alyx; correct --users")
                 hits = client.list(
                     "/sessions",
                     {"subject": subject, "date_range": f"{day.isoformat()},{day.isoformat()}"},

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,18 @@ class Cli:
         return target
 
     def event_count(self) -> int:
-        if not self.ledger.exists():
+        return events_in(self.ledger)
+
+
+def events_in(ledger_file: Path) -> int:
+    """Events in an SQLite ledger file, read from disk (0 before the file or its table exists)."""
+    if not ledger_file.exists():
+        return 0
+    with closing(sqlite3.connect(ledger_file)) as connection:
+        try:
+            return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+        except sqlite3.OperationalError:
             return 0
-        with sqlite3.connect(self.ledger) as connection:
-            try:
-                return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
-            except sqlite3.OperationalError:
-                return 0
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ import datetime as dt
 import json
 import re
 import shutil
-import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from pathlib import Path
@@ -30,7 +28,7 @@ import yaml
 from labledger.adapters.watchdog_process import find_service
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import TEST_USER, AlyxTestServer
-from tests.cli_helpers import ROOT, SAMPLE, SAMPLE_FILES
+from tests.cli_helpers import ROOT, SAMPLE, SAMPLE_FILES, events_in
 from tests.doors import Door, Ran
 from tests.test_manifest import accepted_by_service
 from tests.test_watchdog_service import write_service
@@ -79,8 +77,7 @@ def one_line_error(ran: Ran, *needles: str) -> None:
 
 def event_count(door: Door) -> int:
     """Events in the user's default ledger file, read from disk."""
-    with closing(sqlite3.connect(door.ledger_file)) as connection:
-        return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+    return events_in(door.ledger_file)
 
 
 def table(text: str) -> list[dict[str, str]]:

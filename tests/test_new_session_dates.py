@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from labledger.adapters.store import open_ledger
 from labledger.domain.errors import LabledgerError
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
+from tests.cli_helpers import events_in
 
 COMMAND = Path(sys.executable).parent / "labledger"
 
@@ -79,13 +79,7 @@ class Installed:
 
     def events(self) -> int:
         """Events in the ledger (0 before the ledger file exists)."""
-        if not self.ledger.exists():
-            return 0
-        with sqlite3.connect(self.ledger) as connection:
-            try:
-                return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
-            except sqlite3.OperationalError:
-                return 0
+        return events_in(self.ledger)
 
     def ledger_sessions(self) -> list[tuple[str, str | None]]:
         """(session key, Alyx eid) of every session the ledger knows."""
@@ -207,11 +201,7 @@ def client(server: AlyxTestServer, tmp_path: Path) -> RegistrationClient:
 
 
 def _ledger_events(tmp_path: Path) -> int:
-    with sqlite3.connect(tmp_path / "l.sqlite3") as connection:
-        try:
-            return int(connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
+    return events_in(tmp_path / "l.sqlite3")
 
 
 def test_create_new_session_on_any_day(
