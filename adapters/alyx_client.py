@@ -313,12 +313,12 @@ class AlyxClient:
         halted = self._run.halted(self.base_url)
         if halted is None:
             return
-        if isinstance(halted, AlyxLoginRefused | AlyxLoginNeeded):
-            raise type(halted)(halted.status, halted.message, halted.body)
+        if isinstance(halted, AlyxLoginRefused | AlyxLoginNeeded | AlyxUnreachable):
+            raise type(halted)(halted.status, halted.message, halted.body)  # the same cause
         raise AlyxUnreachable(
             None,
-            f"{call} not sent: Alyx at {self.base_url} did not answer an earlier call of this "
-            f"run ({halted.message.split(';')[0]}); the work stays queued for `labledger sync`",
+            f"{call} not sent: Alyx at {self.base_url} stopped answering in this run; queued "
+            "for `labledger sync`",
         )
 
     # -- the token ------------------------------------------------------------------------------
