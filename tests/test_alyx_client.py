@@ -38,6 +38,7 @@ from labledger.adapters.alyx_errors import (
     AlyxServerError,
     AlyxThrottled,
     AlyxUnreachable,
+    needs_operator,
     protected_details_of,
 )
 from labledger.adapters.alyx_tokens import TokenCache
@@ -904,3 +905,37 @@ def test_a_malformed_list_does_not_replace_a_good_cache(
         fetch_reference_data(connect(alyx), cache_dir)
     assert (cache_dir / DATASET_TYPES_FILE).read_bytes() == good
     assert not (cache_dir / DATA_FORMATS_FILE).exists()
+
+
+NEEDS_OPERATOR_ROWS = [
+    ("users: Object with username=ghost does not exist.", "Alyx has no user ghost"),
+    ("created_by: Object with username=ghost does not exist.", "Alyx has no user ghost"),
+    ("lab: Object with name=nolab does not exist.", "Alyx has no lab nolab; set lab"),
+    ("subject: Object with nickname=nobody does not exist.", "Alyx has no subject nobody"),
+    ('A subject with nickname "nobody" does not exist.', "Alyx has no subject nobody"),
+    ("The specified repository does not exist.", "set alyx.repository"),
+    ("LabMember matching query does not exist.", "set alyx.username"),
+    (
+        "A base session for ZM_1085 on 2026-11-21 does not exist",
+        "the session ZM_1085 on 2026-11-21 is not on Alyx yet",
+    ),
+    ("location: Object with name=nowhere does not exist.", None),
+    ("water_type: Object with name=Gin does not exist.", None),
+    ("weight: Ensure this value is greater than or equal to 0.", None),
+    (
+        "procedures: Object with name=Nope does not exist.; "
+        "lab: Object with name=x does not exist.",
+        "Alyx has no lab x",
+    ),
+]
+"""Each row of the table of names the operator fixes (the work waits) against the refusals of
+a request's own content (closed: asked again, or `retry` once fixed on Alyx)."""
+
+
+@pytest.mark.parametrize(("server_says", "fix"), NEEDS_OPERATOR_ROWS)
+def test_which_refusals_wait_for_the_operator(server_says: str, fix: str | None) -> None:
+    found = needs_operator(server_says)
+    if fix is None:
+        assert found is None
+    else:
+        assert found is not None and fix in found
