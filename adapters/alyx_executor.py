@@ -11,13 +11,13 @@ as failed. Files are never sent before their session is on Alyx.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 from labledger.adapters.alyx_errors import AlyxError
 from labledger.adapters.alyx_files import MOVE, REGISTER, register_files
-from labledger.adapters.alyx_sessions import AlyxContext, find_sessions, register_session
+from labledger.adapters.alyx_sessions import AlyxContext, on_alyx, register_session
 from labledger.adapters.alyx_subjects import WATER, WEIGHING, SessionNotRegistered, post_record
 from labledger.adapters.identity import carrying_context
 from labledger.adapters.sync import Outcome, SyncResult
@@ -128,9 +128,9 @@ class AlyxExecutor:
             results.append(SyncResult(key, "register session", "done", f"{done}; eid {eid}"))
         files = [intent for intent in intents if intent.intent in (REGISTER, MOVE)]
         if files:
-            absent = self._session_absent(session_id)
-            if absent is not None:
-                results.append(absent(len(files)))
+            why = self._waits_for_session(session_id)
+            if why is not None:
+                results.append(SyncResult(key, f"register {len(files)} files", "blocked", why))
                 return results
             report = register_files(context, session_id, intents)
             outcome = outcome_of(report.error)
@@ -139,20 +139,19 @@ class AlyxExecutor:
             results.append(SyncResult(key, "register files", outcome, report.detail()))
         return results
 
-    def _session_absent(self, session_id: UUID) -> Callable[[int], SyncResult] | None:
+    def _waits_for_session(self, session_id: UUID) -> str | None:
         """None when the session is on Alyx (registered by the ledger, or found there: ONE's
-        scripts register files of sessions the rig created); else the report of files that
-        wait for it. Files are never posted before their session exists: Alyx would refuse
-        them for good ("A base session … does not exist")."""
+        scripts register files of sessions the rig created); else why its files wait. Files
+        are never posted before their session exists: Alyx would refuse them for good ("A
+        base session … does not exist")."""
         session = self.context.ledger.session(session_id)
-        if session.eid is not None or find_sessions(self.context, session.ref):
+        if session.eid is not None or on_alyx(self.context, session.ref) is not None:
             return None
-        waiting = (
+        return (
             f"waits for the session, which is not on Alyx: register it (`labledger register "
             f"{session.folder}`), or re-open its refused registration (`labledger retry "
             f"{session.key}`)"
         )
-        return lambda count: SyncResult(session.key, f"register {count} files", "blocked", waiting)
 
     def _record(self, intent: PendingIntent) -> SyncResult:
         what = "weighing" if intent.intent == WEIGHING else "water administration"

@@ -102,6 +102,20 @@ def find_sessions(context: AlyxContext, ref: SessionRef) -> list[dict[str, Any]]
     )
 
 
+def on_alyx(context: AlyxContext, ref: SessionRef) -> str | None:
+    """The eid Alyx holds for this session (subject, date, number), or None. Of duplicates
+    (Alyx accepts two identical creates), the newest, as ONE takes it, with a warning."""
+    hits = find_sessions(context, ref)
+    if not hits:
+        return None
+    if len(hits) > 1:
+        context.warn(
+            f"Alyx holds {len(hits)} sessions {ref.alyx_path} (duplicates); labledger uses the "
+            f"newest, {eid_of(hits[0])}, as ONE does"
+        )
+    return eid_of(hits[0])
+
+
 def register_session(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
     """Perform a Session.RegistrationRequested; returns (eid, what was done).
 
@@ -113,9 +127,9 @@ def register_session(context: AlyxContext, intent: PendingIntent) -> tuple[str, 
     check_users(context, list(fields.get("users") or []))
     for _ in range(CLAIM_ATTEMPTS):
         session = _settled(context, intent)
-        hits = find_sessions(context, ref)
-        if hits:
-            eid, done = _adopt(context, session, hits, fields)
+        held_eid = on_alyx(context, ref)
+        if held_eid is not None:
+            eid, done = _adopt(context, session, held_eid, fields)
             break
         if context.ledger.claim_create(session, intent.operation_id, os.getpid()):
             reply = context.client.post(
@@ -157,9 +171,7 @@ def _settled(context: AlyxContext, intent: PendingIntent) -> Session:
     while True:
         session = context.ledger.session(intent.aggregate_id)
         if intent.operation_id in session.closed_intents:
-            raise AlreadyClosed(
-                f"already done by another run ({session.closed_by.get(intent.operation_id)})"
-            )
+            raise AlreadyClosed(session.done_elsewhere(intent.operation_id))
         claim = session.create_claim
         if claim is None or not _in_flight(claim, window) or time.monotonic() > deadline:
             return session
@@ -185,22 +197,15 @@ def _in_flight(claim: CreateClaim, window: float) -> bool:
 
 
 def _adopt(
-    context: AlyxContext, session: Session, hits: list[dict[str, Any]], fields: dict[str, Any]
+    context: AlyxContext, session: Session, eid: str, fields: dict[str, Any]
 ) -> tuple[str, str]:
-    """Use the session Alyx holds (the newest of duplicates, as ONE): update only the fields
-    given."""
+    """Use the session Alyx holds under `eid`: update only the fields given."""
     ref = session.ref
-    if len(hits) > 1:
-        context.warn(
-            f"Alyx holds {len(hits)} sessions {ref.alyx_path} (duplicates); labledger uses the "
-            f"newest, {eid_of(hits[0])}, as ONE does"
-        )
     if session.allocated_offline and not session.create_sent:
         raise NumberTakenElsewhere(
-            f"Alyx already holds {ref.alyx_path} ({eid_of(hits[0])}), registered by another "
+            f"Alyx already holds {ref.alyx_path} ({eid}), registered by another "
             "rig after this folder was made offline; rename the folder to a free number"
         )
-    eid = eid_of(hits[0])
     held = context.client.get(f"/sessions/{eid}")
     body = update_body(ref, fields, held)
     if body is None:

@@ -22,8 +22,7 @@ from labledger.adapters.alyx_sessions import (
     AlyxContext,
     check_subject,
     check_users,
-    eid_of,
-    find_sessions,
+    on_alyx,
 )
 from labledger.domain.measurements import four_significant
 from labledger.domain.pending import PendingIntent
@@ -54,15 +53,9 @@ def _session_eid(context: AlyxContext, link: SessionLink) -> str:
     if session is not None and session.eid is not None:
         return session.eid
     ref = session.ref if session is not None else link.ref
-    if ref is not None:  # registered from another rig, or by ONE
-        hits = find_sessions(context, ref)
-        if hits:
-            if len(hits) > 1:
-                context.warn(
-                    f"Alyx holds {len(hits)} sessions {ref.alyx_path} (duplicates, quirk S-1); "
-                    f"the water record names the newest, {eid_of(hits[0])}"
-                )
-            return eid_of(hits[0])
+    held_eid = None if ref is None else on_alyx(context, ref)  # another rig's, or ONE's
+    if held_eid is not None:
+        return held_eid
     known = (session.key, session.folder) if session is not None else (None, None)
     raise SessionNotRegistered(waits_for(link, *known))
 

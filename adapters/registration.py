@@ -173,22 +173,19 @@ class Registrar:
     def _done_elsewhere(self, elsewhere: dict[UUID, str]) -> list[SyncResult]:
         """One report line per session whose work another run did first."""
         by_session: dict[str, tuple[int, str]] = {}
-        for aggregate_id, who in elsewhere.items():
+        for aggregate_id, done in elsewhere.items():
             aggregate: Session | Dataset = self.ledger.repository.get(aggregate_id)
             if isinstance(aggregate, Dataset):
                 key, files = self.ledger.session(aggregate.session_id).key, 1
             else:
                 key, files = aggregate.key, 0
-            count, _ = by_session.get(key, (0, who))
-            by_session[key] = (count + files, who)
+            count, _ = by_session.get(key, (0, done))
+            by_session[key] = (count + files, done)
         return [
             SyncResult(
-                key,
-                f"register {count} files" if count else "register session",
-                "done",
-                f"already done by another run ({who})",
+                key, f"register {count} files" if count else "register session", "done", done
             )
-            for key, (count, who) in by_session.items()
+            for key, (count, done) in by_session.items()
         ]
 
     def _asks_session(self, plan: _SessionPlan) -> bool:

@@ -120,7 +120,7 @@ class Ledger(Application[UUID]):
         Decided against the ledger as it is at the save, not as it was when the caller planned:
         a session asked without fields, and the files in `unless_registered` (those asked as
         part of their session, not by name), are not asked again when another run registered
-        them meanwhile. Returns those, each with who registered it."""
+        them meanwhile. Returns those, each with the line that says who registered it."""
 
         def decide() -> dict[UUID, str]:
             changed: list[Any] = []
@@ -131,7 +131,7 @@ class Ledger(Application[UUID]):
             for ref, folder, fields in sessions:
                 session = loaded.get(session_id_of(ref)) or self._session_for(ref, folder)
                 if session.eid is not None and not fields:
-                    elsewhere[session.id] = _who_closed(session)
+                    elsewhere[session.id] = session.done_elsewhere()
                     continue
                 session.request_registration(fields)
                 if session.id not in loaded:
@@ -140,7 +140,7 @@ class Ledger(Application[UUID]):
             for dataset_id, fields in datasets:
                 dataset = loaded.get(dataset_id) or self.repository.get(dataset_id)
                 if dataset_id in unless_registered and dataset.state == "registered":
-                    elsewhere[dataset_id] = _who_closed(dataset)
+                    elsewhere[dataset_id] = dataset.done_elsewhere()
                     continue
                 dataset.request_registration(fields)
                 if dataset_id not in loaded:
@@ -596,11 +596,6 @@ class Ledger(Application[UUID]):
             except IntegrityError:
                 continue
         return decide()
-
-
-def _who_closed(aggregate: Session | Dataset) -> str:
-    """Who recorded the aggregate's latest outcome ("operator on rig-02")."""
-    return next(reversed(aggregate.closed_by.values()), "another run")
 
 
 def session_id_of(ref: SessionRef) -> UUID:

@@ -166,9 +166,14 @@ class RecordedAggregate(Aggregate):
             self.trigger_event(replaced_class, operation_id=open_operation)
         return self._trigger_intent(intent_class, fields=dict(fields))
 
-    def is_done(self, operation_id: str) -> bool:
-        """True when this operation's intent was closed by its success (by whichever run)."""
-        return operation_id in self.closed_intents and operation_id not in self.refused
+    def done_elsewhere(self, operation_id: str | None = None) -> str:
+        """What a racing run is told of work this aggregate already closed: who closed the
+        operation (the latest one, when none is named) and where."""
+        if operation_id is None:
+            who = next(reversed(self.closed_by.values()), None)
+        else:
+            who = self.closed_by.get(operation_id)
+        return f"already done by another run ({who or 'unknown'})"
 
     def _failure_fields(self, operation_id: str) -> dict[str, Any]:
         """Fields a failure event carries besides its reason (none by default)."""
@@ -176,9 +181,7 @@ class RecordedAggregate(Aggregate):
 
     def _check_open(self, operation_id: str) -> None:
         if operation_id in self.closed_intents:
-            raise AlreadyClosed(
-                f"already done by another run ({self.closed_by.get(operation_id, 'unknown')})"
-            )
+            raise AlreadyClosed(self.done_elsewhere(operation_id))
         if operation_id not in self.open_intents:
             raise UnknownOperation(
                 f"operation {operation_id} is not an open intent of {type(self).__name__} "

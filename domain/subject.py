@@ -14,6 +14,8 @@ is recorded. `again` asks for a deliberate second record instead.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -28,6 +30,9 @@ from labledger.domain.recorded import (
     RetryRecorded,
     natural_id,
 )
+
+ASKED = ("requested", "recorded")
+"""The states of a record that stands: asked for, or on Alyx (a refused one may be asked again)."""
 
 REPEAT_WINDOW = dt.timedelta(minutes=10)
 """How close in time an identical measurement asked without a time must be to count as the same
@@ -73,10 +78,12 @@ class PostRequested(Intent):
         super().apply(aggregate)
         aggregate.records[self.idempotency_key] = "requested"
         aggregate.operations[self.idempotency_key] = self.operation_id
-        aggregate.measured[self.idempotency_key] = self.measured()
+        aggregate.measured[self.idempotency_key] = self.measure(vars(self))
 
-    def measured(self) -> Measured:
-        """What this record is, to recognise the same measurement asked again."""
+    @staticmethod
+    def measure(fields: Mapping[str, Any]) -> Measured:
+        """What a record with these fields is, to recognise the same measurement asked again
+        (before it is recorded, and when its event is applied)."""
         raise NotImplementedError
 
 
@@ -146,8 +153,9 @@ class Subject(RecordedAggregate):
         date_time: str
         user: str
 
-        def measured(self) -> Measured:
-            return Measured("weighing", (self.weight,), self.date_time)
+        @staticmethod
+        def measure(fields: Mapping[str, Any]) -> Measured:
+            return Measured("weighing", (fields["weight"],), fields["date_time"])
 
     class WeighingRecorded(Event, PostRecorded):
         """Alyx holds the weighing at `url`."""
@@ -173,9 +181,10 @@ class Subject(RecordedAggregate):
         session: str | None
         user: str
 
-        def measured(self) -> Measured:
-            identity = (self.volume, self.water_type, self.adlib, self.session)
-            return Measured("water", identity, self.date_time)
+        @staticmethod
+        def measure(fields: Mapping[str, Any]) -> Measured:
+            identity = tuple(fields[name] for name in ("volume", "water_type", "adlib", "session"))
+            return Measured("water", identity, fields["date_time"])
 
     class WaterAdministrationRecorded(Event, PostRecorded):
         """Alyx holds the water administration at `url`."""
@@ -204,11 +213,9 @@ class Subject(RecordedAggregate):
         weight asked within REPEAT_WINDOW is taken to be a repeat. `again`: a deliberate second
         record, even of a measurement already asked for."""
         grams = weight_grams(weight, f"weight for {self.nickname}")
-        measured = Measured("weighing", (grams,), date_time)
         key = f"weighing/{date_time}/{grams:g}"
         return self._ask(
             key,
-            measured,
             taken_now,
             again,
             self.WeighingRequested,
@@ -232,11 +239,9 @@ class Subject(RecordedAggregate):
         """Ask for a water administration; asking again returns the first operation
         (`taken_now` and `again` as for a weighing)."""
         millilitres = water_millilitres(volume, f"water volume for {self.nickname}")
-        measured = Measured("water", (millilitres, water_type, adlib, session), date_time)
         key = f"water/{date_time}/{millilitres:g}/{water_type}"
         return self._ask(
             key,
-            measured,
             taken_now,
             again,
             self.WaterAdministrationRequested,
@@ -256,7 +261,7 @@ class Subject(RecordedAggregate):
             return None
         best: tuple[dt.datetime, str] | None = None
         for key, earlier in self.measured.items():
-            if self.records.get(key) not in ("requested", "recorded"):
+            if self.records.get(key) not in ASKED:
                 continue
             if (earlier.kind, earlier.identity) != (measured.kind, measured.identity):
                 continue
@@ -283,7 +288,6 @@ class Subject(RecordedAggregate):
     def _ask(
         self,
         key: str,
-        measured: Measured,
         taken_now: bool,
         again: bool,
         event_class: Any,
@@ -295,16 +299,11 @@ class Subject(RecordedAggregate):
         A failed (refused) request may be asked again: it made nothing on Alyx.
         """
         if again:
-            number = 1
-            while self.records.get(key if number == 1 else f"{key}#{number}") in (
-                "requested",
-                "recorded",
-            ):
-                number += 1
-            key = key if number == 1 else f"{key}#{number}"
+            keys = itertools.chain([key], (f"{key}#{number}" for number in itertools.count(2)))
+            key = next(k for k in keys if self.records.get(k) not in ASKED)
         else:
-            earlier = self.recent_repeat(measured) if taken_now else None
-            if earlier is None and self.records.get(key) in ("requested", "recorded"):
+            earlier = self.recent_repeat(event_class.measure(fields)) if taken_now else None
+            if earlier is None and self.records.get(key) in ASKED:
                 earlier = key
             if earlier is not None:
                 return Asked(self.operations[earlier], self.measured[earlier].date_time)
@@ -315,6 +314,7 @@ class Subject(RecordedAggregate):
         "WeighingRequested": WeighingRecorded,
         "WaterAdministrationRequested": WaterAdministrationRecorded,
     }
+
     class Retried(Event, RetryRecorded):
         """The operator asked again for an intent refused for good (`labledger retry`)."""
 

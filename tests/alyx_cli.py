@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from labledger.adapters.registration_client import RegistrationClient
+from labledger.adapters.settings import load_settings
+from labledger.adapters.store import open_ledger
 from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
 from tests.cli_helpers import Cli
 
@@ -40,3 +43,16 @@ def online(
     for name, value in alyx_env(server, tmp_path).items():
         monkeypatch.setenv(name, value)
     return cli
+
+
+API_LEDGER = "l.sqlite3"
+"""The `client` fixture's ledger file, in the test's tmp_path."""
+
+
+@pytest.fixture
+def client(server: AlyxTestServer, tmp_path: Path) -> RegistrationClient:
+    """The Python API on `server`, with its ledger in tmp_path/API_LEDGER, its settings passed
+    explicitly (nothing read from the test process's environment)."""
+    env = alyx_env(server, tmp_path) | {"LABLEDGER_SQLITE_PATH": str(tmp_path / API_LEDGER)}
+    settings = load_settings(environ=env)
+    return RegistrationClient(None, settings=settings, ledger=open_ledger(settings))

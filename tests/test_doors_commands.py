@@ -14,12 +14,9 @@ import datetime as dt
 import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -31,7 +28,7 @@ from tests.alyx_server import TEST_USER, AlyxTestServer
 from tests.cli_helpers import ROOT, SAMPLE, SAMPLE_FILES, events_in
 from tests.doors import Door, Ran
 from tests.test_manifest import accepted_by_service
-from tests.test_watchdog_service import write_service
+from tests.test_watchdog_service import metadata, write_service  # noqa: F401 (a fixture)
 
 KEY = "cortexlab/algernon/2026-11-21/001"
 REJECTED = {"alf/_ibl_trials.table.pqt", "notes.txt"}
@@ -351,30 +348,11 @@ def test_new_session_today_another_day_and_without_registering(
 
 
 @pytest.fixture
-def metadata_service() -> Iterator[str]:
-    """A loopback AIND metadata service that knows one project; yields its project-names URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = json.dumps(["Example Project"]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v2/project_names"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def metadata_service(request: pytest.FixtureRequest) -> str:
+    """The loopback AIND metadata service of the watchdog tests (`metadata`, imported above; it
+    knows "Example Project"): its project-names URL."""
+    url: str = request.getfixturevalue("metadata")[0]
+    return url
 
 
 @pytest.fixture

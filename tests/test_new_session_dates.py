@@ -25,10 +25,8 @@ from typing import Any
 import pytest
 
 from labledger.adapters.registration_client import RegistrationClient
-from labledger.adapters.settings import load_settings
-from labledger.adapters.store import open_ledger
 from labledger.domain.errors import LabledgerError
-from tests.alyx_cli import alyx_env
+from tests.alyx_cli import API_LEDGER, alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import events_in
 
@@ -193,15 +191,8 @@ def test_refusals_make_nothing(
 # -- the Python API --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def client(server: AlyxTestServer, tmp_path: Path) -> RegistrationClient:
-    env = alyx_env(server, tmp_path) | {"LABLEDGER_SQLITE_PATH": str(tmp_path / "l.sqlite3")}
-    settings = load_settings(environ=env)
-    return RegistrationClient(None, settings=settings, ledger=open_ledger(settings))
-
-
 def _ledger_events(tmp_path: Path) -> int:
-    return events_in(tmp_path / "l.sqlite3")
+    return events_in(tmp_path / API_LEDGER)
 
 
 def test_create_new_session_on_any_day(

@@ -11,10 +11,7 @@ import pytest
 from one.registration import RegistrationClient as OneRegistrationClient
 
 from labledger.adapters.registration_client import RegistrationClient
-from labledger.adapters.settings import load_settings
-from labledger.adapters.store import open_ledger
 from labledger.domain.errors import LabledgerError
-from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE
 
@@ -39,13 +36,6 @@ def test_ones_methods_and_parameters_exist(name: str) -> None:
         if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
             continue
         assert parameter.name in ours, f"{name} lacks ONE's parameter {parameter.name}"
-
-
-@pytest.fixture
-def client(server: AlyxTestServer, tmp_path: Path) -> RegistrationClient:
-    env = alyx_env(server, tmp_path) | {"LABLEDGER_SQLITE_PATH": str(tmp_path / "l.sqlite3")}
-    settings = load_settings(environ=env)
-    return RegistrationClient(None, settings=settings, ledger=open_ledger(settings))
 
 
 def _session(tmp_path: Path) -> Path:

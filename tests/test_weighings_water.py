@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from labledger.adapters.registration_client import RegistrationClient
-from labledger.adapters.settings import Settings, load_settings
+from labledger.adapters.settings import Settings
 from labledger.adapters.store import open_ledger
 from labledger.domain import provenance
 from labledger.domain.measurements import (
@@ -448,13 +448,6 @@ def test_other_values_and_given_times_are_other_records(
 
 
 # -- the Python API ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(server: AlyxTestServer, tmp_path: Path) -> RegistrationClient:
-    env = alyx_env(server, tmp_path) | {"LABLEDGER_SQLITE_PATH": str(tmp_path / "api.sqlite3")}
-    settings = load_settings(environ=env)
-    return RegistrationClient(None, settings=settings, ledger=open_ledger(settings))
 
 
 def test_api_rerun_returns_the_first_record_and_again_records_another(
