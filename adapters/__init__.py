@@ -1,4 +1,7 @@
-"""labledger adapters: one module per external system.
+"""labledger adapters: one subpackage per external system, and the use cases that combine them.
 
-Filesystem, event store, settings, Alyx, watchdog.
+The subpackages (`alyx`, `watchdog`, `database`, `filesystem`) each talk to one system. The modules
+beside them are what the commands and the Python API call: `registration` (scan and register),
+`registration_client` (ONE's RegistrationClient), `sync` (perform pending work), `executors`
+(which executors this installation has), `retrying`, `settings` and `identity`.
 """

@@ -9,23 +9,23 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from uuid import UUID
 
-from labledger.adapters.alyx_client import AlyxClient
-from labledger.adapters.alyx_errors import AlyxError
-from labledger.adapters.alyx_executor import AlyxExecutor, OfflineAlyx
-from labledger.adapters.alyx_sessions import AlyxContext, Warn
-from labledger.adapters.filesystem import write_atomically
-from labledger.adapters.reference_data import (
+from ..domain.ledger import session_id_of
+from ..domain.outcomes import Executor
+from .alyx.client import AlyxClient
+from .alyx.errors import AlyxError
+from .alyx.executor import AlyxExecutor, OfflineAlyx
+from .alyx.reference_data import (
     fetch_labs,
     fetch_reference_data,
     load_reference_data,
 )
-from labledger.adapters.scanner import ScanOptions, session_at
-from labledger.adapters.settings import Settings, default_data_dir
-from labledger.adapters.sync import Executor
-from labledger.adapters.transfer import TransferExecutor
-from labledger.adapters.views import Views
-from labledger.adapters.watchdog_restart import RestartExecutor
-from labledger.domain.ledger import session_id_of
+from .alyx.sessions import AlyxContext, Warn
+from .database.views import Views
+from .filesystem.files import write_atomically
+from .filesystem.scan import ScanOptions, session_at
+from .settings import Settings, default_data_dir
+from .watchdog.restart import RestartExecutor
+from .watchdog.transfer import TransferExecutor
 
 LABS_FILE = "labs.json"
 

@@ -8,22 +8,19 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from typing import TypeVar
 
-from labledger.domain import provenance
-from labledger.domain.provenance import Provenance
+from .. import __version__
+from ..domain import provenance
+from ..domain.provenance import Provenance
 
 A = TypeVar("A")
 R = TypeVar("R")
 
 
 def tool_version() -> str:
-    """`labledger <version>` as installed (falls back for a source tree that is not installed)."""
-    try:
-        return f"labledger {version('labledger')}"
-    except PackageNotFoundError:
-        return "labledger (not installed)"
+    """`labledger <version>` as installed (`0+unknown` for a source tree never installed)."""
+    return f"labledger {__version__}"
 
 
 def os_user() -> str:

@@ -16,9 +16,39 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from labledger.adapters.alyx_errors import AlyxError
-from labledger.adapters.alyx_sessions import Warn, held
-from labledger.adapters.executors import (
+from ..domain.alf import SessionRef, parse_session_path, resolve_lab
+from ..domain.dataset import Dataset
+from ..domain.errors import LabledgerError
+from ..domain.file_registration import (
+    FileOptions,
+    FileRequest,
+    InvalidFileOptions,
+    versions_for,
+)
+from ..domain.file_registration import body as register_file_body
+from ..domain.ledger import Ledger, SessionNumberTaken, session_id_of
+from ..domain.measurements import (
+    WATER_TYPES,
+    local_time,
+    water_millilitres,
+    weight_grams,
+)
+from ..domain.numbering import next_number
+from ..domain.observations import Observed, SessionScan
+from ..domain.outcomes import SyncResult
+from ..domain.session import Session
+from ..domain.session_fields import (
+    check_fields,
+    create_body,
+    midnight,
+    new_session_fields,
+)
+from ..domain.session_link import link_to
+from ..domain.subject import Asked
+from .alyx.errors import AlyxError
+from .alyx.sessions import Warn, held
+from .database.views import Views, open_views
+from .executors import (
     alyx_client,
     alyx_username,
     build_executors,
@@ -26,40 +56,11 @@ from labledger.adapters.executors import (
     scan_options,
     session_ids_of,
 )
-from labledger.adapters.filesystem import split_session_path
-from labledger.adapters.scanner import ScanOptions, observe, session_at
-from labledger.adapters.scanner import scan as scan_sessions
-from labledger.adapters.settings import Settings
-from labledger.adapters.sync import SyncResult, perform_pending
-from labledger.adapters.views import Views, open_views
-from labledger.domain.alf import SessionRef, parse_session_path, resolve_lab
-from labledger.domain.dataset import Dataset
-from labledger.domain.errors import LabledgerError
-from labledger.domain.file_registration import (
-    FileOptions,
-    FileRequest,
-    InvalidFileOptions,
-    versions_for,
-)
-from labledger.domain.file_registration import body as register_file_body
-from labledger.domain.ledger import Ledger, SessionNumberTaken, session_id_of
-from labledger.domain.measurements import (
-    WATER_TYPES,
-    local_time,
-    water_millilitres,
-    weight_grams,
-)
-from labledger.domain.numbering import next_number
-from labledger.domain.observations import Observed, SessionScan
-from labledger.domain.session import Session
-from labledger.domain.session_fields import (
-    check_fields,
-    create_body,
-    midnight,
-    new_session_fields,
-)
-from labledger.domain.session_link import link_to
-from labledger.domain.subject import Asked
+from .filesystem.files import split_session_path
+from .filesystem.scan import ScanOptions, observe, session_at
+from .filesystem.scan import scan as scan_sessions
+from .settings import Settings
+from .sync import perform_pending
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A rig script switches by changing one import:
 
-    from labledger.adapters.registration_client import RegistrationClient   # was one.registration
+    from .registration_client import RegistrationClient   # was one.registration
 
 Every call records its intents before anything is sent and performs them at once when Alyx is
 configured and reachable; otherwise the work is queued and `labledger sync` finishes it. Where ONE
@@ -20,18 +20,18 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from labledger.adapters.alyx_client import one_run
-from labledger.adapters.identity import entered
-from labledger.adapters.registration import FileChoice, Registrar, repeat_notice
-from labledger.adapters.settings import Settings, load_settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.sync import SyncResult
-from labledger.domain.dataset import Dataset
-from labledger.domain.errors import LabledgerError
-from labledger.domain.file_registration import FileOptions
-from labledger.domain.ledger import Ledger
-from labledger.domain.measurements import local_time
-from labledger.domain.subject import Asked, Subject
+from ..domain.dataset import Dataset
+from ..domain.errors import LabledgerError
+from ..domain.file_registration import FileOptions
+from ..domain.ledger import Ledger
+from ..domain.measurements import local_time
+from ..domain.outcomes import SyncResult
+from ..domain.subject import Asked, Subject
+from .alyx.client import one_run
+from .database.event_store import open_ledger
+from .identity import entered
+from .registration import FileChoice, Registrar, repeat_notice
+from .settings import Settings, load_settings
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-from labledger.adapters.views import Views
-from labledger.domain.dataset import Dataset
-from labledger.domain.errors import LabledgerError
-from labledger.domain.pending import PendingIntent
-from labledger.domain.subject import Subject
-from labledger.domain.sync_order import stage_of
-from labledger.projections.selection import select_sessions
+from ..domain.dataset import Dataset
+from ..domain.errors import LabledgerError
+from ..domain.pending import PendingIntent
+from ..domain.subject import Subject
+from ..domain.sync_order import stage_of
+from ..projections.selection import select_sessions
+from .database.views import Views
 
 MIN_OPERATION_PREFIX = 8
 """Characters of an operation id that name it (as `labledger pending --json` shows it)."""

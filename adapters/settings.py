@@ -29,8 +29,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from labledger.adapters.watchdog_settings import WatchdogSettings
-from labledger.domain.errors import InvalidSettings
+from ..domain.errors import InvalidSettings
+from .watchdog.settings import WatchdogSettings
 
 ENV_PREFIX = "LABLEDGER_"
 ENV_NESTED_DELIMITER = "__"

@@ -11,46 +11,11 @@ as queued.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
 from uuid import UUID
 
-from labledger.adapters.views import Views
-from labledger.domain.pending import PendingIntent
-from labledger.domain.sync_order import sync_order
-
-Outcome = Literal["done", "failed", "queued", "blocked"]
-"""done: recorded as succeeded; queued: still pending (no server configured, server down or
-failing: the next sync tries again); blocked: still pending, and waits for the operator to fix
-what the detail names (the login, a setting, a name on Alyx); failed: Alyx refused the request's
-own content, the intent is closed (`labledger retry` re-opens it once the cause is fixed)."""
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """One line of a sync report: what was attempted, on what, and how it ended."""
-
-    target: str
-    """What it was about: a session key, a subject, a manifest."""
-    action: str
-    outcome: Outcome
-    detail: str = ""
-
-
-class Executor(Protocol):
-    """Performs one external system's intents and records their outcomes in the ledger."""
-
-    def claims(self, intent: PendingIntent) -> bool:
-        """True for the intents this executor performs."""
-        ...
-
-    def perform(self, intents: Sequence[PendingIntent]) -> list[SyncResult]:
-        """Perform the claimed intents (in log order) and record each outcome."""
-        ...
-
-    def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
-        """Work that is not an intent: e.g. noticing that the watchdog finished a transfer."""
-        ...
+from ..domain.outcomes import Executor, SyncResult
+from ..domain.sync_order import sync_order
+from .database.views import Views
 
 
 def perform_pending(

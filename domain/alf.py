@@ -30,7 +30,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
-from labledger.domain.errors import InvalidALFPath
+from .errors import InvalidALFPath
 
 # -- grammar pieces (§2.1-§2.4) --------------------------------------------------------------------
 # Every pattern below is applied with `fullmatch` to ONE folder name or ONE file name, never

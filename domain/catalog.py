@@ -5,11 +5,11 @@ Tests use it to prove each stored event class still loads; reports use it to lis
 
 from __future__ import annotations
 
-from labledger.domain.dataset import Dataset
-from labledger.domain.recorded import RecordedAggregate
-from labledger.domain.session import Session
-from labledger.domain.subject import Subject
-from labledger.domain.watchdog import WatchdogService
+from .dataset import Dataset
+from .recorded import RecordedAggregate
+from .session import Session
+from .subject import Subject
+from .watchdog import WatchdogService
 
 AGGREGATES: tuple[type[RecordedAggregate], ...] = (Session, Dataset, Subject, WatchdogService)
 

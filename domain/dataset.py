@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from uuid import UUID
 
-from labledger.domain.errors import LabledgerError
-from labledger.domain.recorded import (
+from .errors import LabledgerError
+from .recorded import (
     Failure,
     Intent,
     Outcome,

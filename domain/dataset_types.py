@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 
-from labledger.domain.alf import RelPath, parse_filename, parse_rel_path
-from labledger.domain.errors import InvalidALFPath, LabledgerError
+from .alf import RelPath, parse_filename, parse_rel_path
+from .errors import InvalidALFPath, LabledgerError
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from labledger.domain.alf import SessionRef
-from labledger.domain.errors import LabledgerError
+from .alf import SessionRef
+from .errors import LabledgerError
 
 RESERVED_EXTRA = frozenset(
     {"path", "filenames", "hashes", "filesizes", "versions", "created_by", "check_protected"}

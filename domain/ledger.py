@@ -16,15 +16,15 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from labledger.domain import provenance
-from labledger.domain.alf import SessionRef, parse_rel_path
-from labledger.domain.dataset import Dataset
-from labledger.domain.errors import LabledgerError
-from labledger.domain.observations import FileObservation, Observed, ScanSummary, SessionScan
-from labledger.domain.pending import PendingIntent, fold, intent_details
-from labledger.domain.recorded import NotRefused
-from labledger.domain.session import Session
-from labledger.domain.subject import Asked, Subject
+from . import provenance
+from .alf import SessionRef, parse_rel_path
+from .dataset import Dataset
+from .errors import LabledgerError
+from .observations import FileObservation, Observed, ScanSummary, SessionScan
+from .pending import PendingIntent, fold, intent_details
+from .recorded import NotRefused
+from .session import Session
+from .subject import Asked, Subject
 
 T = TypeVar("T")
 A = TypeVar("A", Session, Dataset, Subject)
@@ -420,7 +420,7 @@ class Ledger(Application[UUID]):
         self, machine: str, executable: str, config: str, arguments: list[str]
     ) -> str:
         """Record the intent to restart the watchdog service of `machine`; returns its operation."""
-        from labledger.domain.watchdog import WatchdogService  # imported here: block kept whole
+        from .watchdog import WatchdogService  # imported here: block kept whole
 
         def decide() -> str:
             try:
@@ -438,7 +438,7 @@ class Ledger(Application[UUID]):
         self, service_id: UUID, operation_id: str, pid: int, stopped: int
     ) -> None:
         """The restart of `operation_id` left the service running as process `pid`."""
-        from labledger.domain.watchdog import WatchdogService  # imported here: block kept whole
+        from .watchdog import WatchdogService  # imported here: block kept whole
 
         def decide() -> None:
             service: WatchdogService = self.repository.get(service_id)

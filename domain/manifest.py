@@ -17,9 +17,9 @@ from datetime import datetime, time
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from labledger.domain.errors import LabledgerError
-from labledger.domain.manifest_request import PLATFORMS, upload_request
-from labledger.domain.manifest_yaml import Quoted, dump_manifest
+from .errors import LabledgerError
+from .manifest_request import PLATFORMS, upload_request
+from .manifest_yaml import Quoted, dump_manifest
 
 NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 _DATA_NAME = re.compile(r"^(?P<label>[\w.-]+?)_(?P<when>\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})$")

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from labledger.domain.manifest_yaml import Quoted
+from .manifest_yaml import Quoted
 
 if TYPE_CHECKING:  # the options are defined beside the manifest that uses this module
-    from labledger.domain.manifest import TransferOptions
+    from .manifest import TransferOptions
 
 PLATFORMS: dict[str, str] = {
     "behavior": "Behavior platform",

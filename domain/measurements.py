@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from labledger.domain.errors import LabledgerError
+from .errors import LabledgerError
 
 WATER_TYPES = (
     "Water",

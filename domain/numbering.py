@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from labledger.domain.errors import LabledgerError
+from .errors import LabledgerError
 
 MAX_NUMBER = 999
 

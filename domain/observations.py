@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from labledger.domain.alf import SessionRef
+from .alf import SessionRef
 
 
 @dataclass(frozen=True)

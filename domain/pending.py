@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from labledger.domain.dataset import Dataset
-from labledger.domain.recorded import Failure, RetryRecorded
+from .dataset import Dataset
+from .recorded import Failure, RetryRecorded
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from labledger.domain import provenance
-from labledger.domain.errors import LabledgerError
+from . import provenance
+from .errors import LabledgerError
 
 EventKind = Literal["fact", "intent", "outcome"]
 

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from labledger.domain.errors import LabledgerError
+from .errors import LabledgerError
 
 PROTECTED_ERROR = "One or more datasets is protected"
 """The `error` text of Alyx's 403 that starts the revision flow (§6.9.7 form 1)."""

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
-from labledger.domain.alf import SessionRef
-from labledger.domain.errors import LabledgerError
-from labledger.domain.recorded import (
+from .alf import SessionRef
+from .errors import LabledgerError
+from .recorded import (
     Failure,
     Intent,
     Outcome,

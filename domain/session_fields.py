@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from labledger.domain.alf import SessionRef
-from labledger.domain.errors import LabledgerError
-from labledger.domain.measurements import naive_local
+from .alf import SessionRef
+from .errors import LabledgerError
+from .measurements import naive_local
 
 LIST_FIELDS = ("users", "procedures", "projects")
 TEXT_FIELDS = ("type", "location", "task_protocol", "narrative", "parent_session", "lab", "qc")

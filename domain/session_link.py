@@ -17,8 +17,8 @@ import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
-from labledger.domain.alf import SessionRef
-from labledger.domain.session import Session
+from .alf import SessionRef
+from .session import Session
 
 KEY_PREFIX = "session:"
 LEDGER_PREFIX = "ledger:"

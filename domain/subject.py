@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
-from labledger.domain.measurements import InvalidMeasurement as InvalidMeasurement
-from labledger.domain.measurements import water_millilitres, weight_grams
-from labledger.domain.recorded import (
+from .measurements import InvalidMeasurement as InvalidMeasurement
+from .measurements import water_millilitres, weight_grams
+from .recorded import (
     Failure,
     Intent,
     Outcome,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from labledger.domain.pending import PendingIntent
+from .pending import PendingIntent
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-from labledger.domain.recorded import (
+from .recorded import (
     Failure,
     Intent,
     Outcome,

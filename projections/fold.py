@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from labledger.domain import pending, provenance
-from labledger.domain.dataset import Dataset
-from labledger.domain.session import Session
-from labledger.domain.subject import Subject
-from labledger.domain.watchdog import WatchdogService
-from labledger.projections.rows import (
+from ..domain import pending, provenance
+from ..domain.dataset import Dataset
+from ..domain.session import Session
+from ..domain.subject import Subject
+from ..domain.watchdog import WatchdogService
+from .rows import (
     ROW_CLASSES,
     AuditEntry,
     DatasetRow,
@@ -29,7 +29,7 @@ from labledger.projections.rows import (
     SubjectRow,
     plain,
 )
-from labledger.projections.summaries import summarize
+from .summaries import summarize
 
 R = TypeVar("R", bound=Row)
 RowKey = tuple[str, str]

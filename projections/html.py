@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from labledger.projections.report import Report, Timeline
-from labledger.projections.rows import AuditEntry
+from .report import Report, Timeline
+from .rows import AuditEntry
 
 EMPTY = "–"
 """How a missing value (None) shows: an en dash, visibly not the text 'None' nor a blank."""

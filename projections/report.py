@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from labledger.projections.rows import AuditEntry
+from .rows import AuditEntry
 
 
 @dataclass(frozen=True)

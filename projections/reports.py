@@ -10,10 +10,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from labledger.domain.session_link import parse_link, waits_for
-from labledger.domain.sync_order import stage_of, sync_order
-from labledger.projections.report import Timeline
-from labledger.projections.rows import AuditEntry, DatasetRow, IntentRow, SessionRow
+from ..domain.session_link import parse_link, waits_for
+from ..domain.sync_order import stage_of, sync_order
+from .report import Timeline
+from .rows import AuditEntry, DatasetRow, IntentRow, SessionRow
 
 STATUS_COLUMNS = [
     "session",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
-from labledger.domain.pending import PendingIntent
+from ..domain.pending import PendingIntent
 
 
 def plain(value: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from labledger.domain.errors import LabledgerError
-from labledger.projections.rows import SessionRow
+from ..domain.errors import LabledgerError
+from .rows import SessionRow
 
 
 def matches(session: SessionRow, text: str, paths: Sequence[PurePath]) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from labledger.domain.pending import intent_details
+from ..domain.pending import intent_details
 
 MAX_VALUE = 80
 """Characters of one field value in a generic summary (the JSON keeps everything)."""

@@ -14,15 +14,15 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.registration import FileChoice, Registrar, repeat_notice
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.domain.errors import LabledgerError
-from labledger.domain.file_registration import FileOptions
-from labledger.domain.revisions import Situation, decide, protected_details, relocated
-from labledger.projections.render import table, to_json
-from labledger.scripts.options import add_global_options, warner
-from labledger.scripts.sync_command import report
+from ..adapters.database.event_store import open_ledger
+from ..adapters.registration import FileChoice, Registrar, repeat_notice
+from ..adapters.settings import Settings
+from ..domain.errors import LabledgerError
+from ..domain.file_registration import FileOptions
+from ..domain.revisions import Situation, decide, protected_details, relocated
+from ..projections.render import table, to_json
+from .options import add_global_options, warner
+from .sync_command import report
 
 FLAG_GLOB = "**/create_me.flag"
 AGAIN_HELP = (

@@ -14,13 +14,13 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.alyx_client import one_run
-from labledger.adapters.identity import this_run, tool_version
-from labledger.adapters.settings import load_settings
-from labledger.adapters.store import store_errors
-from labledger.domain import provenance
-from labledger.domain.errors import LabledgerError
-from labledger.scripts import (
+from ..adapters.alyx.client import one_run
+from ..adapters.database.event_store import store_errors
+from ..adapters.identity import this_run, tool_version
+from ..adapters.settings import load_settings
+from ..domain import provenance
+from ..domain.errors import LabledgerError
+from . import (
     alyx_commands,
     commands,
     report_commands,
@@ -28,7 +28,7 @@ from labledger.scripts import (
     sync_command,
     transfer_commands,
 )
-from labledger.scripts.options import Handler, add_global_options
+from .options import Handler, add_global_options
 
 COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command, retry_command, report_commands)
 """Modules that add their own commands: each has `add_commands(subparsers)`."""

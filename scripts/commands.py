@@ -17,15 +17,15 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from labledger.adapters.executors import scan_options
-from labledger.adapters.scanner import scan as scan_sessions
-from labledger.adapters.scanner import session_at
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.domain.dataset import Dataset
-from labledger.domain.errors import LabledgerError
-from labledger.domain.ledger import session_id_of
-from labledger.projections.render import history_lines, table, to_json
+from ..adapters.database.event_store import open_ledger
+from ..adapters.executors import scan_options
+from ..adapters.filesystem.scan import scan as scan_sessions
+from ..adapters.filesystem.scan import session_at
+from ..adapters.settings import Settings
+from ..domain.dataset import Dataset
+from ..domain.errors import LabledgerError
+from ..domain.ledger import session_id_of
+from ..projections.render import history_lines, table, to_json
 
 
 def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from labledger.adapters.settings import Settings
+from ..adapters.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, Console], int]
 """A command: parsed arguments, effective settings, the output console -> exit status."""

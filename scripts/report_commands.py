@@ -15,16 +15,16 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.filesystem import write_atomically
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import describe_store, open_ledger
-from labledger.adapters.views import Views, open_views
-from labledger.domain.errors import LabledgerError
-from labledger.projections.audit_query import KINDS, AuditQuery
-from labledger.projections.html import render_html
-from labledger.projections.render import table, to_csv, to_json
-from labledger.projections.report import Report, Timeline
-from labledger.projections.reports import (
+from ..adapters.database.event_store import describe_store, open_ledger
+from ..adapters.database.views import Views, open_views
+from ..adapters.filesystem.files import write_atomically
+from ..adapters.settings import Settings
+from ..domain.errors import LabledgerError
+from ..projections.audit_query import KINDS, AuditQuery
+from ..projections.html import render_html
+from ..projections.render import table, to_csv, to_json
+from ..projections.report import Report, Timeline
+from ..projections.reports import (
     AUDIT_COLUMNS,
     PENDING_COLUMNS,
     STATUS_COLUMNS,
@@ -33,9 +33,9 @@ from labledger.projections.reports import (
     status_rows,
     timelines,
 )
-from labledger.projections.rows import AuditEntry, SessionRow
-from labledger.projections.selection import select_sessions
-from labledger.scripts.options import add_global_options
+from ..projections.rows import AuditEntry, SessionRow
+from ..projections.selection import select_sessions
+from .options import add_global_options
 
 
 def add_commands(commands: Any) -> None:
@@ -229,7 +229,7 @@ def run_replay(args: argparse.Namespace, settings: Settings, console: Console) -
 
 def run_project(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if args.follow:
-        from labledger.adapters.follow import check_followable  # only --follow needs it
+        from ..adapters.database.follow import check_followable  # only --follow needs it
 
         check_followable(settings)
     views = _views(settings, catch_up=False)
@@ -240,7 +240,7 @@ def run_project(args: argparse.Namespace, settings: Settings, console: Console) 
     )
     if not args.follow:
         return 0
-    from labledger.adapters.follow import follow  # imported here: only --follow needs it
+    from ..adapters.database.follow import follow  # imported here: only --follow needs it
 
     def started(position: int) -> None:
         console.print(

@@ -8,14 +8,14 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.registration import Registrar
-from labledger.adapters.retrying import choose, reopen
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.views import open_views
-from labledger.projections.render import table, to_json
-from labledger.scripts.options import add_global_options, warner
-from labledger.scripts.sync_command import report
+from ..adapters.database.event_store import open_ledger
+from ..adapters.database.views import open_views
+from ..adapters.registration import Registrar
+from ..adapters.retrying import choose, reopen
+from ..adapters.settings import Settings
+from ..projections.render import table, to_json
+from .options import add_global_options, warner
+from .sync_command import report
 
 
 def add_commands(commands: Any) -> None:

@@ -8,14 +8,15 @@ from typing import Any
 
 from rich.console import Console
 
-from labledger.adapters.executors import build_executors, scan_options, session_ids_of
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.sync import SyncResult, perform_pending
-from labledger.adapters.views import open_views
-from labledger.domain.errors import LabledgerError
-from labledger.projections.render import table, to_json
-from labledger.scripts.options import add_global_options, warner
+from ..adapters.database.event_store import open_ledger
+from ..adapters.database.views import open_views
+from ..adapters.executors import build_executors, scan_options, session_ids_of
+from ..adapters.settings import Settings
+from ..adapters.sync import perform_pending
+from ..domain.errors import LabledgerError
+from ..domain.outcomes import SyncResult
+from ..projections.render import table, to_json
+from .options import add_global_options, warner
 
 
 def add_commands(commands: Any) -> None:

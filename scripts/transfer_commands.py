@@ -9,21 +9,21 @@ from uuid import UUID
 
 from rich.console import Console
 
-from labledger.adapters.executors import scan_options
-from labledger.adapters.scanner import session_at
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.sync import SyncResult
-from labledger.adapters.transfer import TransferExecutor, plan_transfer
-from labledger.adapters.views import open_views
-from labledger.adapters.watchdog_checks import service_checks, service_status
-from labledger.adapters.watchdog_restart import RestartExecutor, request_restart
-from labledger.domain.errors import LabledgerError
-from labledger.domain.ledger import Ledger
-from labledger.domain.session import Session
-from labledger.projections.render import table, to_json
-from labledger.scripts.options import add_global_options, warner
-from labledger.scripts.sync_command import report
+from ..adapters.database.event_store import open_ledger
+from ..adapters.database.views import open_views
+from ..adapters.executors import scan_options
+from ..adapters.filesystem.scan import session_at
+from ..adapters.settings import Settings
+from ..adapters.watchdog.checks import service_checks, service_status
+from ..adapters.watchdog.restart import RestartExecutor, request_restart
+from ..adapters.watchdog.transfer import TransferExecutor, plan_transfer
+from ..domain.errors import LabledgerError
+from ..domain.ledger import Ledger
+from ..domain.outcomes import SyncResult
+from ..domain.session import Session
+from ..projections.render import table, to_json
+from .options import add_global_options, warner
+from .sync_command import report
 
 
 def add_commands(commands: Any) -> None:

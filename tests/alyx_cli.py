@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.registration_client import RegistrationClient
 from labledger.adapters.settings import load_settings
-from labledger.adapters.store import open_ledger
 from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
 from tests.cli_helpers import Cli
 

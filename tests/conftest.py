@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from labledger.adapters.database.event_store import open_ledger
+from labledger.adapters.database.views import Views, open_views
 from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.views import Views, open_views
 from labledger.domain import provenance
 from labledger.domain.ledger import Ledger
 from labledger.domain.provenance import Provenance

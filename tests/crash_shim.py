@@ -47,7 +47,7 @@ def _step(kind: str, **details: Any) -> None:
 
 
 def _install() -> None:
-    from labledger.adapters import alyx_files
+    from labledger.adapters.alyx import files as alyx_files
     from labledger.domain.ledger import Ledger
 
     real_save = Ledger.save

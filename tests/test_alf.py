@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import TypeVar
 
 import pytest
-from fixture_paths import ALYX_FIXTURES
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from one.alf.exceptions import ALFInvalid
@@ -37,6 +36,7 @@ from labledger.domain.alf import (
     resolve_lab,
 )
 from labledger.domain.errors import InvalidALFPath
+from tests.fixture_paths import ALYX_FIXTURES
 
 T = TypeVar("T")
 FILE_KEYS = ("namespace", "object", "attribute", "timescale", "extra", "extension")

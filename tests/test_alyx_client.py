@@ -24,10 +24,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fixture_paths import ALYX_FIXTURES
 
-from labledger.adapters.alyx_client import AlyxClient, retry_after_seconds
-from labledger.adapters.alyx_errors import (
+from labledger.adapters.alyx.client import AlyxClient, retry_after_seconds
+from labledger.adapters.alyx.errors import (
     AlyxError,
     AlyxLoginNeeded,
     AlyxLoginRefused,
@@ -41,8 +40,7 @@ from labledger.adapters.alyx_errors import (
     needs_operator,
     protected_details_of,
 )
-from labledger.adapters.alyx_tokens import TokenCache
-from labledger.adapters.reference_data import (
+from labledger.adapters.alyx.reference_data import (
     DATA_FORMATS_FILE,
     DATASET_TYPES_FILE,
     fetch_labs,
@@ -50,14 +48,16 @@ from labledger.adapters.reference_data import (
     load_default_reference_data,
     load_reference_data,
 )
+from labledger.adapters.alyx.tokens import TokenCache
 from labledger.adapters.settings import AlyxSettings
 from labledger.domain.errors import InvalidSettings, LabledgerError
+from tests.fixture_paths import ALYX_FIXTURES, PACKAGED_REFERENCE
 
 BASE = "http://alyx.local"
 USER = "test_user"
 PASSWORD = "pa55-Wörd-never-shown"
 TOKEN = json.loads((ALYX_FIXTURES / "auth-token.200.json").read_text())["token"]
-PACKAGE_DIR = Path(__file__).resolve().parents[1] / "adapters" / "reference"
+PACKAGE_DIR = PACKAGED_REFERENCE
 EID = "1d2e3f40-0000-4000-8000-000000000001"
 
 Reply = httpx.Response | type[httpx.RequestError] | Callable[[httpx.Request], httpx.Response]

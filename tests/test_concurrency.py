@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
 from labledger.domain.alf import SessionRef
 from labledger.domain.ledger import Ledger, session_id_of
 from labledger.domain.observations import Observed, SessionScan

@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from fixture_paths import ALYX_FIXTURES
 from one.registration import get_dataset_type
 
-from labledger.adapters.reference_data import (
+from labledger.adapters.alyx.reference_data import (
     DATA_FORMATS_FILE,
     DATASET_TYPES_FILE,
     load_default_reference_data,
@@ -27,8 +26,9 @@ from labledger.domain.dataset_types import (
     match_dataset_type,
 )
 from labledger.domain.errors import LabledgerError
+from tests.fixture_paths import ALYX_FIXTURES, PACKAGED_REFERENCE
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1] / "adapters" / "reference"
+PACKAGE_DIR = PACKAGED_REFERENCE
 
 
 def _served(name: str) -> object:

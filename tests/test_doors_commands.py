@@ -22,7 +22,7 @@ import psutil
 import pytest
 import yaml
 
-from labledger.adapters.watchdog_process import find_service
+from labledger.adapters.watchdog.process import find_service
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import TEST_USER, AlyxTestServer
 from tests.cli_helpers import ROOT, SAMPLE, SAMPLE_FILES, events_in

@@ -22,7 +22,7 @@ from aind_data_transfer_service.configs.platforms_v1 import Platform
 from aind_watchdog_service.models import ManifestConfig
 from aind_watchdog_service.models.manifest_config import IngestedManifest
 
-from labledger.adapters.manifest_modalities import modality_names
+from labledger.adapters.watchdog.modalities import modality_names
 from labledger.domain.manifest import (
     InvalidManifest,
     NothingToTransfer,

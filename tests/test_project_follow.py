@@ -19,9 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from labledger.adapters.database.event_store import open_ledger
+from labledger.adapters.database.views import open_views
 from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.views import open_views
 from labledger.domain.ledger import Ledger
 from tests.conftest import PG, pg_settings
 from tests.projection_scenario import STEPS, run_step

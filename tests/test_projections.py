@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from labledger.adapters import view_store
-from labledger.adapters.views import Views
+from labledger.adapters.database import view_store
+from labledger.adapters.database.views import Views
 from labledger.domain.ledger import Ledger, session_id_of
 from labledger.projections.audit_query import AuditQuery
 from labledger.projections.fold import MemoryRows, fold_pages
@@ -207,7 +207,7 @@ def test_two_readers_catching_up_at_once_fold_each_event_once(
 ) -> None:
     if store_settings.store == "memory":
         pytest.skip("an in-memory ledger has one process")
-    from labledger.adapters.views import open_view_store
+    from labledger.adapters.database.views import open_view_store
 
     run_all(ledger)
     other = Views(ledger, open_view_store(store_settings), page=2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labledger.adapters.revision_mover import MoveRefused, move_file
+from labledger.adapters.filesystem.revision_moves import MoveRefused, move_file
 
 SOURCE, DESTINATION = "alf/spikes.times.npy", "alf/#2026-11-21#/spikes.times.npy"
 DATA = b"spikes" * 100

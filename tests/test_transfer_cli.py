@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from labledger.adapters import manifest_writer
+from labledger.adapters.database.views import Views
 from labledger.adapters.settings import Settings
-from labledger.adapters.transfer import TransferExecutor
-from labledger.adapters.views import Views
+from labledger.adapters.watchdog import manifest_writer
+from labledger.adapters.watchdog.transfer import TransferExecutor
 from labledger.domain.ledger import Ledger
 from labledger.scripts import sync_command
 from tests.cli_helpers import Cli, Result

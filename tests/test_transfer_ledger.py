@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from labledger.adapters import manifest_writer
-from labledger.adapters.reference_data import load_reference_data
-from labledger.adapters.scanner import ScanOptions, scan, session_folder
+from labledger.adapters.alyx.reference_data import load_reference_data
+from labledger.adapters.database.views import Views
+from labledger.adapters.filesystem.scan import ScanOptions, scan, session_folder
 from labledger.adapters.sync import perform_pending
-from labledger.adapters.transfer import TransferExecutor, acquisition_time, plan_transfer
-from labledger.adapters.views import Views
-from labledger.adapters.watchdog_settings import WatchdogSettings
+from labledger.adapters.watchdog import manifest_writer
+from labledger.adapters.watchdog.settings import WatchdogSettings
+from labledger.adapters.watchdog.transfer import TransferExecutor, acquisition_time, plan_transfer
 from labledger.domain import provenance
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import Ledger, session_id_of

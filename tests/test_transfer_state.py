@@ -10,8 +10,8 @@ from uuid import uuid4
 
 import pytest
 
-from labledger.adapters.transfer_followup import describe_record, last_log_record, observe
-from labledger.adapters.watchdog_config import WatchConfig
+from labledger.adapters.watchdog.followup import describe_record, last_log_record, observe
+from labledger.adapters.watchdog.service_config import WatchConfig
 from labledger.domain.transfer_state import VERDICTS, Handover, deadline, judge
 
 ROWS = [

@@ -18,8 +18,8 @@ import pytest
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from labledger.adapters import manifest_writer
-from labledger.adapters.manifest_writer import ManifestNotWritten, emit_manifest
+from labledger.adapters.watchdog import manifest_writer
+from labledger.adapters.watchdog.manifest_writer import ManifestNotWritten, emit_manifest
 from tests.test_manifest import accepted_by_service, build
 
 EVENT_WAIT_S = 5.0

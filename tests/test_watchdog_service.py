@@ -26,17 +26,17 @@ import psutil
 import pytest
 import yaml
 
-from labledger.adapters import watchdog_process
+from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.watchdog_process import find_service
-from labledger.adapters.watchdog_projects import (
+from labledger.adapters.watchdog import process as watchdog_process
+from labledger.adapters.watchdog.process import find_service
+from labledger.adapters.watchdog.projects import (
     MetadataServiceUnavailable,
     UnknownProject,
     check_project_name,
     project_names,
 )
-from labledger.adapters.watchdog_restart import RestartExecutor
+from labledger.adapters.watchdog.restart import RestartExecutor
 from labledger.domain.ledger import Ledger
 from labledger.domain.watchdog import WatchdogService
 from labledger.scripts import sync_command

@@ -14,13 +14,13 @@ import yaml
 from aind_watchdog_service.models.watch_config import WatchConfig as ServiceWatchConfig
 
 from labledger.adapters.settings import load_settings
-from labledger.adapters.watchdog_config import (
+from labledger.adapters.watchdog.service_config import (
     InvalidWatchConfig,
     WatchdogNotConfigured,
     read_watch_config,
     service_paths,
 )
-from labledger.adapters.watchdog_settings import IGNORED_KEYS, WatchdogSettings
+from labledger.adapters.watchdog.settings import IGNORED_KEYS, WatchdogSettings
 from labledger.domain.errors import InvalidSettings
 
 FULL = """

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.registration_client import RegistrationClient
 from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
 from labledger.domain import provenance
 from labledger.domain.measurements import (
     MAX_WATER_ML,

@@ -21,9 +21,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from labledger.adapters.database.event_store import open_ledger
+from labledger.adapters.database.views import open_views
 from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger
-from labledger.adapters.views import open_views
 from labledger.domain import provenance
 from labledger.domain.alf import SessionRef
 from labledger.domain.dataset import Dataset

@@ -18,15 +18,15 @@ from typing import Any
 
 import psutil
 
-from labledger.adapters.alyx_client import AlyxClient
-from labledger.adapters.alyx_errors import AlyxNeedsOperator, AlyxRefused, AlyxUnreachable
-from labledger.domain.alf import SessionRef
-from labledger.domain.errors import LabledgerError
-from labledger.domain.ledger import Ledger
-from labledger.domain.pending import PendingIntent
-from labledger.domain.recorded import AlreadyClosed
-from labledger.domain.session import CreateClaim, Session
-from labledger.domain.session_fields import create_body, update_body
+from ...domain.alf import SessionRef
+from ...domain.errors import LabledgerError
+from ...domain.ledger import Ledger
+from ...domain.pending import PendingIntent
+from ...domain.recorded import AlreadyClosed
+from ...domain.session import CreateClaim, Session
+from ...domain.session_fields import create_body, update_body
+from .client import AlyxClient
+from .errors import AlyxNeedsOperator, AlyxRefused, AlyxUnreachable
 
 Warn = Callable[[str], None]
 

@@ -27,9 +27,9 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from labledger.projections.audit_query import AuditQuery
-from labledger.projections.fold import PageChanges, PageFold
-from labledger.projections.rows import AuditEntry, Row
+from ...projections.audit_query import AuditQuery
+from ...projections.fold import PageChanges, PageFold
+from ...projections.rows import AuditEntry, Row
 
 R = TypeVar("R", bound=Row)
 

@@ -16,20 +16,20 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from labledger.adapters.filesystem import write_atomically
-from labledger.domain.dataset_types import (
+from ...domain.dataset_types import (
     ReferenceData,
     parse_served_data_formats,
     parse_served_dataset_types,
 )
-from labledger.domain.errors import LabledgerError
+from ...domain.errors import LabledgerError
+from ..filesystem.files import write_atomically
 
 if TYPE_CHECKING:
-    from labledger.adapters.alyx_client import AlyxClient
+    from .client import AlyxClient
 
 DATASET_TYPES_FILE = "dataset_types.json"
 DATA_FORMATS_FILE = "data_formats.json"
-_PACKAGE = "labledger.adapters.reference"
+_PACKAGE = f"{__package__}.reference"
 
 KEPT_FIELDS = {
     DATASET_TYPES_FILE: ("id", "name", "filename_pattern", "description"),

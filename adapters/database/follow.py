@@ -15,12 +15,12 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection, ProjectionRunner
 
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import open_ledger, store_errors
-from labledger.adapters.view_store import PostgresViewStore
-from labledger.adapters.views import VIEWS_NAME, open_views, views_env
-from labledger.domain.errors import LabledgerError
-from labledger.domain.ledger import Ledger
+from ...domain.errors import LabledgerError
+from ...domain.ledger import Ledger
+from ..settings import Settings
+from .event_store import open_ledger, store_errors
+from .view_store import PostgresViewStore
+from .views import VIEWS_NAME, open_views, views_env
 
 
 class LedgerProjection(Projection[PostgresViewStore]):

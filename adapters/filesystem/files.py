@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from labledger.domain.errors import InvalidALFPath, UnreadableFile
+from ...domain.errors import InvalidALFPath, UnreadableFile
 
 BLOCK_SIZE = 1 << 20
 """Bytes read per step when hashing: large enough to keep the GIL released most of the time."""

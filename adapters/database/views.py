@@ -17,14 +17,14 @@ from uuid import UUID
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
-from labledger.adapters.settings import Settings
-from labledger.adapters.store import creating_tables, ledger_env, store_errors
-from labledger.adapters.view_store import PostgresViewStore, SQLiteViewStore, ViewStore
-from labledger.domain.ledger import LOG_PAGE, Ledger
-from labledger.domain.pending import PendingIntent
-from labledger.domain.transfer_state import Handover
-from labledger.projections.audit_query import AuditQuery
-from labledger.projections.rows import AuditEntry, DatasetRow, IntentRow, Row, SessionRow
+from ...domain.ledger import LOG_PAGE, Ledger
+from ...domain.pending import PendingIntent
+from ...domain.transfer_state import Handover
+from ...projections.audit_query import AuditQuery
+from ...projections.rows import AuditEntry, DatasetRow, IntentRow, Row, SessionRow
+from ..settings import Settings
+from .event_store import creating_tables, ledger_env, store_errors
+from .view_store import PostgresViewStore, SQLiteViewStore, ViewStore
 
 R = TypeVar("R", bound=Row)
 

@@ -17,9 +17,9 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from labledger.domain.errors import InvalidSettings
-from labledger.domain.manifest import TransferOptions
-from labledger.domain.manifest_request import PLATFORMS
+from ...domain.errors import InvalidSettings
+from ...domain.manifest import TransferOptions
+from ...domain.manifest_request import PLATFORMS
 
 DEFAULT_METADATA_URL = "http://aind-metadata-service/api/v2/project_names"
 """Where clabe 0.14.1 fetches the valid project names (a JSON list of strings)."""

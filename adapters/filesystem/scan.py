@@ -12,23 +12,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labledger.adapters.filesystem import (
+from ...domain.alf import SessionRef, parse_session_path, resolve_lab
+from ...domain.dataset_types import Accepted, ReferenceData, classify
+from ...domain.errors import InvalidALFPath
+from ...domain.ledger import KnownFile, Ledger, session_id_of
+from ...domain.observations import (
+    Observed,
+    Refused,
+    ScanSummary,
+    SessionScan,
+)
+from .files import (
     FoundFile,
     Oddity,
     check_readable,
     hash_files,
     split_session_path,
     walk_session,
-)
-from labledger.domain.alf import SessionRef, parse_session_path, resolve_lab
-from labledger.domain.dataset_types import Accepted, ReferenceData, classify
-from labledger.domain.errors import InvalidALFPath
-from labledger.domain.ledger import KnownFile, Ledger, session_id_of
-from labledger.domain.observations import (
-    Observed,
-    Refused,
-    ScanSummary,
-    SessionScan,
 )
 
 Progress = Callable[[int, int], Callable[[int], None]]

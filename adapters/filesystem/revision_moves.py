@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from labledger.adapters.filesystem import md5_of
-from labledger.domain.errors import LabledgerError
+from ...domain.errors import LabledgerError
+from .files import md5_of
 
 
 class MoveRefused(LabledgerError):

@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
-from labledger.adapters.alyx_errors import AlyxError
-from labledger.adapters.alyx_files import MOVE, REGISTER, register_files
-from labledger.adapters.alyx_sessions import AlyxContext, on_alyx, register_session
-from labledger.adapters.alyx_subjects import WATER, WEIGHING, SessionNotRegistered, post_record
-from labledger.adapters.identity import carrying_context
-from labledger.adapters.sync import Outcome, SyncResult
-from labledger.domain.errors import LabledgerError
-from labledger.domain.pending import PendingIntent
-from labledger.domain.recorded import AlreadyClosed
+from ...domain.errors import LabledgerError
+from ...domain.outcomes import Outcome, SyncResult
+from ...domain.pending import PendingIntent
+from ...domain.recorded import AlreadyClosed
+from ..identity import carrying_context
+from .errors import AlyxError
+from .files import MOVE, REGISTER, register_files
+from .sessions import AlyxContext, on_alyx, register_session
+from .subjects import WATER, WEIGHING, SessionNotRegistered, post_record
 
 SESSION = "Session.RegistrationRequested"
 CLAIMED = frozenset({SESSION, REGISTER, MOVE, WEIGHING, WATER})

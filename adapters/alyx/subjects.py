@@ -18,17 +18,17 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from labledger.adapters.alyx_sessions import (
+from ...domain.measurements import four_significant
+from ...domain.pending import PendingIntent
+from ...domain.session import Session
+from ...domain.session_link import SessionLink, parse_link, waits_for
+from ...domain.subject import Subject
+from .sessions import (
     AlyxContext,
     check_subject,
     check_users,
     on_alyx,
 )
-from labledger.domain.measurements import four_significant
-from labledger.domain.pending import PendingIntent
-from labledger.domain.session import Session
-from labledger.domain.session_link import SessionLink, parse_link, waits_for
-from labledger.domain.subject import Subject
 
 WEIGHING = "Subject.WeighingRequested"
 WATER = "Subject.WaterAdministrationRequested"

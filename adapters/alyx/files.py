@@ -18,22 +18,22 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from labledger.adapters.alyx_errors import AlyxError, AlyxNeedsOperator
-from labledger.adapters.alyx_sessions import AlyxContext
-from labledger.adapters.revision_mover import MoveRefused, move_file
-from labledger.domain import file_registration as files_
-from labledger.domain.dataset import Dataset
-from labledger.domain.errors import LabledgerError
-from labledger.domain.pending import PendingIntent
-from labledger.domain.recorded import AlreadyClosed
-from labledger.domain.revisions import (
+from ...domain import file_registration as files_
+from ...domain.dataset import Dataset
+from ...domain.errors import LabledgerError
+from ...domain.pending import PendingIntent
+from ...domain.recorded import AlreadyClosed
+from ...domain.revisions import (
     NoFreeRevision,
     Situation,
     decide,
     protected_details,
     relocated,
 )
-from labledger.domain.session import Session
+from ...domain.session import Session
+from ..filesystem.revision_moves import MoveRefused, move_file
+from .errors import AlyxError, AlyxNeedsOperator
+from .sessions import AlyxContext
 
 MOVE = "Dataset.MoveRequested"
 REGISTER = "Dataset.RegistrationRequested"

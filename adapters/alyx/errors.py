@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from labledger.domain.errors import InvalidSettings, LabledgerError
+from ...domain.errors import InvalidSettings, LabledgerError
 
 MAX_MESSAGE = 300
 """Characters of a message at most (one terminal line or two), server text included."""

@@ -11,7 +11,7 @@ import difflib
 
 import httpx
 
-from labledger.domain.errors import LabledgerError
+from ...domain.errors import LabledgerError
 
 
 class MetadataServiceUnavailable(LabledgerError):

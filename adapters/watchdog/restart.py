@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
-from labledger.adapters.sync import SyncResult
-from labledger.adapters.watchdog_config import service_paths
-from labledger.adapters.watchdog_process import find_service, service_arguments, start, stop
-from labledger.adapters.watchdog_settings import WatchdogSettings
-from labledger.domain.ledger import Ledger
-from labledger.domain.pending import PendingIntent
-from labledger.domain.watchdog import WatchdogService
+from ...domain.ledger import Ledger
+from ...domain.outcomes import SyncResult
+from ...domain.pending import PendingIntent
+from ...domain.watchdog import WatchdogService
+from .process import find_service, service_arguments, start, stop
+from .service_config import service_paths
+from .settings import WatchdogSettings
 
 INTENT = "WatchdogService.RestartRequested"
 START_TIME_SLACK_S = 2.0

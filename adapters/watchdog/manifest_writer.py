@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from labledger.adapters.filesystem import write_atomically
-from labledger.domain.errors import LabledgerError
+from ...domain.errors import LabledgerError
+from ..filesystem.files import write_atomically
 
 MANIFEST_MODE = 0o644
 

@@ -14,8 +14,8 @@ import os
 import stat
 from pathlib import Path
 
-from labledger.adapters.filesystem import write_atomically
-from labledger.domain.errors import LabledgerError
+from ...domain.errors import LabledgerError
+from ..filesystem.files import write_atomically
 
 TOKEN_FILE_NAME = "alyx-tokens.json"  # noqa: S105 (a file name)
 PRIVATE = 0o600

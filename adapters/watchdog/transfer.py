@@ -16,29 +16,29 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from labledger.adapters.manifest_modalities import modality_names
-from labledger.adapters.manifest_writer import ManifestNotWritten, emit_manifest
-from labledger.adapters.sync import Outcome, SyncResult
-from labledger.adapters.transfer_followup import clock_now, observe
-from labledger.adapters.views import Views
-from labledger.adapters.watchdog_config import (
+from ...domain.errors import LabledgerError
+from ...domain.ledger import Ledger
+from ...domain.manifest import (
+    Manifest,
+    SessionContent,
+    acquired_from_name,
+    build_manifest,
+)
+from ...domain.outcomes import Outcome, SyncResult
+from ...domain.pending import PendingIntent
+from ...domain.session import Session
+from ..database.views import Views
+from .followup import clock_now, observe
+from .manifest_writer import ManifestNotWritten, emit_manifest
+from .modalities import modality_names
+from .service_config import (
     InvalidWatchConfig,
     WatchConfig,
     WatchdogNotConfigured,
     read_watch_config,
     service_paths,
 )
-from labledger.adapters.watchdog_settings import WatchdogSettings
-from labledger.domain.errors import LabledgerError
-from labledger.domain.ledger import Ledger
-from labledger.domain.manifest import (
-    Manifest,
-    SessionContent,
-    acquired_from_name,
-    build_manifest,
-)
-from labledger.domain.pending import PendingIntent
-from labledger.domain.session import Session
+from .settings import WatchdogSettings
 
 INTENT = "Session.ManifestRequested"
 

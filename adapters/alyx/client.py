@@ -31,7 +31,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from labledger.adapters.alyx_errors import (
+from ...domain.errors import InvalidSettings
+from ..identity import tool_version
+from ..settings import AlyxSettings, default_data_dir
+from .errors import (
     INVALID_TOKEN,
     RETRY_STATUSES,
     AlyxError,
@@ -43,10 +46,7 @@ from labledger.adapters.alyx_errors import (
     error_for_transport,
     not_json,
 )
-from labledger.adapters.alyx_tokens import TOKEN_FILE_NAME, TokenCache
-from labledger.adapters.identity import tool_version
-from labledger.adapters.settings import AlyxSettings, default_data_dir
-from labledger.domain.errors import InvalidSettings
+from .tokens import TOKEN_FILE_NAME, TokenCache
 
 log = logging.getLogger(__name__)
 

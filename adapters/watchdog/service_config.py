@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from labledger.adapters.watchdog_settings import WatchdogSettings
-from labledger.domain.errors import LabledgerError
+from ...domain.errors import LabledgerError
+from .settings import WatchdogSettings
 
 EXE_ENV_VAR = "WATCHDOG_EXE"
 CONFIG_ENV_VAR = "WATCHDOG_CONFIG"

@@ -17,9 +17,9 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
-from labledger.adapters.settings import Settings
-from labledger.domain.errors import LedgerUnavailable
-from labledger.domain.ledger import Ledger
+from ...domain.errors import LedgerUnavailable
+from ...domain.ledger import Ledger
+from ..settings import Settings
 
 T = TypeVar("T")
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from labledger.adapters.views import Views
-from labledger.adapters.watchdog_config import (
+from ...domain.errors import LabledgerError
+from ...domain.ledger import Ledger
+from ...domain.watchdog import WatchdogService
+from ..database.views import Views
+from .process import find_service
+from .projects import check_project_name
+from .restart import this_machine
+from .service_config import (
     ServicePaths,
     WatchConfig,
     read_watch_config,
     service_paths,
 )
-from labledger.adapters.watchdog_process import find_service
-from labledger.adapters.watchdog_projects import check_project_name
-from labledger.adapters.watchdog_restart import this_machine
-from labledger.adapters.watchdog_settings import WatchdogSettings
-from labledger.domain.errors import LabledgerError
-from labledger.domain.ledger import Ledger
-from labledger.domain.watchdog import WatchdogService
+from .settings import WatchdogSettings
 
 Row = dict[str, str]
 MANIFEST_SUFFIXES = (".yml", ".yaml")

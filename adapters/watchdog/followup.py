@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from labledger.adapters.manifest_writer import sha256_of
-from labledger.adapters.watchdog_config import WatchConfig
-from labledger.domain.transfer_state import Handover, Verdict, deadline, judge
+from ...domain.transfer_state import Handover, Verdict, deadline, judge
+from .manifest_writer import sha256_of
+from .service_config import WatchConfig
 
 LOG_TAIL_BYTES = 4 << 20
 """The service's JSON-lines log is never rotated: only its end is read."""

@@ -1,0 +1,65 @@
+"""labledger: an event-sourced ledger of a lab's experiment sessions.
+
+A rig script needs only this namespace::
+
+    from labledger import RegistrationClient
+
+    client = RegistrationClient()          # settings from the file and LABLEDGER_* variables
+    session = client.create_new_session("algernon")
+
+Everything else a script may want is here too: `load_settings` and `Settings` (the settings
+model, read from the same file, variables and overrides as the command line), `LabledgerError`
+(the base of every error that names what to fix), `Ledger` (the ledger application, for reading
+the log) and `__version__`.
+
+The names are imported on first use, so `import labledger` stays cheap for the commands that do
+not need the Alyx client.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .adapters.registration_client import RegistrationClient
+    from .adapters.settings import Settings, load_settings
+    from .domain.errors import LabledgerError
+    from .domain.ledger import Ledger
+
+try:
+    __version__: str = version("labledger")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "LabledgerError",
+    "Ledger",
+    "RegistrationClient",
+    "Settings",
+    "__version__",
+    "load_settings",
+]
+
+_HOMES = {
+    "RegistrationClient": ".adapters.registration_client",
+    "Settings": ".adapters.settings",
+    "load_settings": ".adapters.settings",
+    "LabledgerError": ".domain.errors",
+    "Ledger": ".domain.ledger",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module the first time it is asked for (PEP 562)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'labledger' has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
