@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from labledger.adapters.registration_client import RegistrationClient
+from labledger import RegistrationClient
 from labledger.domain.errors import LabledgerError
 from tests.alyx_cli import API_LEDGER, alyx_env
 from tests.alyx_server import AlyxTestServer

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from one.registration import RegistrationClient as OneRegistrationClient
 
-from labledger.adapters.registration_client import RegistrationClient
+from labledger import RegistrationClient
 from labledger.domain.errors import LabledgerError
 from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from labledger.adapters.database.event_store import open_ledger
-from labledger.adapters.registration_client import RegistrationClient
+from labledger import RegistrationClient
 from labledger.adapters.settings import Settings
 from labledger.domain import provenance
 from labledger.domain.measurements import (
