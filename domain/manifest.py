@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from .errors import LabledgerError
 from .manifest_request import PLATFORMS, upload_request
 from .manifest_yaml import Quoted, dump_manifest
+from .transfer_options import TransferOptions
 
 NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 _DATA_NAME = re.compile(r"^(?P<label>[\w.-]+?)_(?P<when>\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})$")
@@ -66,28 +67,6 @@ class SessionContent:
     """The session folder as the scan recorded it (absolute, POSIX separators)."""
     files: tuple[str, ...]
     """Every file the ledger knows in it (discovered or rejected), relative POSIX paths."""
-
-
-@dataclass(frozen=True)
-class TransferOptions:
-    """The settings a manifest is made of, already checked for presence (adapters do that)."""
-
-    destination: str
-    """Root on the staging share; the manifest's destination is `<root>/<subject>`."""
-    project_name: str
-    user_email: str
-    transfer_endpoint: str | None
-    """None writes an explicit `transfer_endpoint: null`: copy only, no upload (W-10)."""
-    platform: str | None = None
-    schedule_time: time | None = None
-    job_type: str = "default"
-    s3_bucket: str = "default"
-    delete_modalities_source_after_success: bool = False
-    extra_identifying_info: Mapping[str, Any] | None = None
-    upload_tasks: Mapping[str, Any] | None = None
-    data_description_tags: Sequence[str] = ()
-    extra_modality_data: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    checksum_mode_override: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .manifest_yaml import Quoted
-
-if TYPE_CHECKING:  # the options are defined beside the manifest that uses this module
-    from .manifest import TransferOptions
+from .transfer_options import TransferOptions
 
 PLATFORMS: dict[str, str] = {
     "behavior": "Behavior platform",
