@@ -20,7 +20,7 @@ from typing import Any
 from .errors import LabledgerError
 from .manifest_request import PLATFORMS, upload_request
 from .manifest_yaml import Quoted, dump_manifest
-from .transfer_options import TransferOptions
+from .transfer_options import TransferOptions as TransferOptions  # adapters import it here
 
 NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 _DATA_NAME = re.compile(r"^(?P<label>[\w.-]+?)_(?P<when>\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})$")
