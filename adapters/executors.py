@@ -21,7 +21,7 @@ from .alyx.reference_data import (
 )
 from .alyx.sessions import AlyxContext, Warn
 from .database.views import Views
-from .filesystem.files import write_atomically
+from .filesystem.atomic import write_atomically
 from .filesystem.scan import ScanOptions, session_at
 from .settings import Settings, default_data_dir
 from .watchdog.restart import RestartExecutor

@@ -56,9 +56,9 @@ from .executors import (
     scan_options,
     session_ids_of,
 )
-from .filesystem.files import split_session_path
 from .filesystem.scan import ScanOptions, observe, session_at
 from .filesystem.scan import scan as scan_sessions
+from .filesystem.walk import split_session_path
 from .settings import Settings
 from .sync import perform_pending
 

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from ..adapters.database.event_store import describe_store, open_ledger
 from ..adapters.database.views import Views, open_views
-from ..adapters.filesystem.files import write_atomically
+from ..adapters.filesystem.atomic import write_atomically
 from ..adapters.settings import Settings
 from ..domain.errors import LabledgerError
 from ..projections.audit_query import KINDS, AuditQuery

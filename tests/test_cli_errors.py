@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labledger.adapters.filesystem import files as filesystem
+from labledger.adapters.filesystem import hashing as filesystem
 from tests.cli_helpers import Cli, Result
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from labledger.adapters.filesystem import files as filesystem
+from labledger.adapters.filesystem import hashing as filesystem
 from tests.cli_helpers import SAMPLE, Cli
 from tests.conftest import PG
 

@@ -22,7 +22,7 @@ from ...domain.dataset_types import (
     parse_served_dataset_types,
 )
 from ...domain.errors import LabledgerError
-from ..filesystem.files import write_atomically
+from ..filesystem.atomic import write_atomically
 
 if TYPE_CHECKING:
     from .client import AlyxClient

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 
 from ...domain.errors import LabledgerError
-from ..filesystem.files import write_atomically
+from ..filesystem.atomic import write_atomically
 
 TOKEN_FILE_NAME = "alyx-tokens.json"  # noqa: S105 (a file name)
 PRIVATE = 0o600

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...domain.errors import LabledgerError
-from .files import md5_of
+from .hashing import md5_of
 
 
 class MoveRefused(LabledgerError):

@@ -22,14 +22,8 @@ from ...domain.observations import (
     ScanSummary,
     SessionScan,
 )
-from .files import (
-    FoundFile,
-    Oddity,
-    check_readable,
-    hash_files,
-    split_session_path,
-    walk_session,
-)
+from .hashing import check_readable, hash_files
+from .walk import FoundFile, Oddity, split_session_path, walk_session
 
 Progress = Callable[[int, int], Callable[[int], None]]
 """Given (files to hash, bytes to hash), returns the callback that receives bytes hashed."""

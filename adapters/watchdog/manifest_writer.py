@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...domain.errors import LabledgerError
-from ..filesystem.files import write_atomically
+from ..filesystem.atomic import write_atomically
 
 MANIFEST_MODE = 0o644
 
