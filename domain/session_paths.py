@@ -1,0 +1,163 @@
+"""ALF session folders: `[lab/Subjects/]subject/date/number` parsed whole, and the lab decided.
+
+Every folder name is matched whole (ONE searches inside them and truncates, C-1), and the folder
+above `Subjects` counts as the lab only when it is a lab (C-2). Pure: string work only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection
+from dataclasses import replace
+from pathlib import PurePath
+
+from .alf_grammar import (
+    ANY_DIGITS_RE,
+    DATE_RE,
+    LAB_RE,
+    NUMBER_RE,
+    SEPARATORS_RE,
+    SUBJECT_RE,
+    SUBJECTS,
+    invalid,
+)
+from .alf_values import SessionRef
+
+
+def parse_session_path(path: str | PurePath) -> SessionRef:
+    """Parse a session folder, absolute or relative, `/` or `\\` separated, trailing `/` allowed.
+
+    Folder names are matched whole, so a name ONE would truncate (C-1) is an error naming it. The
+    lab is the folder above a literal `Subjects` folder; whether it is a real lab is decided by
+    `resolve_lab` (C-2). `.` folders and empty names (`//`) are skipped, as pathlib does.
+    """
+    shown = str(path)
+    folders = _folders(path)
+    if not folders:
+        raise invalid(f'session path "{shown}" is empty; pass the session folder')
+    number = folders[-1]
+    _check_number(number, shown)
+    if len(folders) < 2:
+        raise invalid(
+            f'session folder "{number}" in {shown}: no date folder above it '
+            "(ALF subject/YYYY-MM-DD/number); pass the whole session path"
+        )
+    date = _parse_date(folders[-2], shown)
+    if len(folders) < 3:
+        raise invalid(
+            f'date folder "{folders[-2]}" in {shown}: no subject folder above it '
+            "(ALF subject/YYYY-MM-DD/number); pass the whole session path"
+        )
+    subject = folders[-3]
+    _check_subject(subject, shown)
+    lab = _lab_above(folders[:-3], shown)
+    return SessionRef(lab=lab, subject=subject, date=date, number=number)
+
+
+def resolve_lab(
+    ref: SessionRef, configured_lab: str | None, known_labs: Collection[str] = ()
+) -> SessionRef:
+    """Decide the session's lab: the C-2 fix.
+
+    ONE takes any folder above `Subjects` as the lab (`/mnt/s0/Data/Subjects/…` → lab `Data`)
+    and sends it to Alyx. Here a path lab counts only when it is the configured lab or a lab Alyx
+    knows (`known_labs`, from `GET /labs`); otherwise the operator is told which folder was taken
+    for a lab and how to say what the lab is. Without a path lab, the configured lab is used.
+    """
+    if ref.lab is None:
+        return replace(ref, lab=configured_lab)
+    if ref.lab == configured_lab or ref.lab in known_labs:
+        return ref
+    where = f"{ref.lab}/{SUBJECTS}/{ref.alyx_path}"
+    if configured_lab is not None:
+        raise invalid(
+            f'lab folder "{ref.lab}" in {where} disagrees with the configured lab '
+            f'"{configured_lab}" and is not a lab Alyx knows; move the subject folders out of '
+            f'"{SUBJECTS}" if "{ref.lab}" is not a lab, or set lab = "{ref.lab}" in settings '
+            f"(or use --lab {ref.lab}) if it is"
+        )
+    known = ", ".join(sorted(known_labs)) or "none fetched"
+    raise invalid(
+        f'lab folder "{ref.lab}" in {where}: the folder above "{SUBJECTS}" is taken as the '
+        f"lab, but no lab is configured and it is not a lab Alyx knows (known labs: {known}); "
+        "if that folder really is the lab, set "
+        f'lab = "{ref.lab}" in settings (or use --lab {ref.lab}), otherwise move the subject '
+        f'folders out of "{SUBJECTS}"'
+    )
+
+
+def _folders(path: str | PurePath) -> list[str]:
+    """Folder names of `path`; a PurePath keeps `\\` inside POSIX names, a string splits on it."""
+    if isinstance(path, PurePath):
+        names = list(path.parts[1:] if path.anchor else path.parts)
+    else:
+        names = SEPARATORS_RE.split(path)
+    return [name for name in names if name not in ("", ".")]
+
+
+def _check_number(number: str, shown: str) -> None:
+    if NUMBER_RE.fullmatch(number):
+        return
+    if not ANY_DIGITS_RE.fullmatch(number):
+        rule = r"the number must be 1 to 3 digits (ALF \d{1,3})"
+        fix = "pass the session folder itself (…/subject/YYYY-MM-DD/number)"
+    elif len(number) > 3:
+        rule, fix = r"the number must be 1 to 3 digits (ALF \d{1,3})", "rename the folder"
+    else:
+        rule = r"the number must be 1 to 3 digits 0-9 (ALF \d{1,3}, ASCII only)"
+        fix = "rename the folder"
+    raise invalid(f'session folder "{number}" in {shown}: {rule}; {fix}')
+
+
+def _parse_date(name: str, shown: str) -> datetime.date:
+    if not DATE_RE.fullmatch(name):
+        raise invalid(
+            f'date folder "{name}" in {shown}: the date must be YYYY-MM-DD with digits 0-9 '
+            "(ALF subject/YYYY-MM-DD/number); rename the folder or pass the session folder itself"
+        )
+    year, month, day = (int(part) for part in name.split("-"))
+    try:
+        return datetime.date(year, month, day)
+    except ValueError as error:
+        raise invalid(
+            f'date folder "{name}" in {shown}: not a real calendar date ({error}); '
+            "rename the folder"
+        ) from None
+
+
+def _check_subject(subject: str, shown: str) -> None:
+    if subject == "..":
+        raise invalid(
+            f'subject folder ".." in {shown}: a reference to the parent folder, not a subject; '
+            "pass the resolved session path"
+        )
+    if subject == SUBJECTS:
+        raise invalid(
+            f'subject folder "{SUBJECTS}" in {shown}: that is the folder holding the subject '
+            "folders, so the subject folder is missing; put the session under "
+            f"{SUBJECTS}/<subject>/"
+        )
+    if not SUBJECT_RE.fullmatch(subject):
+        raise invalid(
+            f'subject folder "{subject}" in {shown}: a subject must be letters, digits, "_", "-" '
+            r'or "." only (ALF [\w.-]+, as an Alyx nickname); rename the folder'
+        )
+
+
+def _lab_above(folders: list[str], shown: str) -> str | None:
+    """The lab folder when the subject's parent is `Subjects` (ALF `lab/Subjects/subject`)."""
+    if not folders or folders[-1] != SUBJECTS:
+        return None
+    if len(folders) < 2:
+        raise invalid(
+            f'folder "{SUBJECTS}" in {shown} has no lab folder above it '
+            f"(ALF <lab>/{SUBJECTS}/<subject>); pass the whole path, lab folder included"
+        )
+    lab = folders[-2]
+    if not LAB_RE.fullmatch(lab):
+        raise invalid(
+            f'lab folder "{lab}" in {shown} (the folder above "{SUBJECTS}"): a lab must be '
+            r'letters, digits or "_" only (ALF \w+); rename it to the lab name, or move the '
+            f'subject folders out of "{SUBJECTS}"'
+        )
+    return lab
