@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from ..adapters.alyx.client import one_run
+from ..adapters.alyx.run import one_run
 from ..adapters.database.event_store import store_errors
 from ..adapters.identity import this_run, tool_version
 from ..adapters.settings import load_settings

@@ -5,12 +5,15 @@ nothing, and both run the same code. What this client adds to httpx, and why:
 
 * Timeouts on every phase (C-10: ONE has none, and a hung server blocked rigs for ever).
 * A token cached in a 0600 file, so the password is needed once; a refused token ("Invalid
-  token.") is replaced once, as ONE does. Password and token never reach a message or log.
+  token.") is replaced once, as ONE does (see ``login``). Password and token never reach a
+  message or log.
 * Retries only where they are harmless: GET, PUT, PATCH, and a POST the caller declares
   idempotent (register-file: same hashes, same result). A create (session, weighing, water) is
   sent once; if no reply comes, :class:`AlyxNoReply` tells the caller to look it up first (S-1,
   S-11) — ONE re-posts them on 429/503 and made duplicates.
-* One-line errors quoting the server (see ``alyx_errors``).
+* One-line errors quoting the server (see ``errors``).
+* One timeout (or one refused login) per command: its clients share what they learn of a
+  server (see ``run``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -40,12 +41,13 @@ from .errors import (
     AlyxError,
     AlyxLoginNeeded,
     AlyxLoginRefused,
-    AlyxRefused,
     AlyxUnreachable,
     error_for_reply,
     error_for_transport,
     not_json,
 )
+from .login import TokenLogin
+from .run import AlyxRun, current_run
 from .tokens import TOKEN_FILE_NAME, TokenCache
 
 log = logging.getLogger(__name__)
@@ -60,43 +62,7 @@ MAX_PAGES = 10_000
 """A guard against a server whose ``next`` never ends (250 items a page: 2.5 million items)."""
 
 
-class AlyxRun:
-    """One command's (or one API call's) knowledge of the servers it talks to: which of them
-    refused the login or stopped answering. Shared by every client and worker thread of the
-    command; a new command asks the server again."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._halts: dict[str, AlyxError] = {}
-
-    def halt(self, base_url: str, error: AlyxError) -> None:
-        with self._lock:
-            self._halts.setdefault(base_url, error)
-
-    def halted(self, base_url: str) -> AlyxError | None:
-        with self._lock:
-            return self._halts.get(base_url)
-
-
-_current_run: ContextVar[AlyxRun | None] = ContextVar("labledger_alyx_run", default=None)
-
-
-@contextmanager
-def one_run() -> Iterator[AlyxRun]:
-    """The scope of one command or API call: its Alyx clients share what they learn of a
-    server (an enclosing scope, if any, is kept: a call made inside another)."""
-    current = _current_run.get()
-    if current is not None:
-        yield current
-        return
-    token = _current_run.set(AlyxRun())
-    try:
-        yield _current_run.get() or AlyxRun()
-    finally:
-        _current_run.reset(token)
-
-
-class AlyxClient:
+class AlyxClient(TokenLogin):
     """A session with one Alyx server as one user; use as a context manager or call close().
 
     Endpoints are paths relative to ``settings.base_url`` ("/sessions", "sessions/<eid>") or
@@ -134,7 +100,7 @@ class AlyxClient:
         if settings.password is not None and settings.password.get_secret_value():
             self._secrets.add(settings.password.get_secret_value())
         self._login_lock = threading.Lock()
-        self._run = _current_run.get() or AlyxRun()
+        self._run = current_run() or AlyxRun()
         """What this command learnt of the server: once the login was refused or the server did
         not answer, every later call of the command (through this client or another one it
         opens) fails at once, so a command costs one timeout (or one refused login) at most."""
@@ -320,67 +286,6 @@ class AlyxClient:
             f"{call} not sent: Alyx at {self.base_url} stopped answering in this run; queued "
             "for `labledger sync`",
         )
-
-    # -- the token ------------------------------------------------------------------------------
-
-    def _current_token(self) -> str:
-        with self._login_lock:
-            if self._token is None:
-                cached = self._tokens.get(self.base_url, self.username)
-                self._token = cached or self._login(refused=False)
-                self._secrets.add(self._token)
-            return self._token
-
-    def _fresh_token(self, stale: str) -> str:
-        """A new token after Alyx refused ``stale``; one login even when threads race here."""
-        with self._login_lock:
-            if self._token is not None and self._token != stale:
-                return self._token  # another thread has already logged in again
-            self._tokens.drop(self.base_url, self.username)
-            self._token = None
-            self._token = self._login(refused=True)
-            self._secrets.add(self._token)
-            return self._token
-
-    def _login(self, *, refused: bool) -> str:
-        """POST /auth-token; the token is cached for the next runs."""
-        if self._password is None or not self._password.get_secret_value():
-            why = "refused the cached token" if refused else "has no cached token"
-            needed = AlyxLoginNeeded(
-                None,
-                f"Alyx at {self.base_url} {why} for {self.username} and no password is set; "
-                "set alyx.password (or LABLEDGER_ALYX__PASSWORD) once to log in (the work stays "
-                "pending)",
-            )
-            self._run.halt(self.base_url, needed)
-            raise needed
-        credentials = {"username": self.username, "password": self._password.get_secret_value()}
-        try:
-            reply = self._call(
-                "POST", "/auth-token", body=credentials, idempotent=True, authenticated=False
-            )
-        except AlyxRefused as error:
-            if error.status not in (400, 401, 403):
-                raise
-            server_says = error.message.split("): ", 1)[-1]
-            refusal = AlyxLoginRefused(
-                error.status,
-                f"Alyx at {self.base_url} refused the login of {self.username} "
-                f"({error.status}: {server_says}); check alyx.username and alyx.password "
-                "(or LABLEDGER_ALYX__PASSWORD); the work stays pending",
-                error.body,
-            )
-            self._run.halt(self.base_url, refusal)
-            raise refusal from None
-        token = reply.get("token") if isinstance(reply, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AlyxError(
-                200, "Alyx answered POST /auth-token without a token; check alyx.base_url"
-            )
-        self._secrets.add(token)
-        self._tokens.put(self.base_url, self.username, token)
-        log.info("logged in to Alyx at %s as %s", self.base_url, self.username)
-        return token
 
     def _scrub(self, text: str) -> str:
         """``text`` with every secret this client knows replaced by ***."""
