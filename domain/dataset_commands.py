@@ -63,7 +63,7 @@ class DatasetCommands(LedgerCommands):
                     loaded[session.id] = session
                     changed.append(session)
             for dataset_id, fields in datasets:
-                dataset = loaded.get(dataset_id) or self.repository.get(dataset_id)
+                dataset: Dataset = loaded.get(dataset_id) or self.repository.get(dataset_id)
                 if dataset_id in unless_registered and dataset.state == "registered":
                     elsewhere[dataset_id] = dataset.done_elsewhere()
                     continue

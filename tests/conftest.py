@@ -14,6 +14,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+from typing_extensions import TypedDict
 
 from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.database.views import Views, open_views
@@ -22,7 +24,18 @@ from labledger.domain import provenance
 from labledger.domain.ledger import Ledger
 from labledger.domain.provenance import Provenance
 
-PG = {
+
+class PgParams(TypedDict, closed=True):
+    """Where the test PostgreSQL server is (psycopg.connect's keyword arguments, and no other
+    key: closed, so that `**PG` passes only these)."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+
+
+PG: PgParams = {
     "host": os.environ.get("LABLEDGER_TEST_PG_HOST", "127.0.0.1"),
     "port": int(os.environ.get("LABLEDGER_TEST_PG_PORT", "5432")),
     "dbname": os.environ.get("LABLEDGER_TEST_PG_DBNAME", "test"),
@@ -64,7 +77,17 @@ def pg_schema() -> Iterator[str]:
         pytest.fail(f"PostgreSQL on {PG['host']}:{PG['port']} is needed by the tests: {error}")
     with connection:
         yield schema
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.execute(drop_schema_statement(schema))
+
+
+def drop_schema_statement(schema: str) -> sql.Composed:
+    return sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+
+
+def drop_schema(schema: str) -> None:
+    """Drop a schema the tests made, and everything in it."""
+    with psycopg.connect(**PG, autocommit=True) as connection:
+        connection.execute(drop_schema_statement(schema))
 
 
 def pg_settings(schema: str, **extra: object) -> Settings:
@@ -79,13 +102,14 @@ def _truncate(schema: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
         ).fetchall()
         for (table,) in tables:
+            name = sql.Identifier(schema, table)
             if table.endswith("_tracking"):  # keep eventsourcing's migration marker row
                 connection.execute(
-                    f'DELETE FROM "{schema}"."{table}" WHERE application_name <> %s',
+                    sql.SQL("DELETE FROM {} WHERE application_name <> %s").format(name),
                     ("__migration__",),
                 )
             else:
-                connection.execute(f'TRUNCATE "{schema}"."{table}" RESTART IDENTITY')
+                connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(name))
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import SimpleNamespace
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pytest
 from hypothesis import assume, given, settings
@@ -42,9 +42,20 @@ T = TypeVar("T")
 FILE_KEYS = ("namespace", "object", "attribute", "timescale", "extra", "extension")
 
 
-def _one(parts: dict[str, str | None]) -> dict[str, str]:
-    """ONE's parts with None (absent) as ''."""
-    return {key: value or "" for key, value in parts.items()}
+def _as_dict(parts: object) -> dict[str, str | None]:
+    """ONE's parts asked for `as_dict`: a dict (what ONE's unannotated functions return depends
+    on that argument, which a type checker cannot follow)."""
+    return cast("dict[str, str | None]", parts)
+
+
+def _as_tuple(parts: object) -> tuple[str | None, ...]:
+    """ONE's parts not asked for `as_dict`: a tuple."""
+    return cast("tuple[str | None, ...]", parts)
+
+
+def _one(parts: object) -> dict[str, str]:
+    """ONE's parts (`as_dict`) with None (absent) as ''."""
+    return {key: value or "" for key, value in _as_dict(parts).items()}
 
 
 def _ours_file(name: FileName) -> dict[str, str]:
@@ -428,7 +439,7 @@ def _session(path: str) -> tuple[str, ...]:
 
 
 def _folders(path: str) -> tuple[str, str]:
-    parts = full_path_parts(path, as_dict=True)
+    parts = _as_dict(full_path_parts(path, as_dict=True))
     return parts["collection"] or "", parts["revision"] or ""
 
 
@@ -440,10 +451,11 @@ def _walk(tmp_path: Path, rel: str) -> list[str]:
     (session / rel).write_bytes(b"")
     types = json.loads((ALYX_FIXTURES / "dataset-types.list.200.json").read_text())["results"]
     formats = json.loads((ALYX_FIXTURES / "data-formats.list.200.json").read_text())["results"]
+    # find_files reads only these two attributes of its client (no server, no login)
     client = SimpleNamespace(dtypes=types, file_extensions=[f["file_extension"] for f in formats])
     return [
         path.relative_to(session).as_posix()
-        for path in RegistrationClient.find_files(client, session)
+        for path in RegistrationClient.find_files(cast(RegistrationClient, client), session)
     ]
 
 
@@ -562,7 +574,7 @@ DELIBERATE_DIFFERENCES = [
     Difference(
         "C-3",
         "parent folder as a collection",
-        lambda _: rel_path_parts("../x.y.npy")[0],
+        lambda _: _as_tuple(rel_path_parts("../x.y.npy"))[0],
         "..",
         lambda: parse_rel_path("../x.y.npy"),
         "..",
@@ -570,7 +582,7 @@ DELIBERATE_DIFFERENCES = [
     Difference(
         "C-3",
         "empty folder kept in the collection",
-        lambda _: rel_path_parts("alf//x.y.npy")[0],
+        lambda _: _as_tuple(rel_path_parts("alf//x.y.npy"))[0],
         "alf/",
         lambda: parse_rel_path("alf//x.y.npy"),
         "alf//x.y.npy",

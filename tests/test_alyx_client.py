@@ -742,12 +742,13 @@ def test_password_and_token_never_appear_in_errors_reprs_or_logs(
         .on("POST /d", httpx.ReadTimeout)
     )
     client = connect(alyx, max_attempts=1)
-    for call in (
+    calls: list[Callable[[], object]] = [
         lambda: client.get("/a"),
         lambda: client.get("/b"),
         lambda: client.get("/c"),
         lambda: client.post("/d", {"password": PASSWORD}, retry=False),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(AlyxError) as caught:
             call()
         failures.append(caught.value)

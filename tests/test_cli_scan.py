@@ -7,14 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from labledger.adapters.filesystem import hashing as filesystem
 from tests.cli_helpers import SAMPLE, Cli
-from tests.conftest import PG
+from tests.conftest import PG, drop_schema
 
 SAMPLE_ACCEPTED = {
     "alf/_ibl_trials.probabilityLeft.npy": "trials.probabilityLeft",
@@ -85,9 +85,12 @@ def test_scan_records_each_file_with_md5_or_reason(cli: Cli) -> None:
 def test_rescan_hashes_only_changed_files(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     hashed: list[Path] = []
     real_md5 = filesystem.md5_of
-    monkeypatch.setattr(
-        filesystem, "md5_of", lambda path, progress: hashed.append(path) or real_md5(path, progress)
-    )
+
+    def counted_md5(path: Path, progress: Callable[[int], None]) -> str:
+        hashed.append(path)
+        return real_md5(path, progress)
+
+    monkeypatch.setattr(filesystem, "md5_of", counted_md5)
     session = cli.session()
     assert cli("--lab", "cortexlab", "scan", str(session)).code == 0
     assert len(hashed) == 6
@@ -205,8 +208,7 @@ def test_scan_on_postgres_through_the_command_line(
         assert cli("replay", ledger=False).code == 0
         assert cli("status", "--json", ledger=False).json() == status
     finally:
-        with psycopg.connect(**PG, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        drop_schema(schema)
 
 
 def test_installed_console_command(tmp_path: Path) -> None:

@@ -216,7 +216,7 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
     )
     assert other != weigh, "another weighing in the same run is its own intent"
     ledger.record_subject_posted(subject_id, weigh, "http://alyx.local/weighings/1")
-    subject = ledger.repository.get(subject_id)
+    subject: Subject = ledger.repository.get(subject_id)
     assert subject.records["weighing/2026-11-21T09:00:00/21.5"] == "recorded"
     assert (
         ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")

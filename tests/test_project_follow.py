@@ -16,14 +16,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.database.views import open_views
 from labledger.adapters.settings import Settings
 from labledger.domain.ledger import Ledger
-from tests.conftest import PG, pg_settings
+from tests.conftest import PG, drop_schema, pg_settings
 from tests.projection_scenario import STEPS, run_step
 from tests.test_projections import snapshot
 
@@ -34,8 +33,7 @@ COMMAND = Path(sys.executable).parent / "labledger"
 def follow_schema(pg_schema: str) -> Iterator[str]:
     schema = f"{pg_schema}_follow"
     yield schema
-    with psycopg.connect(**PG, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    drop_schema(schema)
 
 
 def _env(schema: str, tmp_path: Path) -> dict[str, str]:

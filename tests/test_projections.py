@@ -159,11 +159,19 @@ def _fail_at(monkeypatch: pytest.MonkeyPatch, page: int, statement: int) -> None
         def __init__(self, inner: Any) -> None:
             self.inner, self.count = inner, 0
 
-        def execute(self, *args: Any) -> Any:
+        def execute(self, query: Any, params: Any = None) -> Any:
             self.count += 1
             if statement and self.count == statement:
                 raise Broken(f"killed at write {statement} of page {page}")
-            return self.inner.execute(*args)
+            if params is None:
+                return self.inner.execute(query)
+            return self.inner.execute(query, params)
+
+        def fetchone(self) -> Any:
+            return self.inner.fetchone()
+
+        def fetchall(self) -> Any:
+            return self.inner.fetchall()
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)

@@ -14,13 +14,12 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE, SAMPLE_FILES
-from tests.conftest import PG
+from tests.conftest import PG, drop_schema
 from tests.doors import LABLEDGER, Door
 
 ROUNDS = 3
@@ -34,11 +33,7 @@ def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, st
         return {"LABLEDGER_SQLITE_PATH": str(tmp_path / "shared.sqlite3")}
     schema = f"labledger_race_{uuid.uuid4().hex[:10]}"
 
-    def drop() -> None:
-        with psycopg.connect(**PG, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-    request.addfinalizer(drop)
+    request.addfinalizer(lambda: drop_schema(schema))
     return {
         "LABLEDGER_STORE": "postgres",
         "LABLEDGER_POSTGRES__HOST": PG["host"],

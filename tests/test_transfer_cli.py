@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from labledger.adapters import executors
 from labledger.adapters.database.views import Views
 from labledger.adapters.settings import Settings
 from labledger.adapters.watchdog import manifest_writer
@@ -114,14 +115,14 @@ def every_emitted_manifest_is_accepted(tmp_path: Path) -> Iterator[None]:
 @pytest.fixture
 def sync_transfers(monkeypatch: pytest.MonkeyPatch) -> None:
     """`labledger sync` with the TransferExecutor, as build_executors assembles it."""
-    original = sync_command.build_executors
+    original = executors.build_executors  # as sync_command imported it
 
     @contextmanager
     def build(settings: Settings, views: Views, warn: Any) -> Iterator[list[Any]]:
-        with original(settings, views, warn) as executors:
-            if not any(isinstance(e, TransferExecutor) for e in executors):
-                executors.append(TransferExecutor(views, settings.watchdog, warn=warn))
-            yield executors
+        with original(settings, views, warn) as built:
+            if not any(isinstance(e, TransferExecutor) for e in built):
+                built.append(TransferExecutor(views, settings.watchdog, warn=warn))
+            yield built
 
     monkeypatch.setattr(sync_command, "build_executors", build)
 
@@ -284,7 +285,7 @@ def test_a_crash_between_intent_and_emission_then_sync_emits_exactly_once(
         raise Crash
 
     with monkeypatch.context() as patch:
-        patch.setattr(manifest_writer.os, "replace", killed)
+        patch.setattr(os, "replace", killed)  # the manifest writer's rename
         with pytest.raises(Crash):
             rig("transfer", str(rig.session), "--acquired", "11:16:17")
     assert rig.names()[-1] == "ManifestRequested" and os.listdir(rig.flag) == []

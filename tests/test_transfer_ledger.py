@@ -17,7 +17,6 @@ from labledger.adapters.alyx.reference_data import load_reference_data
 from labledger.adapters.database.views import Views
 from labledger.adapters.filesystem.scan import ScanOptions, scan, session_folder
 from labledger.adapters.sync import perform_pending
-from labledger.adapters.watchdog import manifest_writer
 from labledger.adapters.watchdog.settings import WatchdogSettings
 from labledger.adapters.watchdog.transfer import TransferExecutor, acquisition_time, plan_transfer
 from labledger.domain import provenance
@@ -81,7 +80,7 @@ def test_crash_between_intent_and_emission_then_sync_emits_once(
         raise Crash
 
     with monkeypatch.context() as patch:
-        patch.setattr(manifest_writer.os, "replace", killed)
+        patch.setattr(os, "replace", killed)  # the manifest writer's rename
         with pytest.raises(Crash):
             TransferExecutor(views, settings, environ={}).perform([intent])
     assert os.listdir(flag) == [] and ledger.session(session.id).transfer == "none"

@@ -90,7 +90,7 @@ def test_the_service_sees_one_creation_of_the_final_name(
         assert list(folders["flag"].iterdir()) == [], "nothing in flag_dir before the rename"
         real_replace(source, target)
 
-    monkeypatch.setattr(manifest_writer.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)  # the manifest writer's rename
     emission = _emit(folders, content)
     assert watcher.created.wait(EVENT_WAIT_S)
     time.sleep(0.2)  # let any further event arrive

@@ -26,9 +26,10 @@ import psutil
 import pytest
 import yaml
 
+from labledger.adapters import executors
 from labledger.adapters.database.event_store import open_ledger
+from labledger.adapters.database.views import Views
 from labledger.adapters.settings import Settings
-from labledger.adapters.watchdog import process as watchdog_process
 from labledger.adapters.watchdog.process import find_service
 from labledger.adapters.watchdog.projects import (
     MetadataServiceUnavailable,
@@ -80,7 +81,7 @@ def metadata() -> Iterator[tuple[str, Reply]]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -231,7 +232,7 @@ def test_restart_runs_the_argument_list_and_records_it(
         calls.append((arguments, options))
         return real_popen(arguments, **options)
 
-    monkeypatch.setattr(watchdog_process.subprocess, "Popen", spy)
+    monkeypatch.setattr(subprocess, "Popen", spy)  # what the watchdog process module starts with
     result = service.cli("watchdog", "restart", "--json")
     assert result.code == 0, result.err
     [(arguments, options)] = calls
@@ -287,14 +288,14 @@ def test_a_crash_before_the_restart_is_recorded_does_not_start_it_twice(
     [running] = find_service(service.executable)
     assert service.history()[-1].event == "WatchdogService.RestartRequested"
 
-    original = sync_command.build_executors
+    original = executors.build_executors  # as sync_command imported it
 
     @contextmanager
-    def build(settings: Settings, ledger: Ledger, warn: Callable[[str], None]) -> Iterator[Any]:
-        with original(settings, ledger, warn) as executors:
-            if not any(isinstance(e, RestartExecutor) for e in executors):
-                executors.append(RestartExecutor(ledger, settings.watchdog))
-            yield executors
+    def build(settings: Settings, views: Views, warn: Callable[[str], None]) -> Iterator[Any]:
+        with original(settings, views, warn) as built:
+            if not any(isinstance(e, RestartExecutor) for e in built):
+                built.append(RestartExecutor(views.ledger, settings.watchdog))
+            yield built
 
     monkeypatch.setattr(sync_command, "build_executors", build)
     synced = service.cli("sync", "--json")

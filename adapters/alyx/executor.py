@@ -19,6 +19,7 @@ from ...domain.errors import LabledgerError
 from ...domain.outcomes import Outcome, SyncResult
 from ...domain.pending import PendingIntent
 from ...domain.recorded import AlreadyClosed
+from ...domain.subject import Subject
 from ..identity import carrying_context
 from .errors import AlyxError
 from .files import MOVE, REGISTER, register_files
@@ -155,7 +156,8 @@ class AlyxExecutor:
 
     def _record(self, intent: PendingIntent) -> SyncResult:
         what = "weighing" if intent.intent == WEIGHING else "water administration"
-        target: str = self.context.ledger.repository.get(intent.aggregate_id).nickname
+        subject: Subject = self.context.ledger.repository.get(intent.aggregate_id)
+        target = subject.nickname
         try:
             url, done = post_record(self.context, intent)
         except AlreadyClosed as elsewhere:

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection, ProjectionRunner
 
@@ -28,6 +29,7 @@ class LedgerProjection(Projection[PostgresViewStore]):
 
     name = VIEWS_NAME
 
+    @singledispatchmethod  # as the base declares it; every event type takes this one path
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.apply_page(tracking.application_name, [(tracking.notification_id, domain_event)])
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -139,10 +139,10 @@ class ViewQueries:
     dialect: Dialect
     datastore: Any
 
-    if TYPE_CHECKING:  # provided by eventsourcing's tracking recorders (after this in the MRO)
-
-        def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
-        def _max_tracking_id(self, application_name: str, c: Any) -> int | None: ...
+    if TYPE_CHECKING:  # provided by eventsourcing's tracking recorders (after this in the MRO),
+        # whose cursor parameters differ in name (`c` for SQLite, `curs` for PostgreSQL)
+        _insert_tracking: Callable[[Any, Tracking], None]
+        _max_tracking_id: Callable[[str, Any], int | None]
 
     def view_statements(self) -> list[str]:
         return self.dialect.create_statements()
@@ -310,7 +310,10 @@ class PostgresViewStore(ViewQueries, PostgresTrackingRecorder):
             f"SELECT pg_advisory_xact_lock({zlib.crc32(tracking.encode())})",
         )
         for statement in self.view_statements():
-            self.sql_create_statements.append(SQL(statement).format())
+            # this module's own statements (constants and the table names), never outside text
+            self.sql_create_statements.append(
+                SQL(statement).format()  # pyright: ignore[reportArgumentType]
+            )
 
     def close(self) -> None:
         self.datastore.close()

@@ -19,6 +19,7 @@ def modality_names() -> dict[str, str]:
 
     names: dict[str, str] = {}
     for entry in Modality.ALL:
-        model = entry() if isinstance(entry, type) else entry
+        # a class in 5.x, whose fields all have defaults (typed as the base class, they don't)
+        model = entry() if isinstance(entry, type) else entry  # pyright: ignore[reportCallIssue]
         names[str(model.abbreviation)] = str(model.name)
     return names

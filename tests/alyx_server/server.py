@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from tests.alyx_server.faults import FaultRule, Faults, LoggedRequest, RequestLog
@@ -143,7 +143,6 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 60
     disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls on kept-alive connections
-    server: _HTTPServer
 
     def do_GET(self) -> None:
         self._handle()
@@ -177,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
-        app = self.server.app
+        app = cast(_HTTPServer, self.server).app  # the only server that serves this handler
         method = self.command.upper()
         split = urlsplit(self.path)
         content_type = self.headers.get("Content-Type")

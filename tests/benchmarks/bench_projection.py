@@ -67,7 +67,7 @@ def record_session(ledger: Ledger, index: int, files: int, register: bool) -> No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
