@@ -23,7 +23,8 @@ from .alyx.sessions import AlyxContext, Warn
 from .database.views import Views
 from .filesystem.atomic import write_atomically
 from .filesystem.scan import ScanOptions, session_at
-from .settings import Settings, default_data_dir
+from .filesystem.user_dirs import default_data_dir
+from .settings import Settings
 from .watchdog.restart import RestartExecutor
 from .watchdog.transfer import TransferExecutor
 

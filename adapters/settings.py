@@ -1,25 +1,25 @@
-"""labledger settings: one model, filled from a YAML file, LABLEDGER_* variables and CLI flags.
+"""labledger settings: one model, filled by pydantic-settings' own sources.
 
-Precedence is flags > environment > file > defaults. The layers are merged here, key by key
-(so ``LABLEDGER_POSTGRES__HOST`` overrides only ``postgres.host`` of the file), and remembered,
-so that any problem is reported as one line naming the file, variable or flag to fix, never as
-a pydantic dump. The password is a ``SecretStr`` and is kept out of every message.
+Precedence is flags > environment > file > defaults: the flags are the init values, then the
+``LABLEDGER_*`` variables (the library's EnvSettingsSource, ``__`` between nested keys, so
+``LABLEDGER_POSTGRES__HOST`` overrides only ``postgres.host`` of the file), then the settings file
+(its YamlConfigSettingsSource, which reads with ``yaml.safe_load``). labledger's own part is
+choosing the file and telling any problem in one line that names the key, the file, variable or
+flag it came from, and the fix, never a pydantic dump. The password is a ``SecretStr`` and is kept
+out of every message.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
-import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     StringConstraints,
@@ -27,129 +27,41 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from ..domain.errors import InvalidSettings
+from .alyx.settings import AlyxSettings
+from .database.settings import PostgresSettings
+from .filesystem.user_dirs import LEDGER_FILE_NAME, default_data_dir
+from .settings_sources import (
+    ENV_NESTED_DELIMITER,
+    ENV_PREFIX,
+    EnvironmentSource,
+    SettingsFileSource,
+    choose_settings_file,
+    env_name,
+    sections,
+)
 from .watchdog.settings import WatchdogSettings
-
-ENV_PREFIX = "LABLEDGER_"
-ENV_NESTED_DELIMITER = "__"
-CONFIG_ENV_VAR = "LABLEDGER_CONFIG"
-APP_NAME = "labledger"
-LEDGER_FILE_NAME = "ledger.sqlite3"
 
 #: An ALF lab name (the folder before ``Subjects/``): word characters only.
 LabName = Annotated[str, StringConstraints(pattern=r"^\w+$")]
 
-
-def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if environ is None else environ
-
-
-def _user_dir(
-    environ: Mapping[str, str] | None,
-    xdg_var: str,
-    xdg_default: str,
-    windows_var: str,
-    windows_default: str,
-) -> Path:
-    """The per-user base folder of one kind; stdlib only, so no platformdirs dependency."""
-    env = _environ(environ)
-    home = Path.home()
-    platform = sys.platform  # read at call time so tests can pretend to be another OS
-    if platform == "win32":
-        return Path(env.get(windows_var) or home / windows_default)
-    if platform == "darwin":
-        return home / "Library" / "Application Support"
-    xdg = env.get(xdg_var, "")
-    # The XDG spec says relative values are invalid and must be ignored.
-    return Path(xdg) if os.path.isabs(xdg) else home / xdg_default
-
-
-def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """Where the ledger lives by default; not created here, the store creates it when opened."""
-    return (
-        _user_dir(environ, "XDG_DATA_HOME", ".local/share", "LOCALAPPDATA", "AppData/Local")
-        / APP_NAME
-    )
-
-
-def default_config_file(environ: Mapping[str, str] | None = None) -> Path:
-    """The settings file read when neither ``--config`` nor LABLEDGER_CONFIG names one."""
-    return (
-        _user_dir(environ, "XDG_CONFIG_HOME", ".config", "APPDATA", "AppData/Roaming")
-        / APP_NAME
-        / "settings.yaml"
-    )
-
-
-def _os_user() -> str:
-    """The login name, like libpq's default; "" (libpq's own default) if the OS has none."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (bare containers)
-        return ""
-
-
-class PostgresSettings(BaseModel):
-    """How to reach the PostgreSQL event store (used when ``store`` is "postgres")."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=5432, ge=1, le=65535)
-    dbname: str = "labledger"
-    user: str = Field(default_factory=_os_user)
-    password: SecretStr | None = None
-    # "schema" would shadow BaseModel.schema(), so the attribute is renamed and the key kept.
-    schema_name: str = Field(default="", alias="schema")
-    connect_timeout: int = Field(default=5, gt=0, description="seconds")
-
-
-class AlyxSettings(BaseModel):
-    """How to reach the lab's Alyx server; with no ``base_url`` labledger works offline (queued).
-
-    The password is read from here only to obtain a token, which is cached in ``token_file``
-    (readable by the user alone); neither is ever printed, logged or recorded in an event.
-    """
-
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    base_url: str | None = None  # e.g. https://alyx.example.org; None = offline, work is queued
-    username: str | None = None  # defaults to alyx_user
-    password: SecretStr | None = None
-    token_file: Path | None = None  # default: alyx-tokens.json beside the default ledger
-    connect_timeout: float = Field(default=5.0, gt=0, description="seconds")
-    read_timeout: float = Field(default=30.0, gt=0, description="seconds")
-    max_attempts: int = Field(default=5, ge=1)  # tries of an idempotent call on 429/503/no answer
-    max_wait: float = Field(default=60.0, ge=0, description="seconds of back-off, at most")
-    repository: str | None = None  # data repository named in register-file ('name')
-    session_workers: int = Field(default=4, ge=1)  # sessions registered in parallel by sync
-
-    @field_validator("base_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("token_file")
-    @classmethod
-    def _expand_user(cls, value: Path | None) -> Path | None:
-        return None if value is None else value.expanduser()
-
-
-SECTIONS: dict[str, type[BaseModel]] = {}
-"""Nested sections of the settings file (``postgres:``, ``alyx:``, …) by key; filled below."""
+_CHOSEN: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar("_CHOSEN", default=())
+"""The environment and file sources of the load_settings call in progress, lowest last."""
 
 
 class Settings(BaseSettings):
     """Every setting of labledger; build it with :func:`load_settings`.
 
     ``Settings(...)`` alone uses only its arguments and defaults: the file and environment are
-    read by :func:`load_settings`, which can name the source of each bad value.
+    read through :func:`load_settings`, which can name the source of each bad value.
     """
 
     model_config = SettingsConfigDict(
@@ -164,7 +76,8 @@ class Settings(BaseSettings):
     sqlite_lock_timeout: int = Field(default=10, ge=1)  # whole seconds a writer waits for a lock
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     lab: LabName | None = None  # the lab this rig belongs to
-    known_labs: list[LabName] = []  # other labs accepted before Subjects/ in session paths
+    # NoDecode: "a, b" is split below; the library would insist on a JSON list.
+    known_labs: Annotated[list[LabName], NoDecode] = []  # other labs accepted before Subjects/
     alyx_user: str | None = None  # recorded on every event as who did it
     hash_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     reference_dir: Path | None = None  # cache of the server's dataset types and data formats
@@ -180,8 +93,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Only init values: load_settings does the rest, so os.environ is never read behind it."""
-        return (init_settings,)
+        """Flags (init values) first, then what load_settings chose; alone, never os.environ."""
+        return (init_settings, *_CHOSEN.get())
 
     @field_validator("known_labs", mode="before")
     @classmethod
@@ -207,13 +120,8 @@ class Settings(BaseSettings):
         return described
 
 
-SECTIONS.update(
-    {
-        name: field.annotation
-        for name, field in Settings.model_fields.items()
-        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
-    }
-)
+SECTIONS: dict[str, type[BaseModel]] = sections(Settings)
+"""Nested sections of the settings file (``postgres:``, ``alyx:``, …) by key."""
 
 
 def _show(value: object) -> str:
@@ -229,6 +137,20 @@ def _show(value: object) -> str:
 Key = tuple[str, ...]
 
 
+_SCHEMA_ALIAS = {"schema_name": "schema"}
+
+
+def _flags(overrides: Mapping[str, Any], path: Key = ()) -> dict[str, Any]:
+    """Flags the user did not give arrive as None: they must not hide the file or environment.
+    postgres' ``schema_name`` is spelt ``schema``, as in the file, so that the flag wins."""
+    flags: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is not None:
+            key = _SCHEMA_ALIAS.get(key, key) if path == ("postgres",) else key
+            flags[key] = _flags(value, (*path, key)) if isinstance(value, Mapping) else value
+    return flags
+
+
 class _Origin(NamedTuple):
     """Where one value came from: how to name it, where it is, and how to fix it."""
 
@@ -237,100 +159,23 @@ class _Origin(NamedTuple):
     kind: Literal["file", "environment", "flag", "default"]
 
 
-_SCHEMA_ALIAS = {"schema_name": "schema"}
+def _holds(values: Mapping[str, Any], key: Key) -> bool:
+    node: object = values
+    for part in key:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
-def _merge(
-    into: dict[str, Any],
-    values: Mapping[Any, Any],
-    origin: Callable[[Key], _Origin],
-    origins: dict[Key, _Origin],
-    path: Key = (),
-) -> None:
-    """Deep-merge ``values`` over ``into``, recording where each leaf came from."""
-    for raw_key, value in values.items():
-        key = str(raw_key)
-        if path == ("postgres",):  # one spelling, so "schema" and "schema_name" cannot both win
-            key = _SCHEMA_ALIAS.get(key, key)
-        here = (*path, key)
-        origins[here] = origin(here)  # also for a mapping, which may be what is wrong
-        if isinstance(value, Mapping):
-            if not isinstance(into.get(key), dict):
-                into[key] = {}
-            _merge(into[key], value, origin, origins, here)
-        else:
-            into[key] = value
-
-
-def _drop_none(flags: Mapping[str, Any]) -> dict[str, Any]:
-    """Flags the user did not give arrive as None; they must not hide the file or environment."""
-    return {
-        key: _drop_none(value) if isinstance(value, Mapping) else value
-        for key, value in flags.items()
-        if value is not None
-    }
-
-
-def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
-    """LABLEDGER_POSTGRES__HOST=x -> {"postgres": {"host": "x"}}; unknown names fail later."""
-    values: dict[str, Any] = {}
-    for var, value in env.items():
-        if var.startswith(ENV_PREFIX) and var != CONFIG_ENV_VAR:
-            *parents, leaf = var[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
-            node = values
-            for part in parents:
-                node = node.setdefault(part, {})
-            node[leaf] = value
-    return values
-
-
-def _env_name(key: Key) -> str:
-    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(key).upper()
-
-
-def _choose_file(config_file: Path | None, env: Mapping[str, str]) -> Path | None:
-    """The argument, else LABLEDGER_CONFIG, else the default file if it exists."""
-    if config_file is not None:
-        named, drop = Path(config_file), "drop --config"
-    elif env.get(CONFIG_ENV_VAR):
-        named, drop = Path(env[CONFIG_ENV_VAR]), f"unset {CONFIG_ENV_VAR}"
-    else:
-        default = default_config_file(env)
-        return default if default.exists() else None
-    named = named.expanduser()
-    if not named.exists():
-        raise InvalidSettings(f"settings file {named} does not exist; create it or {drop}")
-    return named
-
-
-def _read_yaml(path: Path) -> Mapping[Any, Any]:
-    """The file's top-level mapping, parsed with safe_load so no tag can run code."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidSettings(
-            f"settings file {path} cannot be read ({exc.strerror}); make it a readable file"
-        ) from None
-    except UnicodeDecodeError:
-        raise InvalidSettings(f"settings file {path} is not UTF-8 text; save it as UTF-8") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
-        problem = " ".join(str(exc.problem or exc.context).split())
-        raise InvalidSettings(
-            f"settings file {path} line {line}: {problem}; fix the YAML (plain values only)"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InvalidSettings(f"settings file {path}: {' '.join(str(exc).split())}") from None
-    if data is None:  # an empty file is a valid "nothing to change"
-        return {}
-    if not isinstance(data, Mapping):
-        raise InvalidSettings(
-            f"settings file {path} must be a mapping of key: value at the top level, "
-            f"not a {type(data).__name__}; write e.g. 'store: sqlite'"
-        )
-    return data
+def _origin(key: Key, layers: Sequence[tuple[_Origin, Mapping[str, Any]]]) -> _Origin:
+    """The source that gave ``key`` (or the nearest mapping above it), highest precedence first."""
+    for n in range(len(key), 0, -1):
+        for where, values in layers:
+            if _holds(values, key[:n]):
+                name = env_name(key[:n]) if where.kind == "environment" else ".".join(key[:n])
+                return where._replace(name=name)
+    return _Origin(".".join(key), "the defaults", "default")
 
 
 def _known_keys(parent: Key) -> list[str]:
@@ -343,14 +188,12 @@ def _known_keys(parent: Key) -> list[str]:
 def _known_env_names() -> str:
     keys: list[Key] = [(name,) for name in Settings.model_fields if name not in SECTIONS]
     keys += [(section, key) for section in SECTIONS for key in _known_keys((section,))]
-    return ", ".join(map(_env_name, keys))
+    return ", ".join(map(env_name, keys))
 
 
-def _describe_error(error: ErrorDetails, origins: Mapping[Key, _Origin]) -> str:
+def _describe_error(error: ErrorDetails, origin: _Origin) -> str:
     """One pydantic error as one line naming the source; inputs shown only if harmless."""
     key: Key = tuple(str(part) for part in error["loc"])
-    owner = next((key[:n] for n in range(len(key), 0, -1) if key[:n] in origins), None)
-    origin = origins[owner] if owner else _Origin(".".join(key), "the defaults", "default")
     if error["type"] == "extra_forbidden":
         if origin.kind == "environment":
             return (
@@ -385,30 +228,31 @@ def load_settings(
     (also for XDG_* folders), so tests and embedding code control every input.
     Every problem is raised as one-line :class:`InvalidSettings`.
     """
-    env = _environ(environ)
-    path = _choose_file(config_file, env)
-    merged: dict[str, Any] = {"sqlite_path": default_data_dir(env) / LEDGER_FILE_NAME}
-    origins: dict[Key, _Origin] = {}
-    if path is not None:
-        _merge(merged, _read_yaml(path), lambda k: _Origin(".".join(k), str(path), "file"), origins)
-    _merge(
-        merged,
-        _from_environment(env),
-        lambda k: _Origin(_env_name(k), "the environment", "environment"),
-        origins,
+    env = os.environ if environ is None else environ
+    path = choose_settings_file(config_file, env)
+    flags = _flags(overrides or {})
+    environment = EnvironmentSource(Settings, env)
+    settings_file = SettingsFileSource(Settings, path) if path is not None else None
+    # The default ledger path depends on XDG_DATA_HOME, which must come from `env` too.
+    data_dir = InitSettingsSource(
+        Settings, {"sqlite_path": default_data_dir(env) / LEDGER_FILE_NAME}
     )
-    _merge(
-        merged,
-        _drop_none(overrides or {}),
-        lambda k: _Origin(".".join(k), "the command line", "flag"),
-        origins,
-    )
+    token = _CHOSEN.set((environment, *([settings_file] if settings_file else []), data_dir))
     try:
-        return Settings.model_validate(merged)  # validates only `merged`, reads nothing else
+        return Settings(**flags)
     except ValidationError as exc:
+        layers = [
+            (_Origin("", "the command line", "flag"), flags),
+            (_Origin("", "the environment", "environment"), environment()),
+        ]
+        if settings_file is not None:
+            layers.append((_Origin("", str(path), "file"), settings_file()))
         errors = exc.errors(include_url=False)
-        message = _describe_error(errors[0], origins)
+        key = tuple(str(part) for part in errors[0]["loc"])
+        message = _describe_error(errors[0], _origin(key, layers))
         if len(errors) > 1:
             message += f" (and {len(errors) - 1} more)"
         # `from None`: pydantic's own text includes raw inputs, the password among them.
         raise InvalidSettings(message) from None
+    finally:
+        _CHOSEN.reset(token)

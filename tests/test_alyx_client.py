@@ -48,8 +48,8 @@ from labledger.adapters.alyx.reference_data import (
     load_default_reference_data,
     load_reference_data,
 )
+from labledger.adapters.alyx.settings import AlyxSettings
 from labledger.adapters.alyx.tokens import TokenCache
-from labledger.adapters.settings import AlyxSettings
 from labledger.domain.errors import InvalidSettings, LabledgerError
 from tests.fixture_paths import ALYX_FIXTURES, PACKAGED_REFERENCE
 

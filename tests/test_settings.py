@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from labledger.adapters.settings import (
-    SECTIONS,
-    PostgresSettings,
-    Settings,
-    default_config_file,
-    default_data_dir,
-    load_settings,
-)
+from labledger.adapters.database.settings import PostgresSettings
+from labledger.adapters.filesystem.user_dirs import default_config_file, default_data_dir
+from labledger.adapters.settings import SECTIONS, Settings, load_settings
 from labledger.domain.errors import InvalidSettings
 
 SECRET = "hunter2-s3cret"
@@ -414,3 +409,18 @@ def test_alyx_bad_url_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
 def test_unknown_alyx_key_lists_known(env: dict[str, str], tmp_path: Path) -> None:
     message = fails(config_file=write(tmp_path, "alyx: {url: x}\n"), environ=env)
     assert 'unknown key "alyx.url"' in message and "base_url" in message
+
+
+def test_whole_section_variable_is_json(env: dict[str, str]) -> None:
+    """pydantic-settings decodes a section given whole; what it cannot decode is one line."""
+    env["LABLEDGER_POSTGRES"] = '{"host": "db.lab"}'
+    assert load_settings(environ=env).postgres.host == "db.lab"
+    env["LABLEDGER_POSTGRES"] = f"host={SECRET}"
+    message = fails(environ=env)
+    assert message.startswith("LABLEDGER_POSTGRES in the environment: not a JSON object")
+    assert SECRET not in message
+
+
+def test_variable_below_a_plain_setting_is_unknown(env: dict[str, str]) -> None:
+    env["LABLEDGER_STORE__X"] = "1"
+    assert fails(environ=env).startswith("unknown setting LABLEDGER_STORE__X in the environment")

@@ -33,8 +33,8 @@ import httpx
 from pydantic import SecretStr
 
 from ...domain.errors import InvalidSettings
+from ..filesystem.user_dirs import default_data_dir
 from ..identity import tool_version
-from ..settings import AlyxSettings, default_data_dir
 from .errors import (
     INVALID_TOKEN,
     RETRY_STATUSES,
@@ -48,6 +48,7 @@ from .errors import (
 )
 from .login import TokenLogin
 from .run import AlyxRun, current_run
+from .settings import AlyxSettings
 from .tokens import TOKEN_FILE_NAME, TokenCache
 
 log = logging.getLogger(__name__)

@@ -140,7 +140,8 @@ class WatchdogSettings(BaseModel):
     )
     @classmethod
     def _json_text(cls, value: object) -> object:
-        """Mappings from an environment variable arrive as text: read them as JSON."""
+        """A mapping given as text (a variable pydantic-settings could not decode, any `script`
+        variable, a quoted value in the file): read it as JSON, or say what is wanted."""
         if not isinstance(value, str):
             return value
         try:

@@ -1,0 +1,140 @@
+"""Where settings come from besides the flags: the LABLEDGER_* variables and the settings file,
+read by pydantic-settings' own sources, and which file that is.
+
+Two things are added to the library's sources. The environment is the mapping the caller gives
+(os.environ by default), so that a test or an embedding script controls every input. And what
+the library would skip without a word (a misspelt variable, a named file that is not a file) or
+raise as a traceback (bad YAML) is one line naming the variable or file and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    SettingsError,
+    YamlConfigSettingsSource,
+)
+
+from ..domain.errors import InvalidSettings
+from .filesystem.user_dirs import default_config_file
+
+ENV_PREFIX = "LABLEDGER_"
+ENV_NESTED_DELIMITER = "__"
+CONFIG_ENV_VAR = "LABLEDGER_CONFIG"
+
+
+def sections(settings_cls: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """The nested sections of the settings (``postgres:``, ``alyx:``, …) by key."""
+    return {
+        name: field.annotation
+        for name, field in settings_cls.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+
+
+def env_name(key: tuple[str, ...]) -> str:
+    """The variable of one setting: ("postgres", "host") -> LABLEDGER_POSTGRES__HOST."""
+    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(key).upper()
+
+
+class EnvironmentSource(EnvSettingsSource):
+    """The library's reading of LABLEDGER_* variables, from the mapping it is given.
+
+    Only names that begin with LABLEDGER_, in capitals, are read; the rest of the name in any
+    case, as the library matches it. The library reads only the variables of known settings; any
+    other LABLEDGER_ name is passed on too, so that the model refuses it like an unknown key of
+    the file instead of ignoring it.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls, case_sensitive=False)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = self._environ
+        return {name.lower(): env[name] for name in env if name.startswith(ENV_PREFIX)}
+
+    def __call__(self) -> dict[str, Any]:
+        known = sections(self.settings_cls)
+        try:
+            values = super().__call__()
+        except SettingsError:  # only a whole section in one variable is decoded, as JSON
+            names = (env_name((section,)) for section in known)
+            name = next((n for n in names if n.lower() in self.env_vars), "a LABLEDGER_ variable")
+            raise InvalidSettings(
+                f"{name} in the environment: not a JSON object; correct or unset that variable"
+            ) from None
+        for name, value in self.env_vars.items():
+            key = name[len(ENV_PREFIX) :]
+            section = key.split(ENV_NESTED_DELIMITER)[0] if ENV_NESTED_DELIMITER in key else ""
+            read = key in self.settings_cls.model_fields or section in known  # or judged there
+            if name != CONFIG_ENV_VAR.lower() and not read:
+                values[key] = value
+        return values
+
+
+class SettingsFileSource(YamlConfigSettingsSource):
+    """The library's YAML source, which reads with ``yaml.safe_load`` (no tag can run code)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        if path.is_dir():  # the library would skip it without a word
+            raise InvalidSettings(
+                f"settings file {path} cannot be read (Is a directory); make it a readable file"
+            )
+        self.path = path
+        super().__init__(settings_cls, yaml_file=path, yaml_file_encoding="utf-8")
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        """The file's top-level mapping ({} for an empty file); every problem in one line."""
+        path = self.path
+        try:
+            data: object = super()._read_file(file_path)
+        except OSError as exc:
+            raise InvalidSettings(
+                f"settings file {path} cannot be read ({exc.strerror}); make it a readable file"
+            ) from None
+        except UnicodeDecodeError:
+            raise InvalidSettings(
+                f"settings file {path} is not UTF-8 text; save it as UTF-8"
+            ) from None
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
+            problem = " ".join(str(exc.problem or exc.context).split())
+            raise InvalidSettings(
+                f"settings file {path} line {line}: {problem}; fix the YAML (plain values only)"
+            ) from None
+        except yaml.YAMLError as exc:
+            raise InvalidSettings(f"settings file {path}: {' '.join(str(exc).split())}") from None
+        if not isinstance(data, dict):
+            raise InvalidSettings(
+                f"settings file {path} must be a mapping of key: value at the top level, "
+                f"not a {type(data).__name__}; write e.g. 'store: sqlite'"
+            )
+        return _text_keys(data)
+
+
+def _text_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
+    """YAML's ``1:`` or ``yes:`` keys as text, so that the model names them as unknown keys."""
+    return {str(k): _text_keys(v) if isinstance(v, dict) else v for k, v in mapping.items()}
+
+
+def choose_settings_file(config_file: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """The argument, else LABLEDGER_CONFIG, else the default file if it exists."""
+    if config_file is not None:
+        named, drop = Path(config_file), "drop --config"
+    elif environ.get(CONFIG_ENV_VAR):
+        named, drop = Path(environ[CONFIG_ENV_VAR]), f"unset {CONFIG_ENV_VAR}"
+    else:
+        default = default_config_file(environ)
+        return default if default.exists() else None
+    named = named.expanduser()
+    if not named.exists():
+        raise InvalidSettings(f"settings file {named} does not exist; create it or {drop}")
+    return named
