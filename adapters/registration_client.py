@@ -2,7 +2,7 @@
 
 A rig script switches by changing one import:
 
-    from labledger import RegistrationClient   # was: from one.registration import RegistrationClient
+    from labledger import RegistrationClient  # was: from one.registration import ...
 
 Every call records its intents before anything is sent and performs them at once when Alyx is
 configured and reachable; otherwise the work is queued and `labledger sync` finishes it. Where ONE

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from labledger.adapters.database.event_store import open_ledger
 from labledger import RegistrationClient
+from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.settings import load_settings
 from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
 from tests.cli_helpers import Cli

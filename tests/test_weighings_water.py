@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from labledger.adapters.database.event_store import open_ledger
 from labledger import RegistrationClient
+from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.settings import Settings
 from labledger.domain import provenance
 from labledger.domain.measurements import (
