@@ -78,7 +78,7 @@ def _install() -> None:
         real_link(*args, **kwargs)
         _step("link-after")
 
-    os.link = link  # what revision_mover calls; only in this short-lived process
+    os.link = link  # what revision_moves calls; only in this short-lived process
 
 
 def main(argv: list[str]) -> int:

@@ -104,7 +104,7 @@ def fetch_labs(client: AlyxClient) -> list[str]:
 
 
 def _as_packaged(items: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
-    """A complete single-page envelope, as the files in adapters/reference/ are written."""
+    """A complete single-page envelope, as the packaged files in reference/ are written."""
     kept = [{key: item.get(key) for key in fields} for item in items]
     envelope = {"count": len(kept), "next": None, "previous": None, "results": kept}
     return json.dumps(envelope, indent=1, ensure_ascii=False) + "\n"

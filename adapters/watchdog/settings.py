@@ -41,7 +41,7 @@ class WatchdogSettings(BaseModel):
     """How to hand sessions to aind-watchdog-service and where the service is.
 
     `executable` and `config` win over the WATCHDOG_EXE and WATCHDOG_CONFIG variables that clabe
-    uses, which are read only when the setting is absent (see `adapters.watchdog_config`).
+    uses, which are read only when the setting is absent (see `adapters.watchdog.service_config`).
     """
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
