@@ -82,7 +82,8 @@ class LedgerQueries(Application[UUID]):
         """Intents without a final outcome, in the order they were recorded.
 
         The reference answer, folded from the whole log: commands read the same from the tracked
-        read models (`adapters.database.views.Views.pending_intents`), which tests check against this."""
+        read models (`adapters.database.views.Views.pending_intents`), which tests check against
+        this."""
         return fold(self.read_log()).pending(session_id)
 
     def refused_intents(self) -> list[PendingIntent]:
