@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import SecretStr
@@ -33,17 +34,8 @@ class TokenLogin:
     _login_lock: threading.Lock
     _run: AlyxRun
 
-    def _call(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        params: Any = None,
-        body: Any = None,
-        idempotent: bool,
-        authenticated: bool = True,
-    ) -> Any:
-        raise NotImplementedError  # pragma: no cover - AlyxClient's
+    _call: Callable[..., Any]
+    """`AlyxClient._call`: one request with the client's retries and error handling."""
 
     def _current_token(self) -> str:
         with self._login_lock:
