@@ -43,7 +43,7 @@ class Ledger(DatasetCommands, SessionCommands, SubjectCommands):
     name = "labledger"
     log_section_size = LOG_PAGE
 
-    # -- watchdog (issue 4) --
+    # -- the watchdog service (restarts): kept here as one block, a command and its outcome --
 
     def request_watchdog_restart(
         self, machine: str, executable: str, config: str, arguments: list[str]
