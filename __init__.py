@@ -5,7 +5,7 @@ A rig script needs only this namespace::
     from labledger import RegistrationClient
 
     client = RegistrationClient()          # settings from the file and LABLEDGER_* variables
-    session = client.create_new_session("algernon")
+    folder, eid = client.create_new_session("algernon")
 
 Everything else a script may want is here too: `load_settings` and `Settings` (the settings
 model, read from the same file, variables and overrides as the command line), `LabledgerError`
@@ -62,4 +62,5 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOMES])
+    """The public API (what `__all__` names), not the module's own helpers."""
+    return sorted(__all__)

@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from uuid import UUID
 
-from ..domain.ledger import session_id_of
+from ..domain.ledger_queries import session_id_of
 from ..domain.outcomes import Executor
 from .alyx.client import AlyxClient
 from .alyx.errors import AlyxError

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from ..domain.alf import SessionRef, parse_session_path, resolve_lab
 from ..domain.errors import LabledgerError
-from ..domain.ledger import SessionNumberTaken
 from ..domain.numbering import next_number
+from ..domain.session_commands import SessionNumberTaken
 from ..domain.session_fields import check_fields, new_session_fields
 from .alyx.errors import AlyxError
 from .alyx.sessions import held

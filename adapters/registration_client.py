@@ -27,7 +27,7 @@ from ..domain.ledger import Ledger
 from ..domain.measurements import local_time
 from ..domain.outcomes import SyncResult
 from ..domain.subject import Asked, Subject
-from .alyx.run import one_run
+from .alyx.command_run import one_run
 from .database.event_store import open_ledger
 from .identity import entered
 from .registration import FileChoice, Registrar, repeat_notice

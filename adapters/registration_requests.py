@@ -20,7 +20,7 @@ from ..domain.file_registration import (
     versions_for,
 )
 from ..domain.file_registration import body as register_file_body
-from ..domain.ledger import session_id_of
+from ..domain.ledger_queries import session_id_of
 from ..domain.observations import Observed, SessionScan
 from ..domain.outcomes import SyncResult
 from ..domain.session import Session

@@ -8,7 +8,7 @@ aggregates and decides again.
 The class is assembled from one module per kind of work: the queries (`ledger_queries`), what
 every command shares (`ledger_commands`: load, decide, save, decide again on a conflict), and the
 commands on sessions, datasets and subjects (`session_commands`, `dataset_commands`,
-`subject_commands`). Callers import the ledger and its values from here.
+`subject_commands`). Each value is imported from the module that defines it.
 """
 
 from __future__ import annotations
@@ -18,23 +18,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from .dataset_commands import DatasetCommands
-from .history import HistoryEntry, history_entry
-from .known_file import KnownFile
-from .ledger_commands import CONFLICT_RETRIES
-from .ledger_queries import LOG_PAGE, session_id_of
-from .session_commands import SessionCommands, SessionNumberTaken
+from .ledger_queries import LOG_PAGE
+from .session_commands import SessionCommands
 from .subject_commands import SubjectCommands
-
-__all__ = [
-    "CONFLICT_RETRIES",
-    "LOG_PAGE",
-    "HistoryEntry",
-    "KnownFile",
-    "Ledger",
-    "SessionNumberTaken",
-    "history_entry",
-    "session_id_of",
-]
 
 
 class Ledger(DatasetCommands, SessionCommands, SubjectCommands):

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from .report import Report, Timeline
+from .report_model import Report, Timeline
 from .rows import AuditEntry
 
 EMPTY = "–"

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..domain.session_link import parse_link, waits_for
 from ..domain.sync_order import stage_of, sync_order
-from .report import Timeline
+from .report_model import Timeline
 from .rows import AuditEntry, DatasetRow, IntentRow, SessionRow
 
 STATUS_COLUMNS = [

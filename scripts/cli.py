@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from ..adapters.alyx.run import one_run
+from ..adapters.alyx.command_run import one_run
 from ..adapters.database.event_store import store_errors
 from ..adapters.identity import this_run, tool_version
 from ..adapters.settings import load_settings
@@ -22,7 +22,7 @@ from ..domain import provenance
 from ..domain.errors import LabledgerError
 from . import (
     alyx_commands,
-    commands,
+    folder_commands,
     report_commands,
     retry_command,
     sync_command,
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_global_options(scan)
-    scan.set_defaults(handler=commands.scan)
+    scan.set_defaults(handler=folder_commands.scan)
 
     history = commands_.add_parser(
         "history",
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--json", action="store_true", help="print the events as JSON")
     add_global_options(history)
-    history.set_defaults(handler=commands.history)
+    history.set_defaults(handler=folder_commands.history)
 
     for group in COMMAND_GROUPS:
         group.add_commands(commands_)

@@ -23,7 +23,7 @@ from ..domain.errors import LabledgerError
 from ..projections.audit_query import KINDS, AuditQuery
 from ..projections.html import render_html
 from ..projections.render import table, to_csv, to_json
-from ..projections.report import Report, Timeline
+from ..projections.report_model import Report, Timeline
 from ..projections.reports import (
     AUDIT_COLUMNS,
     PENDING_COLUMNS,

@@ -11,7 +11,7 @@ from rich.console import Console
 from ..adapters.database.event_store import open_ledger
 from ..adapters.database.views import open_views
 from ..adapters.registration import Registrar
-from ..adapters.retrying import choose, reopen
+from ..adapters.retry_refused import choose, reopen
 from ..adapters.settings import Settings
 from ..projections.render import table, to_json
 from .options import add_global_options, warner

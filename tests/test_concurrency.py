@@ -13,7 +13,8 @@ import pytest
 from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.settings import Settings
 from labledger.domain.alf import SessionRef
-from labledger.domain.ledger import Ledger, session_id_of
+from labledger.domain.ledger import Ledger
+from labledger.domain.ledger_queries import session_id_of
 from labledger.domain.observations import Observed, SessionScan
 
 pytestmark = pytest.mark.usefixtures("actor")  # they drive the ledger directly, as rig-01

@@ -83,7 +83,7 @@ def test_a_readme_python_block_runs_as_pasted(
 
 
 def test_the_readme_python_api_block_without_a_server_queues_everything(door: Door) -> None:
-    """The README's "or none: the work is then queued": the same script, only the lab set."""
+    """The README's "without them the work is queued": the same script, only the lab set."""
     [block] = [block for block in python_blocks() if "RegistrationClient()" in block]
     door.env["LABLEDGER_LAB"] = "cortexlab"
     door.python(block).ok()

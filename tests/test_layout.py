@@ -61,7 +61,7 @@ USE_CASES = frozenset(
         "registration_client",
         "sync",
         "executors",
-        "retrying",
+        "retry_refused",
     )
 )
 """The use cases (registration is assembled from the four modules after it)."""

@@ -13,7 +13,8 @@ import pytest
 from labledger.domain import provenance
 from labledger.domain.alf import SessionRef
 from labledger.domain.dataset import Dataset
-from labledger.domain.ledger import Ledger, session_id_of
+from labledger.domain.ledger import Ledger
+from labledger.domain.ledger_queries import session_id_of
 from labledger.domain.observations import Observed, Refused, SessionScan
 from labledger.domain.recorded import UnknownOperation
 from labledger.domain.session import ManifestAlreadyEmitted

@@ -11,7 +11,8 @@ import pytest
 
 from labledger.adapters.database import view_store
 from labledger.adapters.database.views import Views
-from labledger.domain.ledger import Ledger, session_id_of
+from labledger.domain.ledger import Ledger
+from labledger.domain.ledger_queries import session_id_of
 from labledger.projections.audit_query import AuditQuery
 from labledger.projections.fold import MemoryRows, fold_pages
 from labledger.projections.reports import pending_rows, status_rows

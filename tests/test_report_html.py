@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 
 from labledger.projections.html import CSP, render_html
 from labledger.projections.render import to_csv
-from labledger.projections.report import Report, Timeline
+from labledger.projections.report_model import Report, Timeline
 from labledger.projections.rows import AuditEntry
 from tests.browser import open_report
 

@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from labledger.domain.catalog import event_classes
 from labledger.domain.errors import LabledgerError
+from labledger.domain.event_catalog import event_classes
 from labledger.domain.pending import PendingIntent
 from labledger.domain.sync_order import STAGES, UNKNOWN, stage_of, sync_order
 from labledger.projections.rows import SessionRow

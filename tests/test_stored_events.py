@@ -21,7 +21,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from labledger.domain import provenance
-from labledger.domain.catalog import AGGREGATES, event_classes
+from labledger.domain.event_catalog import AGGREGATES, event_classes
 from labledger.domain.ledger import Ledger
 from labledger.domain.recorded import RecordedAggregate
 

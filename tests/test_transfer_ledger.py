@@ -21,7 +21,8 @@ from labledger.adapters.watchdog.settings import WatchdogSettings
 from labledger.adapters.watchdog.transfer import TransferExecutor, acquisition_time, plan_transfer
 from labledger.domain import provenance
 from labledger.domain.errors import LabledgerError
-from labledger.domain.ledger import Ledger, session_id_of
+from labledger.domain.ledger import Ledger
+from labledger.domain.ledger_queries import session_id_of
 from labledger.domain.session import Session
 from tests.cli_helpers import SAMPLE
 from tests.conftest import new_run

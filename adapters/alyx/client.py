@@ -13,7 +13,7 @@ nothing, and both run the same code. What this client adds to httpx, and why:
   S-11) — ONE re-posts them on 429/503 and made duplicates.
 * One-line errors quoting the server (see ``errors``).
 * One timeout (or one refused login) per command: its clients share what they learn of a
-  server (see ``run``).
+  server (see ``command_run``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from pydantic import SecretStr
 from ...domain.errors import InvalidSettings
 from ..filesystem.user_dirs import default_data_dir
 from ..identity import tool_version
+from .command_run import AlyxRun, current_run
 from .errors import (
     INVALID_TOKEN,
     RETRY_STATUSES,
@@ -47,7 +48,6 @@ from .errors import (
     not_json,
 )
 from .login import TokenLogin
-from .run import AlyxRun, current_run
 from .settings import AlyxSettings
 from .tokens import TOKEN_FILE_NAME, TokenCache
 

@@ -1,7 +1,7 @@
 """The Alyx client's login: a token cached in a 0600 file, so the password is needed once, and a
 token Alyx refuses ("Invalid token.") replaced once, as ONE does, even when threads race.
 
-A refused login or a missing password halts the command's run (see `run`): the work stays
+A refused login or a missing password halts the command's run (see `command_run`): the work stays
 pending and no other call of the command tries again.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from .command_run import AlyxRun
 from .errors import AlyxError, AlyxLoginNeeded, AlyxLoginRefused, AlyxRefused
-from .run import AlyxRun
 from .tokens import TokenCache
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,8 @@ from uuid import UUID
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
-from ...domain.ledger import LOG_PAGE, Ledger
+from ...domain.ledger import Ledger
+from ...domain.ledger_queries import LOG_PAGE
 from ...domain.pending import PendingIntent
 from ...domain.transfer_state import Handover
 from ...projections.audit_query import AuditQuery

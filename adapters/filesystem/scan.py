@@ -15,7 +15,9 @@ from pathlib import Path
 from ...domain.alf import SessionRef, parse_session_path, resolve_lab
 from ...domain.dataset_types import Accepted, ReferenceData, classify
 from ...domain.errors import InvalidALFPath
-from ...domain.ledger import KnownFile, Ledger, session_id_of
+from ...domain.known_file import KnownFile
+from ...domain.ledger import Ledger
+from ...domain.ledger_queries import session_id_of
 from ...domain.observations import (
     Observed,
     Refused,

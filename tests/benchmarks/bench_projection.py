@@ -27,7 +27,8 @@ from labledger.adapters.settings import Settings
 from labledger.domain import provenance
 from labledger.domain.alf import SessionRef
 from labledger.domain.dataset import Dataset
-from labledger.domain.ledger import Ledger, session_id_of
+from labledger.domain.ledger import Ledger
+from labledger.domain.ledger_queries import session_id_of
 from labledger.domain.observations import Observed, SessionScan
 from labledger.domain.provenance import Provenance
 

@@ -1,4 +1,4 @@
-"""The handlers of the `labledger` commands: each opens the ledger, calls one use case, prints."""
+"""`scan` and `history`: the commands that read session folders and what the ledger knows."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from ..adapters.filesystem.scan import session_at
 from ..adapters.settings import Settings
 from ..domain.dataset import Dataset
 from ..domain.errors import LabledgerError
-from ..domain.ledger import session_id_of
+from ..domain.ledger_queries import session_id_of
 from ..projections.render import history_lines, table, to_json
 
 
