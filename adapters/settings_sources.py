@@ -95,7 +95,10 @@ class SettingsFileSource(YamlConfigSettingsSource):
         """The file's top-level mapping ({} for an empty file); every problem in one line."""
         path = self.path
         try:
-            data: object = super()._read_file(file_path)
+            # The library's own reader turns a file holding only `false`, `0` or `[]` into {}
+            # (`safe_load(...) or {}`): such a file is a mistake, so read it plainly, as safely.
+            with open(file_path, encoding=self.yaml_file_encoding) as stream:
+                data: object = yaml.safe_load(stream)
         except OSError as exc:
             raise InvalidSettings(
                 f"settings file {path} cannot be read ({exc.strerror}); make it a readable file"
@@ -112,6 +115,8 @@ class SettingsFileSource(YamlConfigSettingsSource):
             ) from None
         except yaml.YAMLError as exc:
             raise InvalidSettings(f"settings file {path}: {' '.join(str(exc).split())}") from None
+        if data is None:  # an empty file, or comments only
+            return {}
         if not isinstance(data, dict):
             raise InvalidSettings(
                 f"settings file {path} must be a mapping of key: value at the top level, "

@@ -227,6 +227,21 @@ def test_non_mapping_yaml(env: dict[str, str], tmp_path: Path) -> None:
     assert "not a list" in message
 
 
+@pytest.mark.parametrize(("text", "kind"), [("false\n", "bool"), ("0\n", "int"), ("[]\n", "list")])
+def test_a_file_of_one_falsy_value_is_not_read_as_empty(
+    env: dict[str, str], tmp_path: Path, text: str, kind: str
+) -> None:
+    path = write(tmp_path, text)
+    message = fails(config_file=path, environ=env)
+    assert message.startswith(f"settings file {path} must be a mapping")
+    assert f"not a {kind}" in message
+
+
+def test_an_empty_file_or_comments_only_means_defaults(env: dict[str, str], tmp_path: Path) -> None:
+    path = write(tmp_path, "# nothing yet\n")
+    assert load_settings(config_file=path, environ=env).store == "sqlite"
+
+
 def test_unreadable_file(env: dict[str, str], tmp_path: Path) -> None:
     folder = tmp_path / "adir.yaml"
     folder.mkdir()
