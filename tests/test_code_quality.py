@@ -10,15 +10,13 @@ come from this venv.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["domain", "adapters", "projections", "scripts"]
+from tests.checkout import ROOT, copy_checkout
 
 
 def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -30,26 +28,11 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The checkout's files, as a clone would have them, in a folder named labledger."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    folder = tmp_path_factory.mktemp("clone") / "labledger"
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if name.startswith(".venv/") or not source.is_file():  # deleted, not yet staged
-            continue
-        target = folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-    return folder
+    return copy_checkout(tmp_path_factory.mktemp("clone") / "labledger")
 
 
 def test_ruff_is_clean() -> None:
-    result = _run("ruff", "check", *PACKAGES, "tests")
+    result = _run("ruff", "check", ".")  # the root __init__.py too; .gitignore keeps .venv out
     assert result.returncode == 0, result.stdout + result.stderr
 
 

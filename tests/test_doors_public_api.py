@@ -5,16 +5,14 @@ on and in a regular (wheel) install, each in a fresh interpreter with a scratch 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+from tests.checkout import ROOT, copy_checkout
 from tests.doors import Door
 
-ROOT = Path(__file__).resolve().parents[1]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 RIG_SCRIPT = """
@@ -61,18 +59,7 @@ def test_a_wheel_install_offers_the_same_api_and_nothing_at_top_level(
 ) -> None:
     """`pip install .` (not editable): the package is `labledger` alone, with its data files;
     no top-level `domain` or `adapters`, and no tests."""
-    source = tmp_path / "source"
-    tracked = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in tracked:
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
+    source = copy_checkout(tmp_path / "source")
     target = tmp_path / "site"
     subprocess.run(
         [
@@ -114,4 +101,3 @@ def test_a_wheel_install_offers_the_same_api_and_nothing_at_top_level(
     report = json.loads(done.stdout)
     _check(report)
     assert Path(report["package"]).parent == target / "labledger"
-    assert os.path.commonpath([report["package"], str(target)]) == str(target)
