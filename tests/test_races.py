@@ -24,13 +24,20 @@ from tests.doors import LABLEDGER, Door
 
 ROUNDS = 3
 SESSIONS = ("001", "002", "003")
+NEW_LEDGER_ROUNDS = 12
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """Settings of a ledger both processes write: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        return {"LABLEDGER_SQLITE_PATH": str(tmp_path / "shared.sqlite3")}
+    return _new_store(request.param, tmp_path / "shared.sqlite3", request)
+
+
+def _new_store(kind: str, sqlite_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of a ledger nobody has opened yet: a SQLite file, or a PostgreSQL schema
+    that is dropped when the test ends."""
+    if kind == "sqlite":
+        return {"LABLEDGER_SQLITE_PATH": str(sqlite_path)}
     schema = f"labledger_race_{uuid.uuid4().hex[:10]}"
 
     request.addfinalizer(lambda: drop_schema(schema))
@@ -60,6 +67,18 @@ def _race(door: Door, *args: str | Path) -> list[tuple[int, str, str]]:
     ]
     outputs = [run.communicate(timeout=120) for run in runs]
     return [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_two_processes_starting_on_a_new_ledger(
+    door: Door, tmp_path: Path, request: pytest.FixtureRequest, store: str
+) -> None:
+    """Two rig scripts whose first command ever runs at the same moment both get their answer:
+    neither is told the ledger is locked while the other creates its file, mode and tables."""
+    for round_ in range(NEW_LEDGER_ROUNDS):
+        door.env.update(_new_store(store, tmp_path / f"new-{round_}.sqlite3", request))
+        for code, out, err in _race(door, "status"):
+            assert code == 0, f"round {round_}: exit {code}\n{out}\n{err}"
 
 
 def test_two_processes_registering_the_same_sessions(

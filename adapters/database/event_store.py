@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import TypeVar
 
 import psycopg
@@ -67,6 +67,7 @@ def open_ledger(settings: Settings) -> Ledger:
         if settings.store == "sqlite":
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             _check_sqlite_file(settings)
+            _use_wal(settings)
         elif settings.store == "postgres" and settings.postgres.schema_name:
             creating_tables(lambda: _create_schema(settings))
         return creating_tables(lambda: Ledger(env=ledger_env(settings)))
@@ -78,9 +79,9 @@ CREATE_ATTEMPTS = 5
 
 def creating_tables(open_store: Callable[[], T]) -> T:
     """`open_store()`, opened again if another process created the same schema or tables at the
-    same moment: PostgreSQL's `CREATE … IF NOT EXISTS` is not safe against a concurrent twin (two
-    rigs starting on a new schema: "duplicate key value violates unique constraint
-    pg_type_typname_nsp_index", "tuple concurrently updated"); the next attempt finds them."""
+    same moment (two rigs, or a rig script and an operator, starting on a new ledger). Neither
+    PostgreSQL's `CREATE … IF NOT EXISTS` nor eventsourcing's table set-up is safe against a
+    concurrent twin (see `RACE_SIGNS`); the next attempt finds the tables made."""
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             return open_store()
@@ -91,8 +92,17 @@ def creating_tables(open_store: Callable[[], T]) -> T:
     raise AssertionError("unreachable: the loop returns or raises")
 
 
-RACE_SIGNS = ("already exists", "pg_type_typname_nsp_index", "tuple concurrently updated")
-"""What PostgreSQL says when two sessions create the same schema or table at the same moment."""
+RACE_SIGNS = (
+    "already exists",
+    "pg_type_typname_nsp_index",
+    "tuple concurrently updated",
+    "Failed to record tracking for __migration__",
+    "database is locked",
+)
+"""What the stores say when two processes create the same schema or tables at the same moment:
+PostgreSQL's catalogue conflicts; eventsourcing's tracking table, which both processes found
+missing and both marked as created; SQLite refusing at once, without waiting for its lock, a
+transaction that read the schema before the other process changed it."""
 
 
 def _raced(error: Exception) -> bool:
@@ -109,6 +119,29 @@ def _check_sqlite_file(settings: Settings) -> None:
                     f"{describe_store(settings)} is not an SQLite database (corrupt or another "
                     "file); move it aside or set sqlite_path to another file"
                 )
+
+
+def _use_wal(settings: Settings) -> None:
+    """Put the SQLite file in WAL mode before eventsourcing opens it.
+
+    eventsourcing switches a new file to WAL on its first connection, but SQLite answers that
+    switch with "database is locked" at once, without waiting, while another process has the file
+    open: two rig scripts starting on a new ledger at the same moment would fail. WAL mode is
+    stored in the file, so after this eventsourcing only reads it. The switch is tried again until
+    `sqlite_lock_timeout` has passed, like any other wait for SQLite's lock.
+    """
+    deadline = time.monotonic() + settings.sqlite_lock_timeout
+    while True:
+        try:
+            with closing(sqlite3.connect(settings.sqlite_path, timeout=1)) as connection:
+                (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+                if mode.lower() != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _create_schema(settings: Settings) -> None:
