@@ -59,6 +59,8 @@ class Dataset(RecordedAggregate):
         self.data_format: str | None = None
         self.rejection: str | None = None
         self.alyx_id: str | None = None
+        self.alyx_record: dict[str, Any] = {}
+        """Alyx's record of this file as the server last sent it (register-file's reply)."""
         self.last_error: str | None = None
         self._start_intents()
         self.registration_fields: dict[str, dict[str, Any]] = {}
@@ -137,19 +139,26 @@ class Dataset(RecordedAggregate):
             aggregate.registration_fields[self.operation_id] = self.fields
 
     class Registered(Event, Outcome):
-        """Alyx's dataset id, revision, default flag and file records for this file."""
+        """Alyx's dataset id, revision, default flag and file records for this file, and the
+        whole record as the server sent it (what ONE's register_files returns)."""
 
         TOPIC = "labledger:Dataset.Registered"
-        class_version = 1
+        class_version = 2
         alyx_id: str
         revision: str
         default: bool
         file_records: list[dict[str, Any]]
+        record: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["record"] = {}  # not kept then: Alyx's reply was reduced to the fields above
 
         def apply(self, aggregate: Dataset) -> None:
             super().apply(aggregate)
             aggregate.state = "registered"
             aggregate.alyx_id = self.alyx_id
+            aggregate.alyx_record = self.record
             aggregate.last_error = None
 
     class RegistrationFailed(Event, Failure):
@@ -172,6 +181,7 @@ class Dataset(RecordedAggregate):
         revision: str,
         default: bool,
         file_records: list[dict[str, Any]],
+        record: dict[str, Any],
     ) -> None:
         self._check_open(operation_id)
         self.trigger_event(
@@ -181,6 +191,7 @@ class Dataset(RecordedAggregate):
             revision=revision,
             default=default,
             file_records=file_records,
+            record=record,
         )
 
     # -- protected revisions -------------------------------------------------------------------

@@ -120,11 +120,14 @@ class DatasetCommands(LedgerCommands):
         revision: str,
         default: bool,
         file_records: list[dict[str, Any]],
+        record: dict[str, Any],
     ) -> None:
         self._update(
             Dataset,
             dataset_id,
-            lambda d: d.record_registered(operation_id, alyx_id, revision, default, file_records),
+            lambda d: d.record_registered(
+                operation_id, alyx_id, revision, default, file_records, record
+            ),
         )
 
     def note_revision_protected(

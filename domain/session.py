@@ -67,6 +67,8 @@ class Session(RecordedAggregate):
         self.folder = folder
         self.files: dict[str, str] = {}
         self.eid: str | None = None
+        self.alyx_record: dict[str, Any] = {}
+        """The session record as Alyx last sent it (POST or PUT reply, or read)."""
         self.manifest_path: str | None = None
         self.transfer: str = "none"
         self.last_error: str | None = None
@@ -137,15 +139,22 @@ class Session(RecordedAggregate):
             aggregate.registration_fields[self.operation_id] = self.fields
 
     class Registered(Event, Outcome):
-        """Alyx holds this session under `eid` (created, or an existing record adopted)."""
+        """Alyx holds this session under `eid` (created, or an existing record adopted), and
+        the session record as the server sent it (what ONE's register_session returns)."""
 
         TOPIC = "labledger:Session.Registered"
-        class_version = 1
+        class_version = 2
         eid: str
+        record: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["record"] = {}  # not kept then: only the eid was kept
 
         def apply(self, aggregate: Session) -> None:
             super().apply(aggregate)
             aggregate.eid = self.eid
+            aggregate.alyx_record = self.record
             aggregate.last_error = None
 
     class RegistrationFailed(Event, Failure):
@@ -199,9 +208,9 @@ class Session(RecordedAggregate):
         other fields replace it."""
         return self._ask_again(self.RegistrationRequested, self.RegistrationReplaced, fields)
 
-    def record_registered(self, operation_id: str, eid: str) -> None:
+    def record_registered(self, operation_id: str, eid: str, record: dict[str, Any]) -> None:
         self._check_open(operation_id)
-        self.trigger_event(self.Registered, operation_id=operation_id, eid=eid)
+        self.trigger_event(self.Registered, operation_id=operation_id, eid=eid, record=record)
 
     # -- watchdog transfer ---------------------------------------------------------------------
 

@@ -31,8 +31,10 @@ class SessionCommands(LedgerCommands):
         )
         return operation
 
-    def record_session_registered(self, session_id: UUID, operation_id: str, eid: str) -> None:
-        self._update(Session, session_id, lambda s: s.record_registered(operation_id, eid))
+    def record_session_registered(
+        self, session_id: UUID, operation_id: str, eid: str, record: dict[str, Any]
+    ) -> None:
+        self._update(Session, session_id, lambda s: s.record_registered(operation_id, eid, record))
 
     def allocate_session(
         self, ref: SessionRef, folder: str, alyx_checked: bool, alyx_ahead: bool

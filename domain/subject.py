@@ -88,15 +88,22 @@ class PostRequested(Intent):
 
 
 class PostRecorded(Outcome):
-    """Base of "Alyx holds the record at `url`"."""
+    """Base of "Alyx holds the record at `url`", with the record as the server sent it (what
+    ONE's register_weight and register_water_administration return)."""
 
     idempotency_key: str
     url: str
+    record: dict[str, Any]
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["record"] = {}  # not kept then: only the url was
 
     def apply(self, aggregate: Any) -> None:
         super().apply(aggregate)
         aggregate.records[self.idempotency_key] = "recorded"
         aggregate.urls[self.idempotency_key] = self.url
+        aggregate.alyx_records[self.idempotency_key] = self.record
 
 
 class PostFailed(Failure):
@@ -141,6 +148,8 @@ class Subject(RecordedAggregate):
         self.measured: dict[str, Measured] = {}
         """Idempotency key -> what was asked for under it."""
         self.urls: dict[str, str] = {}
+        self.alyx_records: dict[str, dict[str, Any]] = {}
+        """Idempotency key -> the record Alyx sent for it."""
         """Idempotency key -> the Alyx record holding it (so no record is adopted twice)."""
         self._start_intents()
 
@@ -161,7 +170,7 @@ class Subject(RecordedAggregate):
         """Alyx holds the weighing at `url`."""
 
         TOPIC = "labledger:Subject.WeighingRecorded"
-        class_version = 1
+        class_version = 2
 
     class WeighingFailed(Event, PostFailed):
         """Alyx refused the weighing or could not be reached."""
@@ -190,7 +199,7 @@ class Subject(RecordedAggregate):
         """Alyx holds the water administration at `url`."""
 
         TOPIC = "labledger:Subject.WaterAdministrationRecorded"
-        class_version = 1
+        class_version = 2
 
     class WaterAdministrationFailed(Event, PostFailed):
         """Alyx refused the water administration or could not be reached."""
@@ -272,12 +281,14 @@ class Subject(RecordedAggregate):
                 best = (when, key)
         return None if best is None else best[1]
 
-    def record_posted(self, operation_id: str, url: str) -> None:
+    def record_posted(self, operation_id: str, url: str, record: dict[str, Any]) -> None:
         """Alyx holds the weighing or water record that `operation_id` asked for."""
         self._check_open(operation_id)
         recorded = self._RECORDED[self.open_intents[operation_id]]
         key = self._key_of(operation_id)
-        self.trigger_event(recorded, operation_id=operation_id, idempotency_key=key, url=url)
+        self.trigger_event(
+            recorded, operation_id=operation_id, idempotency_key=key, url=url, record=record
+        )
 
     def _failure_fields(self, operation_id: str) -> dict[str, Any]:
         return {"idempotency_key": self._key_of(operation_id)}

@@ -6,6 +6,7 @@ or repeated command never posts a second record.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from .ledger_commands import LedgerCommands
@@ -89,6 +90,8 @@ class SubjectCommands(LedgerCommands):
         )
         return asked
 
-    def record_subject_posted(self, subject_id: UUID, operation_id: str, url: str) -> None:
+    def record_subject_posted(
+        self, subject_id: UUID, operation_id: str, url: str, record: dict[str, Any]
+    ) -> None:
         """Alyx holds the weighing or water administration of `operation_id` at `url`."""
-        self._update(Subject, subject_id, lambda s: s.record_posted(operation_id, url))
+        self._update(Subject, subject_id, lambda s: s.record_posted(operation_id, url, record))

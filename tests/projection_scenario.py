@@ -57,14 +57,14 @@ def _session_refused_once(ledger: Ledger) -> None:
 
 def _session_registered(ledger: Ledger) -> None:
     op = _pending(ledger, "Session.RegistrationRequested").operation_id
-    ledger.record_session_registered(session_id_of(REF), op, EID)
+    ledger.record_session_registered(session_id_of(REF), op, EID, {"id": EID})
 
 
 def _licks_registered(ledger: Ledger) -> None:
     licks = Dataset.create_id(session_id_of(REF), "alf/licks.times.npy")
     op = ledger.dataset(licks).open_registration()
     assert op is not None
-    ledger.record_dataset_registered(licks, op, "d-licks", "", True, [])
+    ledger.record_dataset_registered(licks, op, "d-licks", "", True, [], {"id": "d-licks"})
 
 
 def _spikes_protected_and_moved(ledger: Ledger) -> None:
@@ -74,7 +74,9 @@ def _spikes_protected_and_moved(ledger: Ledger) -> None:
     arrived = ledger.record_moved(spikes, move, "alf/spikes.times.npy", MOVED_TO)
     op = ledger.dataset(arrived).open_registration()
     assert op is not None
-    ledger.record_dataset_registered(arrived, op, "d-spikes", "2026-11-21", True, [])
+    ledger.record_dataset_registered(
+        arrived, op, "d-spikes", "2026-11-21", True, [], {"id": "d-spikes"}
+    )
 
 
 def _other_session_refused(ledger: Ledger) -> None:
@@ -89,7 +91,9 @@ def _weighing_and_water(ledger: Ledger) -> None:
         weigh = ledger.request_weighing(
             "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "night_op"
         )
-        ledger.record_subject_posted(Subject.create_id("cortexlab", "algernon"), weigh, "w/1")
+        ledger.record_subject_posted(
+            Subject.create_id("cortexlab", "algernon"), weigh, "w/1", {"url": "w/1"}
+        )
         water = ledger.request_water(
             "cortexlab", "algernon", 0.5, "Water", False, "2026-11-21T10:00:00", None, "night_op"
         )

@@ -258,3 +258,33 @@ def test_flags_are_removed_only_once_registered(
     done = online("register", "--flags", str(tmp_path / "cortexlab"))
     assert done.code == 0, done.err
     assert not flag.exists() and len(server.state.snapshot()["datasets"]) == 6
+
+
+def test_a_failed_file_request_is_read_back_from_alyx_before_it_is_sent_again(
+    online: Cli, server: AlyxTestServer
+) -> None:
+    """The server acted on the request and its reply was lost, and the retries failed: the next
+    run reads the session's datasets from Alyx, records what the server kept, and sends only
+    what it did not (here, a file added since)."""
+    session = online.session()
+    server.faults.lose_reply("POST", "/register-file")
+    server.faults.status("POST", "/register-file", 503, times=None)
+    first = online("register", str(session), "--start-time", START, "--json")
+    assert first.code == 0, first.err
+    assert any(row["outcome"] == "queued" for row in first.json())
+    assert len(server.state.snapshot()["datasets"]) == 6, "the server kept the whole request"
+    server.faults.clear()
+    server.requests.clear()
+    extra = session / "alf" / "licks.times.csv"
+    extra.write_text("1.25\n2.50\n")
+
+    again = online("register", str(session), "--json")
+
+    assert again.code == 0, again.err
+    assert "6 found on Alyx after an earlier failed request" in again.out
+    (post,) = [r for r in server.requests.all() if r.method == "POST"]
+    assert post.body["filenames"] == ["alf/licks.times.csv"], "only what Alyx did not keep"
+    reads = [r for r in server.requests.all() if r.method == "GET" and r.path == "/datasets"]
+    assert len(reads) == 1
+    assert len(server.state.snapshot()["datasets"]) == 7
+    assert online("pending", "--json").json() == []

@@ -65,6 +65,6 @@ def test_outcome_after_a_concurrent_change(store_settings: Settings) -> None:
     first, second = open_ledger(store_settings), open_ledger(store_settings)
     operation = first.request_session_registration(REF, FOLDER)
     second.record_scans([_scan("spikes.times.npy")])  # moves the session to a newer version
-    first.record_session_registered(session_id_of(REF), operation, "eid-1")
+    first.record_session_registered(session_id_of(REF), operation, "eid-1", {})
     assert second.session(session_id_of(REF)).eid == "eid-1"
     assert isinstance(first, Ledger) and second.pending_intents() == []

@@ -117,16 +117,20 @@ def test_session_registration_intent_and_outcomes(ledger: Ledger) -> None:
 
     with provenance.acting_as(new_run()):
         ledger.record_session_registered(
-            session_id, operation, "ca107fe1-8010-415d-9fe0-45e00f5e12df"
+            session_id,
+            operation,
+            "ca107fe1-8010-415d-9fe0-45e00f5e12df",
+            {"id": "ca107fe1-8010-415d-9fe0-45e00f5e12df", "number": 1},
         )
     assert ledger.pending_intents() == []
     session = ledger.session(session_id)
     assert session.eid == "ca107fe1-8010-415d-9fe0-45e00f5e12df"
+    assert session.alyx_record["number"] == 1, "the record as Alyx sent it is kept"
     outcome = ledger.history(session_id)[-1]
     assert outcome.operation_id == operation, "the outcome carries the intent's operation id"
 
     with pytest.raises(UnknownOperation):
-        ledger.record_session_registered(session_id, operation, "again")
+        ledger.record_session_registered(session_id, operation, "again", {})
 
 
 def test_final_failure_closes_the_intent(ledger: Ledger) -> None:
@@ -180,7 +184,7 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
     assert (pending.intent, pending.aggregate_id) == ("Dataset.RegistrationRequested", arrived)
     assert pending.details["fields"] == {"hash": "a" * 32}, "the request moves with the file"
     ledger.record_dataset_registered(
-        arrived, pending.operation_id, "9f7d2a1c", "2026-11-21", True, []
+        arrived, pending.operation_id, "9f7d2a1c", "2026-11-21", True, [], {"id": "9f7d2a1c"}
     )
     assert ledger.pending_intents() == []
     kinds = [(e.event, e.kind) for e in ledger.history(spikes)][2:]
@@ -216,7 +220,9 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
         "cortexlab", "algernon", 21.7, "2026-11-21T18:00:00", "test_user"
     )
     assert other != weigh, "another weighing in the same run is its own intent"
-    ledger.record_subject_posted(subject_id, weigh, "http://alyx.local/weighings/1")
+    ledger.record_subject_posted(
+        subject_id, weigh, "http://alyx.local/weighings/1", {"weight": 21.5}
+    )
     subject: Subject = ledger.repository.get(subject_id)
     assert subject.records["weighing/2026-11-21T09:00:00/21.5"] == "recorded"
     assert (

@@ -33,6 +33,7 @@ from ...domain.revisions import (
 from ...domain.session import Session
 from ..filesystem.revision_moves import MoveRefused, move_file
 from .errors import AlyxError, AlyxNeedsOperator
+from .reconcile import failed_before, file_records_of, kept_on_alyx
 from .sessions import AlyxContext
 
 MOVE = "Dataset.MoveRequested"
@@ -61,12 +62,18 @@ class FilesReport:
     moved: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     absent_on_server: int = 0
+    kept: int = 0
+    """Registrations found on Alyx after an earlier failed request, recorded without a POST."""
     error: AlyxError | LabledgerError | None = None
     elsewhere: str = ""
     """Set when another run recorded some of these registrations first (it says who)."""
 
     def detail(self) -> str:
         parts = [f"{self.registered} registered"]
+        if self.kept:
+            parts.append(
+                f"{self.kept} found on Alyx after an earlier failed request, not sent again"
+            )
         if self.moved:
             parts.append("moved " + ", ".join(self.moved))
         if self.refused:
@@ -120,6 +127,12 @@ def register_files(
         if not options.created_by:  # asked before a user was configured: whoever performs it
             options = replace(options, created_by=context.user)
         try:
+            if failed_before(group):  # the server may have kept part of the earlier request
+                group, kept = kept_on_alyx(context, session, group)
+                report.registered += kept
+                report.kept += kept
+                if not group:
+                    continue
             _post(context, session, group, options, report)
         except (AlyxError, LabledgerError) as error:
             keep = isinstance(error, AlyxError) and error.keeps_pending
@@ -218,7 +231,11 @@ def _decide_protected(
         operation = ledger.request_move(
             dataset.id, destination, f"row {decision.row}: {decision.why}"
         )
-        moved_to = _move(context, session, dataset.id, operation, report)
+        try:
+            moved_to = _move(context, session, dataset.id, operation, report)
+        except MoveRefused as error:  # recorded as this file's failure; the others go on
+            report.error = error
+            continue
         if moved_to is not None:
             again.append(moved_to)
     return again
@@ -252,14 +269,7 @@ def _move(
 def _record(context: AlyxContext, group: list[Pending], replies: Any, report: FilesReport) -> None:
     """Record each reply (aligned with the request's filenames) as its dataset's outcome."""
     for pending, reply in zip(group, replies, strict=True):
-        records = [
-            {
-                "data_repository": r.get("data_repository"),
-                "relative_path": r.get("relative_path"),
-                "exists": bool(r.get("exists")),
-            }
-            for r in reply.get("file_records", [])
-        ]
+        records = file_records_of(reply)
         try:
             context.ledger.record_dataset_registered(
                 pending.dataset.id,
@@ -268,6 +278,7 @@ def _record(context: AlyxContext, group: list[Pending], replies: Any, report: Fi
                 str(reply.get("revision") or ""),
                 bool(reply.get("default")),
                 records,
+                dict(reply),
             )
         except AlreadyClosed as elsewhere:  # a racing run recorded the same reply first
             report.elsewhere = str(elsewhere)

@@ -129,13 +129,13 @@ def register_session(context: AlyxContext, intent: PendingIntent) -> tuple[str, 
         session = _settled(context, intent)
         held_eid = on_alyx(context, ref)
         if held_eid is not None:
-            eid, done = _adopt(context, session, held_eid, fields)
+            record, done = _adopt(context, session, held_eid, fields)
             break
         if context.ledger.claim_create(session, intent.operation_id, os.getpid()):
-            reply = context.client.post(
+            record = context.client.post(
                 "/sessions", create_body(ref, fields, context.user), retry=False
             )
-            eid, done = eid_of(reply), "created"
+            done = "created"
             break
     else:
         raise CreateContended(
@@ -143,7 +143,8 @@ def register_session(context: AlyxContext, intent: PendingIntent) -> tuple[str, 
             f"other runs keep registering {ref.key} at the same time; it stays queued for "
             "`labledger sync`",
         )
-    context.ledger.record_session_registered(session.id, intent.operation_id, eid)
+    eid = eid_of(record)
+    context.ledger.record_session_registered(session.id, intent.operation_id, eid, record)
     return eid, done
 
 
@@ -198,17 +199,18 @@ def _in_flight(claim: CreateClaim, window: float) -> bool:
 
 def _adopt(
     context: AlyxContext, session: Session, eid: str, fields: dict[str, Any]
-) -> tuple[str, str]:
-    """Use the session Alyx holds under `eid`: update only the fields given."""
+) -> tuple[dict[str, Any], str]:
+    """Use the session Alyx holds under `eid`: update only the fields given. Returns the record
+    Alyx holds now (the PUT's reply, or the record read when nothing changes) and what was done."""
     ref = session.ref
     if session.allocated_offline and not session.create_sent:
         raise NumberTakenElsewhere(
             f"Alyx already holds {ref.alyx_path} ({eid}), registered by another "
             "rig after this folder was made offline; rename the folder to a free number"
         )
-    held = context.client.get(f"/sessions/{eid}")
+    held: dict[str, Any] = context.client.get(f"/sessions/{eid}")
     body = update_body(ref, fields, held)
     if body is None:
-        return eid, "already on Alyx, unchanged"
-    context.client.put(f"/sessions/{eid}", body)
-    return eid, "updated " + ", ".join(sorted(set(body) & set(fields)))
+        return held, "already on Alyx, unchanged"
+    reply: dict[str, Any] = context.client.put(f"/sessions/{eid}", body)
+    return reply, "updated " + ", ".join(sorted(set(body) & set(fields)))

@@ -85,9 +85,9 @@ def _body(context: AlyxContext, intent: PendingIntent, nickname: str) -> tuple[s
 
 def _already_there(
     subject: dict[str, Any], endpoint: str, body: dict[str, Any], held: set[str]
-) -> str | None:
-    """The url of a record on Alyx with the same time and value that the ledger does not hold
-    for another record (`held`), if one exists."""
+) -> dict[str, Any] | None:
+    """A record on Alyx with the same time and value that the ledger does not hold for another
+    record (`held` urls), if one exists."""
     if endpoint == "/weighings":
         records, value = subject.get("weighings") or [], "weight"
     else:
@@ -97,10 +97,14 @@ def _already_there(
             record.get("date_time")
             and _same_time(record["date_time"], body["date_time"])
             and four_significant(float(record.get(value) or 0)) == body[value]
-            and str(record.get("url") or record.get("id")) not in held
+            and _url(record) not in held
         ):
-            return str(record.get("url") or record.get("id"))
+            return dict(record)
     return None
+
+
+def _url(record: dict[str, Any]) -> str:
+    return str(record.get("url") or record.get("id"))
 
 
 def post_record(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
@@ -110,10 +114,10 @@ def post_record(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
     endpoint, body = _body(context, intent, nickname)
     subject = check_subject(context, nickname, typed=True)
     check_users(context, [body["user"]])
-    url = _already_there(subject, endpoint, body, set(held.urls.values()))
+    record = _already_there(subject, endpoint, body, set(held.urls.values()))
     done = "already on Alyx (adopted)"
-    if url is None:
-        reply = context.client.post(endpoint, body, retry=False)
-        url, done = str(reply["url"]), "posted"
-    context.ledger.record_subject_posted(intent.aggregate_id, intent.operation_id, url)
+    if record is None:
+        record, done = context.client.post(endpoint, body, retry=False), "posted"
+    url = _url(record)
+    context.ledger.record_subject_posted(intent.aggregate_id, intent.operation_id, url, record)
     return url, done

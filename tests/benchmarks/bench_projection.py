@@ -64,7 +64,7 @@ def record_session(ledger: Ledger, index: int, files: int, register: bool) -> No
             session_id = session_id_of(ref)
             for intent in ledger.pending_intents(session_id):
                 if intent.intent == "Session.RegistrationRequested":
-                    ledger.record_session_registered(session_id, intent.operation_id, "eid")
+                    ledger.record_session_registered(session_id, intent.operation_id, "eid", {})
 
 
 def main() -> None:
