@@ -1,27 +1,24 @@
 """What every registration use case stands on: the settings, the ledger, the warning channel and
 the Alyx user; the scan options and the read models, opened when first needed; the sessions and
-files that paths name, as the ledger knows them; Alyx's protection of them; and performing the
-pending work (what `labledger sync` does) for just what a command asked.
+files that paths name, as the ledger knows them; and performing the pending work (what
+`labledger sync` does) for just what a command asked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from uuid import UUID
 
 from ..domain.alf import SessionRef
 from ..domain.dataset import Dataset
-from ..domain.errors import LabledgerError
 from ..domain.ledger import Ledger
 from ..domain.outcomes import SyncResult
-from ..domain.session import Session
 from .alyx.sessions import Warn
 from .database.views import Views, open_views
 from .executors import (
-    alyx_client,
     alyx_username,
     build_executors,
     refresh_reference,
@@ -78,26 +75,6 @@ class RegistrationCore:
         flag.unlink(missing_ok=True)
         return True
 
-    def check_protected(
-        self, paths: Sequence[Path], created_by: str | None = None
-    ) -> list[tuple[Session, list[Dataset], dict[str, Any]]]:
-        """ONE's GET /check-protected, one per session: (session, its files, Alyx's reply)."""
-        answers: list[tuple[Session, list[Dataset], dict[str, Any]]] = []
-        with alyx_client(self.settings) as client:
-            if client is None:
-                raise LabledgerError(
-                    "checking protection asks Alyx, and no server is configured; set alyx.base_url"
-                )
-            for session_id, datasets in self.files_by_session(paths).items():
-                session = self.ledger.session(session_id)
-                body = {
-                    "created_by": created_by or self.user,
-                    "path": session.ref.alyx_path,
-                    "filenames": [d.rel_path for d in datasets],
-                }
-                answers.append((session, datasets, client.get_json_body("/check-protected", body)))
-        return answers
-
     def files_by_session(self, paths: Sequence[Path]) -> dict[UUID, list[Dataset]]:
         """Registrable files of the given sessions or files, as the ledger knows them (scanned
         first), grouped by session."""
@@ -108,7 +85,7 @@ class RegistrationCore:
             session = self.ledger.find_session(ref)
             if session is None:
                 continue
-            rels = [rel] if rel else sorted(session.files)
+            rels = [rel] if rel else sorted(session.files, key=lambda r: PurePosixPath(r).parts)
             for name in rels:
                 dataset = self.ledger.dataset(Dataset.create_id(session.id, name))
                 if dataset.state not in ("rejected", "moved"):

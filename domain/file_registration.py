@@ -66,15 +66,22 @@ class FileRequest:
 
 
 def versions_for(count: int, versions: str | Sequence[str | None] | None) -> list[str | None]:
-    """One version per file: one value for all, or exactly one per file (quirk C-13 fixed)."""
+    """One version per file, by labledger's rule (ONE cycles a list over the input, quirk C-13).
+
+    None or a string: that for every file; a one-element list: its element for every file; a list
+    with exactly one entry per file: by position. Anything else is refused, saying what was given.
+    """
     if versions is None or isinstance(versions, str):
         return [versions] * count
-    if len(versions) != count:
+    given = list(versions)
+    if len(given) == 1:
+        return given * count
+    if len(given) != count:
         raise InvalidFileOptions(
-            f"{len(versions)} versions given for {count} files; give one version for all files "
-            "or exactly one per file"
+            f"{len(given)} versions given for {count} files; give one version (a string or a "
+            "one-element list) for all files, or one per file"
         )
-    return list(versions)
+    return given
 
 
 def body(

@@ -14,7 +14,10 @@ from typing import Any
 
 from rich.console import Console
 
+from ..adapters import protection
 from ..adapters.database.event_store import open_ledger
+from ..adapters.executors import refresh_reference, scan_options
+from ..adapters.protection import group_files
 from ..adapters.registration import FileChoice, Registrar, repeat_notice
 from ..adapters.settings import Settings
 from ..domain.errors import LabledgerError
@@ -233,24 +236,28 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
 
 
 def check_protected(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    registrar = _registrar(settings)
+    warn = warner()
+    refresh_reference(settings, warn)
+    groups, left_out = group_files(args.paths, scan_options(settings), folders=True)
+    for why in left_out:
+        warn(f"left out: {why}")
     rows: list[dict[str, Any]] = []
     today = dt.date.today().isoformat()
-    for session, datasets, reply in registrar.check_protected(args.paths):
+    for group, reply in protection.check_protected(settings, groups):
         details = reply.get("details")
         verdicts = protected_details(details) if isinstance(details, list) else {}
-        for dataset in datasets:
-            info = verdicts.get(dataset.rel_path, [])
-            decision = decide(Situation.of(dataset.revision, info, today))
+        for file in group.files:
+            info = verdicts.get(file.as_posix(), [])
+            decision = decide(Situation.of(file.revision, info, today))
             where = (
-                relocated(dataset.collection, dataset.name, decision.revision)
+                relocated(file.collection, file.name, decision.revision)
                 if decision.revision
                 else "stays"
             )
             rows.append(
                 {
-                    "session": session.key,
-                    "file": dataset.rel_path,
+                    "session": group.ref.key,
+                    "file": file.as_posix(),
                     "protected": any(flag for e in info for flag in e.values()),
                     "revisions": ", ".join(
                         f"{name or '(none)'}{'*' if flag else ''}"
