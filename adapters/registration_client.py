@@ -6,8 +6,8 @@ A rig script switches by changing one import:
 
 Every call records its intents before anything is sent and performs them at once when Alyx is
 configured and reachable; otherwise the work is queued and `labledger sync` finishes it. Where ONE
-returns server records, this returns them when the work was performed now, and None for work that
-is queued. ONE's quirks are fixed as listed in the README (bad paths and values raise one-line
+returns server records, this returns the records Alyx sent (kept in the ledger), placed as ONE
+places them, and None for work that is queued. ONE's quirks are fixed as listed in the README (bad paths and values raise one-line
 errors instead of being sent or skipped silently).
 """
 
@@ -28,9 +28,14 @@ from ..domain.measurements import local_time
 from ..domain.outcomes import SyncResult
 from ..domain.subject import Asked, Subject
 from .alyx.command_run import one_run
+from .alyx.sessions import eid_of
+from .client_records import dataset_record, posted_record, session_record
 from .database.event_store import open_ledger
 from .identity import entered
+from .one_params import settings_for_one
+from .one_surface import OneSurface
 from .registration import FileChoice, Registrar, repeat_notice
+from .registration_requests import Requested
 from .settings import Settings, load_settings
 
 Method = TypeVar("Method", bound=Callable[..., Any])
@@ -68,11 +73,16 @@ def _paths(file_list: str | Path | Sequence[str | Path]) -> list[Path]:
     return [Path(f) for f in file_list]
 
 
-class RegistrationClient:
+class RegistrationClient(OneSurface):
     """Register sessions, files, weighings and water on Alyx, as ONE's client does, via the ledger.
 
-    `one` is accepted so `RegistrationClient(one)` keeps working, and ignored: the server, user
-    and ledger come from labledger's settings (file, LABLEDGER_* variables) or `settings`.
+    The server, user and ledger come from labledger's settings (file, LABLEDGER_* variables) or
+    `settings`. A ONE instance given as `one` lends its Alyx address and user only when those
+    settings name no server (with a warning); ONE's token and ~/.one are never read.
+
+    Return values are ONE's, from the records Alyx sent: aligned with the paths given, None for a
+    path that cannot be registered and for work that is queued (no server, server down, waiting
+    for the operator); `last_results` says, line by line, what was done, queued or left out.
     """
 
     def __init__(
@@ -81,9 +91,9 @@ class RegistrationClient:
         settings: Settings | None = None,
         ledger: Ledger | None = None,
     ) -> None:
-        self.settings = settings or load_settings()
-        self.ledger = ledger or open_ledger(self.settings)
         self.warnings: list[str] = []
+        self.settings = settings_for_one(settings or load_settings(), one, self.warnings.append)
+        self.ledger = ledger or open_ledger(self.settings)
         self._registrar = Registrar(self.settings, self.ledger, self.warnings.append)
         self.last_results: list[SyncResult] = []
         """What the last call performed or queued, one line per piece of work."""
@@ -98,12 +108,13 @@ class RegistrationClient:
         date: str | dt.date | None = None,
         register: bool = True,
         **kwargs: Any,
-    ) -> tuple[Path, str | None]:
+    ) -> tuple[Path, UUID | None]:
         """Make the next numbered folder; register the session unless `register` is False.
 
         Without `start_time`, a session of today starts now and one of another day at its date's
         midnight, as ONE does. Every check runs before the folder is made, so a refused call
-        leaves nothing behind. Returns (folder, eid); eid is None when not registered or queued."""
+        leaves nothing behind. Returns (folder, eid) as ONE does; eid is None when not
+        registered or queued."""
         root = Path(session_root) if session_root is not None else None
         if root is None:
             raise LabledgerError("session_root is required: labledger has no ONE cache folder")
@@ -113,7 +124,8 @@ class RegistrationClient:
         if not register:
             return folder, None
         self._perform(frozenset({session_id}))
-        return folder, self.ledger.session(session_id).eid
+        record = session_record(self.ledger, session_id)
+        return folder, None if record is None else UUID(eid_of(record))
 
     @_entry_point
     def register_session(
@@ -123,18 +135,32 @@ class RegistrationClient:
         file_list: bool | list[str | Path] = True,
         **kwargs: Any,
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None] | None]:
-        """Create or update the session (only the given fields change), then its files."""
+        """Create or update the session (only the given fields change), then its files.
+
+        Returns ONE's (session record, file records): with `file_list=True` a record for every
+        registrable file of the session (only those not registered as they are now are sent),
+        with a list a record per path given (None for one that cannot be registered)."""
         path = Path(ses_path)
         fields = dict(kwargs, users=[users] if isinstance(users, str) else users)
-        choice = FileChoice(FileOptions(created_by=self._registrar.user)) if file_list else None
+        (session_id,) = self._registrar.request([path], fields, None).session_ids
+        requested = None
         paths = [path] if file_list is True or not file_list else _paths(file_list)
-        requested = self._registrar.request(paths, fields, choice)
-        (session_id,) = requested.session_ids
-        datasets = requested.dataset_ids if file_list else None
-        self._perform(frozenset({session_id}))
-        session = self.ledger.session(session_id)
-        described = None if session.eid is None else {"id": session.eid, "url": session.eid}
-        return described, None if datasets is None else [self._record(d) for d in datasets]
+        if file_list:
+            choice = FileChoice(FileOptions(created_by=self._registrar.user), leave_out=True)
+            requested = self._registrar.request(paths, None, choice)
+        self._perform(frozenset({session_id} | (requested.session_ids if requested else set())))
+        session = session_record(self.ledger, session_id)
+        if requested is None:
+            return session, None
+        self._report_left_out(requested, paths)
+        if file_list is True:
+            found = self._registrar.files_by_session([path]).get(session_id, [])
+            records = [dataset_record(self.ledger, dataset.id) for dataset in found]
+        else:
+            records = self._records(requested)
+        if session is not None and records:
+            session["data_dataset_session_related"] = records
+        return session, records
 
     @_entry_point
     def create_sessions(
@@ -143,23 +169,24 @@ class RegistrationClient:
         glob_pattern: str = "**/create_me.flag",
         register_files: bool = False,
         dry: bool = False,
-    ) -> tuple[list[Path], list[Any]]:
+    ) -> tuple[list[Path], list[dict[str, Any] | None]]:
         """Register the folder of every flag file; a flag is removed once its session is on Alyx.
-        Unlike ONE, one failing session does not stop the others."""
+        Returns ONE's (folders, session records). Unlike ONE, one failing session does not stop
+        the others (its record is None; `warnings` says why)."""
         flags = sorted(Path(root_data_folder).glob(glob_pattern))
         folders = [flag.parent for flag in flags]
         if dry:
             return folders, [None] * len(folders)
-        records: list[Any] = []
+        records: list[dict[str, Any] | None] = []
         for flag in flags:
             try:
-                _, files = self.register_session(flag.parent, file_list=register_files)
+                session, _ = self.register_session(flag.parent, file_list=register_files)
             except LabledgerError as error:
                 self.warnings.append(f"{flag.parent}: {error}")
                 records.append(None)
                 continue
             self._registrar.remove_flag_if_registered(flag)
-            records.append(files)
+            records.append(session)
         return folders, records
 
     # -- files ----------------------------------------------------------------------------------
@@ -178,8 +205,9 @@ class RegistrationClient:
         max_md5_size: int | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Register files (grouped per session, one POST each); returns the records aligned with
-        the input (None for queued work), or the request bodies when `dry`."""
+        """Register files (grouped per session, one POST each); returns Alyx's records aligned with
+        the input, None for a file that cannot be registered or whose registration is queued (a
+        single record for a single path); with `dry`, the body of each session's request."""
         single = isinstance(file_list, str | Path)
         paths = _paths(file_list)
         choice = FileChoice(
@@ -193,21 +221,17 @@ class RegistrationClient:
             ),
             versions,
             max_md5_size,
+            leave_out=True,
         )
         if dry:
-            return [r["body"] for r in self._registrar.dry_run(paths, None, choice)]
+            requests = self._registrar.dry_run(paths, None, choice)
+            bodies = [r["body"] for r in requests if r["request"] == "POST /register-file"]
+            return (bodies[0] if bodies else None) if single else bodies
         requested = self._registrar.request(paths, None, choice)
         self._perform(frozenset(requested.session_ids))
-        records = [self._record(d) for d in requested.dataset_ids]
+        self._report_left_out(requested, paths)
+        records = self._records(requested)
         return records[0] if single else records
-
-    @_entry_point
-    def check_protected_files(
-        self, file_list: str | Path | Sequence[str | Path], created_by: str | None = None
-    ) -> list[dict[str, Any]]:
-        """ONE's GET /check-protected, one per session; the replies as Alyx gives them."""
-        answers = self._registrar.check_protected(_paths(file_list), created_by)
-        return [reply for _, _, reply in answers]
 
     @_entry_point
     def find_files(self, session_path: str | Path) -> Iterator[Path]:
@@ -235,7 +259,7 @@ class RegistrationClient:
         warning says so and its record is returned. `again=True` records a second one."""
         asked = self._registrar.request_weighing(subject, weight, date_time, user, again)
         self._note_repeat(subject, f"weighing ({weight:g} g)", asked)
-        return self._posted(subject, asked.operation_id)
+        return self._posted(self._subject_id(subject), asked.operation_id)
 
     @_entry_point
     def register_water_administration(
@@ -252,7 +276,7 @@ class RegistrationClient:
             )
         asked = self._registrar.request_water(subject, volume, again=again, **kwargs)
         self._note_repeat(subject, f"water administration ({volume:g} mL)", asked)
-        return self._posted(subject, asked.operation_id)
+        return self._posted(self._subject_id(subject), asked.operation_id)
 
     def _note_repeat(self, subject: str, what: str, asked: Asked) -> None:
         notice = repeat_notice(subject, what, asked, "again=True")
@@ -269,38 +293,25 @@ class RegistrationClient:
     def _perform(self, session_ids: frozenset[UUID]) -> None:
         self.last_results = self._registrar.perform(session_ids)
 
-    def _posted(self, nickname: str, operation: str) -> dict[str, Any] | None:
+    def _posted(self, subject_id: UUID, operation: str) -> dict[str, Any] | None:
         self.last_results = self._registrar.perform_records()
-        subject: Subject = self.ledger.repository.get(self._subject_id(nickname))
-        if operation in subject.open_intents:  # queued
-            return None
-        for entry in reversed(self.ledger.history(self._subject_id(nickname))):
-            if entry.operation_id == operation and "url" in entry.details:
-                return {"url": entry.details["url"], "subject": nickname}
-        return None
+        return posted_record(self.ledger.repository.get(subject_id), operation)
 
     def _subject_id(self, nickname: str) -> UUID:
         return Subject.create_id(self.settings.lab or "", nickname)
 
-    def _record(self, dataset_id: UUID) -> dict[str, Any] | None:
-        """What Alyx answered for a file registered now, as the ledger recorded it."""
-        dataset: Dataset = self.ledger.dataset(dataset_id)
-        if dataset.state == "moved":
-            for entry in self.ledger.history(dataset_id):
-                if entry.event == "Dataset.RegistrationRelocated":
-                    destination = entry.details["destination"]
-                    return self._record(Dataset.create_id(dataset.session_id, destination))
-        for entry in reversed(self.ledger.history(dataset_id)):
-            if entry.event == "Dataset.Registered":
-                return {
-                    "id": entry.details["alyx_id"],
-                    "name": dataset.name,
-                    "collection": dataset.collection,
-                    "revision": entry.details["revision"],
-                    "default": entry.details["default"],
-                    "file_records": entry.details["file_records"],
-                    "relative_path": dataset.rel_path,
-                }
-            if entry.event in ("Dataset.RegistrationRequested", "Dataset.Discovered"):
-                return None
-        return None
+    def _records(self, requested: Requested) -> list[dict[str, Any] | None]:
+        """Alyx's record for each path given, in order (None for a session folder given)."""
+        return [
+            None
+            if place is None or not place[1]
+            else dataset_record(self.ledger, Dataset.create_id(*place))
+            for place in requested.inputs
+        ]
+
+    def _report_left_out(self, requested: Requested, paths: Sequence[Path]) -> None:
+        """One line in `last_results` (and `warnings`) per path that cannot be registered."""
+        for index in sorted(requested.left_out):
+            reason = requested.left_out[index]
+            self.warnings.append(reason)
+            self.last_results.append(SyncResult(str(paths[index]), "left out", "failed", reason))

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from ..domain.alf import SessionRef
 from ..domain.dataset import Dataset
+from ..domain.errors import InvalidALFPath
 from ..domain.file_registration import (
     FileOptions,
     FileRequest,
@@ -25,7 +26,7 @@ from ..domain.observations import Observed, SessionScan
 from ..domain.outcomes import SyncResult
 from ..domain.session import Session
 from ..domain.session_fields import check_fields, create_body, midnight
-from .filesystem.scan import observe
+from .filesystem.scan import observe, session_folder
 from .filesystem.walk import split_session_path
 from .registration_core import RegistrationCore, no_progress
 
@@ -37,6 +38,10 @@ class FileChoice:
     options: FileOptions
     versions: str | Sequence[str | None] | None = None
     max_md5_size: int | None = None
+    leave_out: bool = False
+    """A named file that cannot be registered (no dataset type, unknown extension, bad name, not
+    in a session folder) is left out with its reason, as ONE leaves it out, and the others go
+    on; otherwise (the command line) the whole request is refused before anything is recorded."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,11 @@ class Requested:
     dataset_ids: list[UUID]
     done_elsewhere: list[SyncResult] = field(default_factory=list)
     """Work another run did between this request's plan and its save: not asked again."""
+    inputs: list[tuple[UUID, str] | None] = field(default_factory=list)
+    """Per path given, in order: (its session's id, its path in the session, '' for a session
+    folder), or None for a path left out."""
+    left_out: dict[int, str] = field(default_factory=dict)
+    """Position of each path left out -> why it cannot be registered."""
 
 
 @dataclass
@@ -60,6 +70,8 @@ class _SessionPlan:
     files: list[FileRequest]
     named: bool = False
     """The files were named one by one (registered even if registered already)."""
+    inputs: list[tuple[int, str]] = field(default_factory=list)
+    """(position in the paths given, path in the session) of each path naming this session."""
 
 
 class RegistrationRequests(RegistrationCore):
@@ -77,7 +89,7 @@ class RegistrationRequests(RegistrationCore):
         as it is now; a file means that file. Everything is checked (fields, versions, rejected
         files) before anything is recorded, and files are hashed once.
         """
-        plans = self._plan(paths, fields, choice)
+        plans, left_out = self._plan(paths, fields, choice)
         sessions = [
             (plan.ref, plan.scan.folder, plan.fields or {})
             for plan in plans
@@ -104,10 +116,17 @@ class RegistrationRequests(RegistrationCore):
         elsewhere = self.ledger.request_registrations(
             [plan.scan for plan in plans], sessions, datasets, implicit
         )
+        inputs: list[tuple[UUID, str] | None] = [None] * len(paths)
+        for plan in plans:
+            for index, rel in plan.inputs:
+                if index not in left_out:
+                    inputs[index] = (plan.session_id, rel)
         return Requested(
             session_ids={plan.session_id for plan in plans},
             dataset_ids=[dataset_id for dataset_id, _ in datasets],
             done_elsewhere=self._done_elsewhere(elsewhere),
+            inputs=inputs,
+            left_out=left_out,
         )
 
     def _done_elsewhere(self, elsewhere: dict[UUID, str]) -> list[SyncResult]:
@@ -146,16 +165,28 @@ class RegistrationRequests(RegistrationCore):
         paths: Sequence[Path],
         fields: dict[str, Any] | None,
         choice: FileChoice | None,
-    ) -> list[_SessionPlan]:
-        """What registering these paths means, checked, with nothing recorded yet."""
-        per_session: dict[Path, list[str]] = {}
-        for path in paths:
-            folder, rel = split_session_path(path.expanduser().absolute())
-            per_session.setdefault(Path(folder), []).append(rel)
+    ) -> tuple[list[_SessionPlan], dict[int, str]]:
+        """What registering these paths means, checked, with nothing recorded yet; and the
+        positions of the paths left out (only with `choice.leave_out`), with why."""
+        leave_out = choice is not None and choice.leave_out
+        left_out: dict[int, str] = {}
+        per_session: dict[Path, list[tuple[int, str]]] = {}
+        for index, path in enumerate(paths):
+            try:
+                folder, rel = split_session_path(path.expanduser().absolute())
+                if leave_out:
+                    session_folder(Path(folder), self.scan_options)
+            except InvalidALFPath as error:
+                if not leave_out:
+                    raise
+                left_out[index] = str(error)
+                continue
+            per_session.setdefault(Path(folder), []).append((index, rel))
         plans: list[_SessionPlan] = []
         scans = observe(self.ledger, list(per_session), self.scan_options, no_progress)
-        for scan, rels in zip(scans, per_session.values(), strict=True):
+        for scan, inputs in zip(scans, per_session.values(), strict=True):
             checked = None if fields is None else check_fields(scan.ref, fields)
+            rels = [rel for _, rel in inputs]
             files: list[FileRequest] = []
             if choice is not None:
                 named = [rel for rel in rels if rel]
@@ -164,31 +195,33 @@ class RegistrationRequests(RegistrationCore):
                     raise InvalidFileOptions(
                         f"file(s) given twice: {', '.join(twice)}; give each once"
                     )
-                files = self._files(scan, None if "" in rels else set(named))
+                only = None if "" in rels else named
+                files, refused = self._files(scan, only)
+                for index, rel in inputs:
+                    if rel in refused:
+                        if not leave_out:
+                            raise InvalidFileOptions(
+                                f"{scan.ref.key}/{rel} cannot be registered: {refused[rel]}"
+                            )
+                        left_out[index] = (
+                            f"{scan.ref.key}/{rel} cannot be registered: {refused[rel]}"
+                        )
             by_name = choice is not None and "" not in rels
             plans.append(
-                _SessionPlan(scan.ref, session_id_of(scan.ref), scan, checked, files, by_name)
+                _SessionPlan(
+                    scan.ref, session_id_of(scan.ref), scan, checked, files, by_name, inputs
+                )
             )
         if choice is not None:
-            count = sum(len(plan.files) for plan in plans)
-            versions = iter(versions_for(count, choice.versions))
-            for plan in plans:
-                plan.files = [
-                    FileRequest(
-                        f.rel_path,
-                        f.md5
-                        if choice.max_md5_size is None or f.size < choice.max_md5_size
-                        else None,
-                        f.size,
-                        next(versions),
-                    )
-                    for f in plan.files
-                ]
-        return plans
+            _choose_versions_and_hashes(plans, choice, len(paths))
+        return plans, left_out
 
-    def _files(self, scan: SessionScan, only: set[str] | None) -> list[FileRequest]:
-        """Files to register: new or changed ones, and known ones not registered yet; or the
-        named ones, each of which must be registrable."""
+    def _files(
+        self, scan: SessionScan, only: list[str] | None
+    ) -> tuple[list[FileRequest], dict[str, str]]:
+        """Files to register: new or changed ones, and known ones not registered yet (sorted);
+        or the named ones that are registrable, in the order named. Also the named files that
+        cannot be registered, with why."""
         session_id = session_id_of(scan.ref)
         found: dict[str, FileRequest] = {}
         refused: dict[str, str] = {}
@@ -207,11 +240,13 @@ class RegistrationRequests(RegistrationCore):
                 found.pop(observation.rel_path, None)
                 refused[observation.rel_path] = observation.reason
         if only is None:
-            return [found[rel] for rel in sorted(found)]
-        for rel in sorted(only - set(found)):
-            why = refused.get(rel, "no such file in the session folder")
-            raise InvalidFileOptions(f"{scan.ref.key}/{rel} cannot be registered: {why}")
-        return [found[rel] for rel in sorted(only)]
+            return [found[rel] for rel in sorted(found)], {}
+        missing = {
+            rel: refused.get(rel, "no such file in the session folder")
+            for rel in only
+            if rel not in found
+        }
+        return [found[rel] for rel in only if rel in found], missing
 
     def dry_run(
         self,
@@ -224,7 +259,7 @@ class RegistrationRequests(RegistrationCore):
         Session creation is shown with its body; an update shows the fields it would change
         (the rest is read from Alyx when it is performed)."""
         requests: list[dict[str, Any]] = []
-        for plan in self._plan(paths, fields, choice):
+        for plan in self._plan(paths, fields, choice)[0]:
             key = plan.ref.key
             session = self.ledger.find_session(plan.ref)
             if plan.fields is not None:
@@ -243,3 +278,25 @@ class RegistrationRequests(RegistrationCore):
                 body = register_file_body(plan.ref, plan.files, choice.options)
                 requests.append({"session": key, "request": "POST /register-file", "body": body})
         return requests
+
+
+def _choose_versions_and_hashes(plans: list[_SessionPlan], choice: FileChoice, count: int) -> None:
+    """Each file's version and hash as sent. Versions: one for all; or, when every path given
+    names a file, one per path by position (as a rig script lists them); or, when a session
+    folder is given, one per file registered, in the order sent (the command line's
+    --versions). A hash is left out for a file of `max_md5_size` bytes or more, as ONE does."""
+    by_path = all(rel for plan in plans for _, rel in plan.inputs)
+    per_file = sum(len(plan.files) for plan in plans)
+    versions = versions_for(count if by_path else per_file, choice.versions)
+    in_order = iter(versions)
+    for plan in plans:
+        version_of = {rel: versions[index] for index, rel in plan.inputs}
+        plan.files = [
+            FileRequest(
+                f.rel_path,
+                f.md5 if choice.max_md5_size is None or f.size < choice.max_md5_size else None,
+                f.size,
+                version_of[f.rel_path] if by_path else next(in_order),
+            )
+            for f in plan.files
+        ]
