@@ -290,7 +290,7 @@ def _choose_versions_and_hashes(plans: list[_SessionPlan], choice: FileChoice, c
     versions = versions_for(count if by_path else per_file, choice.versions)
     in_order = iter(versions)
     for plan in plans:
-        version_of = {rel: versions[index] for index, rel in plan.inputs}
+        version_of = {rel: versions[index] for index, rel in plan.inputs} if by_path else {}
         plan.files = [
             FileRequest(
                 f.rel_path,
