@@ -7,7 +7,8 @@ A rig script switches by changing one import:
 Every call records its intents before anything is sent and performs them at once when Alyx is
 configured and reachable; otherwise the work is queued and `labledger sync` finishes it. Where ONE
 returns server records, this returns the records Alyx sent (kept in the ledger), placed as ONE
-places them, and None for work that is queued. ONE's quirks are fixed as listed in the README (bad paths and values raise one-line
+places them, and None for work that is queued. Where Alyx refuses what a call asked, it raises,
+as ONE does. ONE's quirks are fixed as listed in the README (bad paths and values raise one-line
 errors instead of being sent or skipped silently).
 """
 
@@ -39,6 +40,11 @@ from .registration_requests import Requested
 from .settings import Settings, load_settings
 
 Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+class WorkRefused(LabledgerError):
+    """Alyx refused what a call asked for and nothing of it was done (ONE raises the server's
+    HTTP error here). The refusal is recorded; asking again with the cause fixed records anew."""
 
 
 def _entry_point(method: Method) -> Method:
@@ -125,7 +131,10 @@ class RegistrationClient(OneSurface):
             return folder, None
         self._perform(frozenset({session_id}))
         record = session_record(self.ledger, session_id)
-        return folder, None if record is None else UUID(eid_of(record))
+        if record is None:
+            self._raise_refused("register session")
+            return folder, None
+        return folder, UUID(eid_of(record))
 
     @_entry_point
     def register_session(
@@ -150,6 +159,8 @@ class RegistrationClient(OneSurface):
             requested = self._registrar.request(paths, None, choice)
         self._perform(frozenset({session_id} | (requested.session_ids if requested else set())))
         session = session_record(self.ledger, session_id)
+        if session is None:
+            self._raise_refused("register session")
         if requested is None:
             return session, None
         self._report_left_out(requested, paths)
@@ -158,6 +169,8 @@ class RegistrationClient(OneSurface):
             records = [dataset_record(self.ledger, dataset.id) for dataset in found]
         else:
             records = self._records(requested)
+        if not any(records):
+            self._raise_refused("register files")
         if session is not None and records:
             session["data_dataset_session_related"] = records
         return session, records
@@ -231,6 +244,8 @@ class RegistrationClient(OneSurface):
         self._perform(frozenset(requested.session_ids))
         self._report_left_out(requested, paths)
         records = self._records(requested)
+        if not any(records):
+            self._raise_refused("register files")
         return records[0] if single else records
 
     @_entry_point
@@ -295,7 +310,24 @@ class RegistrationClient(OneSurface):
 
     def _posted(self, subject_id: UUID, operation: str) -> dict[str, Any] | None:
         self.last_results = self._registrar.perform_records()
-        return posted_record(self.ledger.repository.get(subject_id), operation)
+        record = posted_record(self.ledger.repository.get(subject_id), operation)
+        if record is None:
+            self._raise_refused("weighing", "water administration")
+        return record
+
+    def _raise_refused(self, *actions: str) -> None:
+        """Raise when this call's work was refused for good (not when it is queued or waits for
+        the operator: that returns None, and `last_results` says why)."""
+        refused = [
+            f"{r.target}: {r.action} refused: {r.detail}"
+            for r in self.last_results
+            if r.outcome == "failed" and r.action.startswith(actions)
+        ]
+        if refused:
+            raise WorkRefused(
+                "; ".join(refused) + "; correct it and call again (or, once the cause is fixed on "
+                "Alyx, run `labledger retry`)"
+            )
 
     def _subject_id(self, nickname: str) -> UUID:
         return Subject.create_id(self.settings.lab or "", nickname)

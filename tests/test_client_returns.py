@@ -16,6 +16,7 @@ import pytest
 
 from labledger import RegistrationClient
 from labledger.adapters.database.event_store import open_ledger
+from labledger.adapters.registration_client import WorkRefused
 from labledger.adapters.settings import load_settings
 from labledger.domain.errors import LabledgerError
 from tests.alyx_server import AlyxTestServer
@@ -169,3 +170,39 @@ def test_queued_work_returns_none_in_every_place(tmp_path: Path) -> None:
     assert new.is_dir() and eid is None
     assert client.last_results and all(r.outcome == "queued" for r in client.last_results)
     assert "no Alyx server configured" in client.last_results[0].detail
+
+
+def test_work_waiting_for_the_operator_returns_none_and_stays_pending(
+    client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """A name or setting Alyx does not know, that the operator fixes (ONE raises): the work is
+    kept, the call returns None and `last_results` says what to fix; asked again with the fix,
+    the same call registers it."""
+    folder = _session(tmp_path)
+    client.register_session(folder, file_list=False)
+    licks = folder / "alf" / "licks.times.npy"
+
+    assert client.register_files(licks, repository="nowhere") is None
+    assert [r.outcome for r in client.last_results] == ["blocked"]
+    assert "repository" in client.last_results[0].detail
+    assert client.register_files(licks, created_by="ghost") is None
+    assert "ghost" in client.last_results[0].detail
+    nobody = tmp_path / "cortexlab" / "Subjects" / "nobody" / "2026-11-21" / "001"
+    shutil.copytree(SAMPLE, nobody)
+    assert client.register_session(nobody, file_list=False) == (None, None)
+    assert "nobody does not exist on Alyx" in client.last_results[0].detail
+
+    record = client.register_files(licks)
+    assert record is not None and record["name"] == "licks.times.npy"
+
+
+def test_work_alyx_refuses_raises_as_in_one(
+    client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    folder = _session(tmp_path)
+    with pytest.raises(WorkRefused, match="procedures"):
+        client.register_session(folder, file_list=False, procedures="Flying")
+    with pytest.raises(WorkRefused, match="Gin"):
+        client.register_water_administration("algernon", 1.0, water_type="Gin")
+    session, _ = client.register_session(folder, file_list=False)
+    assert session is not None, "asked again without the refused value, it registers"
