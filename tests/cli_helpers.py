@@ -38,6 +38,15 @@ class Result:
         return json.loads(self.out)
 
 
+def sample_session(
+    root: Path, name: str = "algernon/2026-11-21/001", lab: str = "cortexlab"
+) -> Path:
+    """A copy of the sample session at <root>/<lab>/Subjects/<name>."""
+    target = root / lab / "Subjects" / name
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
 class Cli:
     """Runs the command in-process with a ledger file under tmp_path and no user config."""
 
@@ -55,9 +64,7 @@ class Cli:
 
     def session(self, name: str = "algernon/2026-11-21/001", lab: str = "cortexlab") -> Path:
         """A copy of the sample session at <tmp>/<lab>/Subjects/<name>."""
-        target = self.tmp_path / lab / "Subjects" / name
-        shutil.copytree(SAMPLE, target)
-        return target
+        return sample_session(self.tmp_path, name, lab)
 
     def event_count(self) -> int:
         return events_in(self.ledger)

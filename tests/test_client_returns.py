@@ -20,21 +20,15 @@ from labledger.adapters.registration_client import WorkRefused
 from labledger.adapters.settings import load_settings
 from labledger.domain.errors import LabledgerError
 from tests.alyx_server import AlyxTestServer
-from tests.cli_helpers import SAMPLE
+from tests.cli_helpers import SAMPLE, sample_session
 
 KEY = "algernon/2026-11-21/001"
-
-
-def _session(tmp_path: Path) -> Path:
-    target = tmp_path / "cortexlab" / "Subjects" / KEY
-    shutil.copytree(SAMPLE, target)
-    return target
 
 
 def test_a_list_with_files_that_cannot_be_registered(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     client.register_session(folder, file_list=False)
     (folder / "alf" / "licks.times.xyz").write_text("unknown extension")
     (folder / "alf" / "nothing.known.npy").write_bytes(b"no dataset type")
@@ -65,7 +59,7 @@ def test_a_list_with_files_that_cannot_be_registered(
 def test_one_path_returns_one_record_and_dry_runs_keep_the_order_given(
     client: RegistrationClient, tmp_path: Path
 ) -> None:
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     client.register_session(folder, file_list=False)
     spikes, licks = (
         folder / "alf" / "probe00" / "spikes.times.npy",
@@ -87,7 +81,7 @@ def test_one_path_returns_one_record_and_dry_runs_keep_the_order_given(
 def test_versions_one_for_all_or_one_per_file_by_position(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     client.register_session(folder, file_list=False)
     files = [folder / "alf" / "probe00" / "spikes.times.npy", folder / "alf" / "licks.times.npy"]
 
@@ -105,7 +99,7 @@ def test_versions_one_for_all_or_one_per_file_by_position(
 def test_session_weighing_and_water_return_alyx_records(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     session, records = client.register_session(folder, n_trials=400)
     assert session is not None and session["n_trials"] == 400 and session["number"] == 1
     assert records is not None and len(records) == 6 and all(records)
@@ -128,7 +122,7 @@ def test_a_refused_move_leaves_the_other_files_of_the_request_going(
     """The file must move into an unprotected past revision whose folder on this rig holds other
     bytes: that file is refused (nothing is overwritten), the other file of the call registers."""
     past = (dt.date.today() - dt.timedelta(days=9)).isoformat()
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     licks, spikes = (
         folder / "alf" / "licks.times.npy",
         folder / "alf" / "probe00" / "spikes.times.npy",
@@ -157,7 +151,7 @@ def test_queued_work_returns_none_in_every_place(tmp_path: Path) -> None:
         environ={"LABLEDGER_LAB": "cortexlab", "LABLEDGER_SQLITE_PATH": str(tmp_path / "l.db")}
     )
     client = RegistrationClient(settings=settings, ledger=open_ledger(settings))
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
 
     session, records = client.register_session(folder)
     assert session is None and records == [None] * 6
@@ -178,7 +172,7 @@ def test_work_waiting_for_the_operator_returns_none_and_stays_pending(
     """A name or setting Alyx does not know, that the operator fixes (ONE raises): the work is
     kept, the call returns None and `last_results` says what to fix; asked again with the fix,
     the same call registers it."""
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     client.register_session(folder, file_list=False)
     licks = folder / "alf" / "licks.times.npy"
 
@@ -199,7 +193,7 @@ def test_work_waiting_for_the_operator_returns_none_and_stays_pending(
 def test_work_alyx_refuses_raises_as_in_one(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     with pytest.raises(WorkRefused, match="procedures"):
         client.register_session(folder, file_list=False, procedures="Flying")
     with pytest.raises(WorkRefused, match="Gin"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from one.registration import RegistrationClient as OneRegistrationClient
 from labledger import RegistrationClient
 from labledger.domain.errors import LabledgerError
 from tests.alyx_server import AlyxTestServer
-from tests.cli_helpers import SAMPLE
+from tests.cli_helpers import sample_session
 
 METHODS = [
     "create_new_session",
@@ -38,16 +37,10 @@ def test_ones_methods_and_parameters_exist(name: str) -> None:
         assert parameter.name in ours, f"{name} lacks ONE's parameter {parameter.name}"
 
 
-def _session(tmp_path: Path) -> Path:
-    target = tmp_path / "cortexlab" / "Subjects" / "algernon" / "2026-11-21" / "001"
-    shutil.copytree(SAMPLE, target)
-    return target
-
-
 def test_register_session_returns_records(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     session, records = client.register_session(folder, start_time="2026-11-21T09:30:00")
     assert session is not None and len(session["id"]) == 36
     assert records is not None and len(records) == 6 and all(records)
@@ -58,7 +51,7 @@ def test_register_session_returns_records(
 def test_register_files_single_path_and_dry(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
-    folder = _session(tmp_path)
+    folder = sample_session(tmp_path)
     client.register_session(folder, file_list=False)
     licks = folder / "alf" / "licks.times.npy"
     (body,) = client.register_files([licks], dry=True)
