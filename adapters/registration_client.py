@@ -117,9 +117,9 @@ class RegistrationClient(OneSurface):
     ) -> tuple[Path, UUID | None]:
         """Make the next numbered folder; register the session unless `register` is False.
 
-        Without `start_time`, a session of today starts now and one of another day at its date's
-        midnight, as ONE does. Every check runs before the folder is made, so a refused call
-        leaves nothing behind. Returns (folder, eid) as ONE does; eid is None when not
+        Without `start_time`, a session of today starts now (ONE: at midnight) and one of another
+        day at its date's midnight. Every check runs before the folder is made, so a refused
+        call leaves nothing behind. Returns (folder, eid) as ONE does; eid is None when not
         registered or queued."""
         root = Path(session_root) if session_root is not None else None
         if root is None:
@@ -130,11 +130,9 @@ class RegistrationClient(OneSurface):
         if not register:
             return folder, None
         self._perform(frozenset({session_id}))
+        self._raise_refused("register session")
         record = session_record(self.ledger, session_id)
-        if record is None:
-            self._raise_refused("register session")
-            return folder, None
-        return folder, UUID(eid_of(record))
+        return folder, None if record is None else UUID(eid_of(record))
 
     @_entry_point
     def register_session(
@@ -158,9 +156,8 @@ class RegistrationClient(OneSurface):
             choice = FileChoice(FileOptions(created_by=self._registrar.user), leave_out=True)
             requested = self._registrar.request(paths, None, choice)
         self._perform(frozenset({session_id} | (requested.session_ids if requested else set())))
+        self._raise_refused("register session")
         session = session_record(self.ledger, session_id)
-        if session is None:
-            self._raise_refused("register session")
         if requested is None:
             return session, None
         self._report_left_out(requested, paths)
@@ -191,6 +188,7 @@ class RegistrationClient(OneSurface):
         if dry:
             return folders, [None] * len(folders)
         records: list[dict[str, Any] | None] = []
+        results: list[SyncResult] = []
         for flag in flags:
             try:
                 session, _ = self.register_session(flag.parent, file_list=register_files)
@@ -198,8 +196,14 @@ class RegistrationClient(OneSurface):
                 self.warnings.append(f"{flag.parent}: {error}")
                 records.append(None)
                 continue
+            finally:
+                results.extend(self.last_results)
+            if session is None:
+                why = "; ".join(r.detail for r in self.last_results if r.outcome != "done")
+                self.warnings.append(f"{flag.parent}: not on Alyx yet (flag kept): {why}")
             self._registrar.remove_flag_if_registered(flag)
             records.append(session)
+        self.last_results = results
         return folders, records
 
     # -- files ----------------------------------------------------------------------------------
@@ -216,11 +220,16 @@ class RegistrationClient(OneSurface):
         exists: bool = True,
         dry: bool = False,
         max_md5_size: int | None = None,
+        *,
+        refuse_protected: bool = False,
         **kwargs: Any,
     ) -> Any:
         """Register files (grouped per session, one POST each); returns Alyx's records aligned with
         the input, None for a file that cannot be registered or whose registration is queued (a
-        single record for a single path); with `dry`, the body of each session's request."""
+        single record for a single path); with `dry`, the body of each session's request.
+
+        `refuse_protected=True` (not in ONE) refuses a file that Alyx protects instead of moving
+        it into a new revision folder, as the command line's --refuse-protected."""
         single = isinstance(file_list, str | Path)
         paths = _paths(file_list)
         choice = FileChoice(
@@ -230,6 +239,7 @@ class RegistrationClient(OneSurface):
                 exists=exists,
                 server_only=server_only,
                 default=default,
+                refuse_protected=refuse_protected,
                 extra=dict(kwargs),
             ),
             versions,
@@ -281,7 +291,7 @@ class RegistrationClient(OneSurface):
         self, subject: str, volume: float, *, again: bool = False, **kwargs: Any
     ) -> dict[str, Any] | None:
         """Post a water administration once (mL); unknown keywords are refused (ONE ignores
-        them, quirk C-16). None when queued. A re-run and `again` as for `register_weight`; a
+        them). None when queued. A re-run and `again` as for `register_weight`; a
         `session` not yet on Alyx makes the record wait for it."""
         unknown = sorted(set(kwargs) - WATER_KEYWORDS)
         if unknown:
@@ -324,10 +334,7 @@ class RegistrationClient(OneSurface):
             if r.outcome == "failed" and r.action.startswith(actions)
         ]
         if refused:
-            raise WorkRefused(
-                "; ".join(refused) + "; correct it and call again (or, once the cause is fixed on "
-                "Alyx, run `labledger retry`)"
-            )
+            raise WorkRefused("; ".join(refused))
 
     def _subject_id(self, nickname: str) -> UUID:
         return Subject.create_id(self.settings.lab or "", nickname)

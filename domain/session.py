@@ -204,8 +204,14 @@ class Session(RecordedAggregate):
         self.trigger_event(self.CreateSent, operation_id=operation_id, pid=pid)
 
     def request_registration(self, fields: dict[str, Any]) -> str:
-        """Ask for registration; asked again while one is open, the same fields reuse it and
-        other fields replace it."""
+        """Ask for registration; asked again while one is open, the fields of both are merged
+        (the newer value of a field wins) and the merged request replaces the open one: each
+        call changes only the fields it gives, as when the first was performed before the
+        second (a rig script's `create_new_session`, then `register_session` with its task
+        protocol, both queued while the server is down)."""
+        open_operation = self._open_operation("RegistrationRequested")
+        if open_operation is not None:
+            fields = {**self.registration_fields.get(open_operation, {}), **fields}
         return self._ask_again(self.RegistrationRequested, self.RegistrationReplaced, fields)
 
     def record_registered(self, operation_id: str, eid: str, record: dict[str, Any]) -> None:

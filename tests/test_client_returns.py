@@ -19,8 +19,10 @@ from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.registration_client import WorkRefused
 from labledger.adapters.settings import load_settings
 from labledger.domain.errors import LabledgerError
+from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE, sample_session
+from tests.doors import Door
 
 KEY = "algernon/2026-11-21/001"
 
@@ -143,6 +145,60 @@ def test_a_refused_move_leaves_the_other_files_of_the_request_going(
     assert in_past.read_bytes() == b"licks, past revision" and licks.read_bytes() == b"new licks"
     assert any("different file" in r.detail for r in client.last_results)
 
+    alone = client.register_files(licks)
+    assert alone is None, "alone, the refused move is None too: it waits for the operator"
+    assert [r.outcome for r in client.last_results] == ["blocked"]
+    assert licks.read_bytes() == b"new licks"
+
+
+def test_refuse_protected_refuses_instead_of_moving(
+    client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    folder = sample_session(tmp_path)
+    licks = folder / "alf" / "licks.times.npy"
+    client.register_session(folder, file_list=False)
+    client.register_files(licks)
+    server.state.protect_dataset(server.state.dataset_at(f"{KEY}/alf/licks.times.npy").id)
+    licks.write_bytes(b"new licks")
+
+    with pytest.raises(WorkRefused, match="protected"):
+        client.register_files(licks, refuse_protected=True)
+
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("licks*")) == [
+        "alf/licks.times.npy"
+    ]
+    body = client.register_files(licks, refuse_protected=True, dry=True)
+    assert "refuse_protected" not in body, "an option of labledger's, not sent to Alyx"
+
+
+def test_an_unknown_user_raises_for_a_session_already_on_alyx(
+    client: RegistrationClient, tmp_path: Path
+) -> None:
+    folder = sample_session(tmp_path)
+    client.register_session(folder, file_list=False)
+    with pytest.raises(WorkRefused, match="user jdoe does not exist"):
+        client.register_session(folder, users=["jdoe"], file_list=False)
+
+
+def test_create_sessions_says_why_a_session_is_not_on_alyx(
+    client: RegistrationClient, tmp_path: Path
+) -> None:
+    root = tmp_path / "cortexlab" / "Subjects"
+    good = sample_session(tmp_path)
+    unknown = sample_session(tmp_path, "nosuchmouse/2026-11-21/001")
+    for folder in (good, unknown):
+        (folder / "create_me.flag").touch()
+
+    folders, records = client.create_sessions(root)
+
+    by_folder = dict(zip(folders, records, strict=True))
+    assert by_folder[good] is not None and by_folder[unknown] is None
+    assert (unknown / "create_me.flag").exists() and not (good / "create_me.flag").exists()
+    (why,) = [w for w in client.warnings if str(unknown) in w]
+    assert "nosuchmouse does not exist on Alyx" in why
+    targets = {r.target for r in client.last_results}
+    assert {f"cortexlab/{KEY}", "cortexlab/nosuchmouse/2026-11-21/001"} <= targets
+
 
 def test_queued_work_returns_none_in_every_place(tmp_path: Path) -> None:
     """No server configured: each call records its work and returns None where ONE returns a
@@ -200,3 +256,26 @@ def test_work_alyx_refuses_raises_as_in_one(
         client.register_water_administration("algernon", 1.0, water_type="Gin")
     session, _ = client.register_session(folder, file_list=False)
     assert session is not None, "asked again without the refused value, it registers"
+
+
+def test_calls_queued_one_after_the_other_keep_each_others_fields(
+    tmp_path: Path, server: AlyxTestServer, door: Door
+) -> None:
+    """The README's rig script with the server down: `create_new_session` (its start time), then
+    `register_session` (task protocol, trials), both queued; `labledger sync` later sends both
+    calls' fields, as if each had been performed at once."""
+    ledger = {"LABLEDGER_SQLITE_PATH": str(tmp_path / "shared.sqlite3")}
+    offline = load_settings(environ={"LABLEDGER_LAB": "cortexlab", **ledger})
+    client = RegistrationClient(settings=offline, ledger=open_ledger(offline))
+    day = dt.date.today().isoformat()
+    folder, _ = client.create_new_session(
+        "algernon", tmp_path / "cortexlab" / "Subjects", start_time=f"{day}T09:15:00"
+    )
+    client.register_session(folder, task_protocol="choiceWorld", n_trials=400)
+
+    door.env.update(alyx_env(server, tmp_path), **ledger)
+    door("sync").ok()
+
+    (session,) = server.state.snapshot()["sessions"]
+    assert session["start_time"] == f"{day}T09:15:00"
+    assert (session["task_protocol"], session["n_trials"]) == ("choiceWorld", 400)

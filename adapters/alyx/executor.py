@@ -20,6 +20,7 @@ from ...domain.outcomes import Outcome, SyncResult
 from ...domain.pending import PendingIntent
 from ...domain.recorded import AlreadyClosed
 from ...domain.subject import Subject
+from ..filesystem.revision_moves import MoveRefused
 from ..identity import carrying_context
 from .errors import AlyxError
 from .files import MOVE, REGISTER, register_files
@@ -32,12 +33,15 @@ CLAIMED = frozenset({SESSION, REGISTER, MOVE, WEIGHING, WATER})
 
 def outcome_of(error: LabledgerError | None) -> Outcome:
     """How a failure is reported: queued (the server may recover by itself), blocked (pending
-    until the operator fixes what the message names) or failed (the request was refused)."""
+    until the operator fixes what the message names: a login, a name, a file in the way of a
+    revision move) or failed (the request was refused)."""
     if error is None:
         return "done"
     if isinstance(error, AlyxError) and error.retryable:
         return "queued"
     if isinstance(error, AlyxError) and error.keeps_pending:
+        return "blocked"
+    if isinstance(error, MoveRefused):  # the file's registration stays pending meanwhile
         return "blocked"
     return "failed"
 
