@@ -25,7 +25,7 @@ from ..domain.dataset import Dataset
 from ..domain.errors import LabledgerError
 from ..domain.file_registration import FileOptions
 from ..domain.ledger import Ledger
-from ..domain.measurements import local_time
+from ..domain.measurements import four_significant, local_time
 from ..domain.outcomes import SyncResult
 from ..domain.subject import Asked, Subject
 from .alyx.command_run import one_run
@@ -283,7 +283,7 @@ class RegistrationClient(OneSurface):
         taken to be this one (a re-run after a timeout or crash): nothing new is recorded, a
         warning says so and its record is returned. `again=True` records a second one."""
         asked = self._registrar.request_weighing(subject, weight, date_time, user, again)
-        self._note_repeat(subject, f"weighing ({weight:g} g)", asked)
+        self._note_repeat(subject, f"weighing ({four_significant(weight):g} g)", asked)
         return self._posted(self._subject_id(subject), asked.operation_id)
 
     @_entry_point
@@ -300,7 +300,7 @@ class RegistrationClient(OneSurface):
                 f"known: {', '.join(sorted(WATER_KEYWORDS | {'again'}))}"
             )
         asked = self._registrar.request_water(subject, volume, again=again, **kwargs)
-        self._note_repeat(subject, f"water administration ({volume:g} mL)", asked)
+        self._note_repeat(subject, f"water administration ({four_significant(volume):g} mL)", asked)
         return self._posted(self._subject_id(subject), asked.operation_id)
 
     def _note_repeat(self, subject: str, what: str, asked: Asked) -> None:

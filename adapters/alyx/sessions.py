@@ -90,7 +90,7 @@ def check_users(context: AlyxContext, users: list[str]) -> None:
     for user in users:
         if held(context.client, f"/users/{user}") is None:
             raise AlyxRefused(
-                404, f"user {user} does not exist on Alyx; ask again with the right --users"
+                404, f"user {user} does not exist on Alyx; ask again with an Alyx user name"
             )
 
 
