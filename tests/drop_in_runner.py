@@ -72,7 +72,10 @@ def encode(value: Any, root: Path) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return f"{type(value).__name__}:{value.isoformat()}"
     if isinstance(value, dict):
-        return {str(key): encode(item, root) for key, item in value.items()}
+        return {
+            str(encode(key, root) if isinstance(key, PurePath) else key): encode(item, root)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple | Iterator):
         return [encode(item, root) for item in value]
     return f"{type(value).__name__}:{value!r}"

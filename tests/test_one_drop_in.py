@@ -346,3 +346,26 @@ def test_rows_d1_and_d2(twin: Twin) -> None:
         call("find_files", text(ses)),  # revision folders included
     )
     twin.assert_same()
+
+
+def test_prepare_files_assert_exists_and_ensure_iso8601(twin: Twin) -> None:
+    ses = twin.session()
+    two = twin.session(f"algernon/{SAMPLE_DAY}/002")
+    files = [
+        at(f"{ses}/alf/probe00/spikes.times.npy"),
+        at(f"{two}/alf/licks.times.npy"),
+        at(f"{ses}/alf/licks.times.npy"),
+        at(f"{ses}/notes.txt"),
+    ]
+    twin.step(
+        call("prepare_files", files),
+        call("prepare_files", files, versions="1.0"),
+        call("prepare_files", files[:3], versions=["3", "2", "1"]),
+        call("prepare_files", at(f"{ses}/alf/licks.times.npy")),
+        call("assert_exists", "algernon", "subjects"),
+        call("assert_exists", ["test_user"], "users"),
+        call("ensure_ISO8601", f"{SAMPLE_DAY}T10:00:00"),
+        call("ensure_ISO8601", SAMPLE_DAY),
+    )
+    twin.step(call("assert_exists", "nobody", "subjects"), refusals=True)
+    twin.assert_same()
