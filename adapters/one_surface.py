@@ -59,7 +59,8 @@ def _not_found(member: str, endpoint: str) -> MemberNotFound:
     )
 
 
-def _session_only(content_type: object) -> None:
+def session_files_only(content_type: object) -> None:
+    """labledger registers and checks the files of sessions only (ONE also of other relations)."""
     if content_type != "session":
         raise LabledgerError(
             f"content_type {content_type!r} is not supported: labledger registers and checks "
@@ -109,7 +110,7 @@ class OneSurface:
         """ONE's grouping of files by session folder: (files relative to each session folder,
         their versions, the input as paths, whether the input was one path). Files labledger
         cannot register are left out and named in `warnings`."""
-        _session_only(content_type)
+        session_files_only(content_type)
         paths, single = _paths(file_list)
         with one_run():
             groups, left_out = group_files(paths, self._registrar.scan_options, versions)
@@ -130,7 +131,7 @@ class OneSurface:
 
         Any path under a session folder can be checked, registered or not. Alyx adds
         `created_by` to the session's users when asked (as for ONE)."""
-        _session_only(kwargs.get("content_type", "session"))
+        session_files_only(kwargs.get("content_type", "session"))
         paths, single = _paths(file_list)
         with one_run():
             groups, left_out = group_files(paths, self._registrar.scan_options)

@@ -34,7 +34,7 @@ from .client_records import dataset_record, posted_record, session_record
 from .database.event_store import open_ledger
 from .identity import entered
 from .one_params import settings_for_one
-from .one_surface import OneSurface
+from .one_surface import OneSurface, session_files_only
 from .registration import FileChoice, Registrar, repeat_notice
 from .registration_requests import Requested
 from .settings import Settings, load_settings
@@ -230,6 +230,7 @@ class RegistrationClient(OneSurface):
 
         `refuse_protected=True` (not in ONE) refuses a file that Alyx protects instead of moving
         it into a new revision folder, as the command line's --refuse-protected."""
+        session_files_only(kwargs.pop("content_type", "session"))
         single = isinstance(file_list, str | Path)
         paths = _paths(file_list)
         choice = FileChoice(

@@ -815,10 +815,6 @@ def test_content_type_of_another_relation(
             call(tmp_path / "ours" / subject_file, content_type="subject")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="register_files does not refuse content_type: it sends it to Alyx as a field",
-)
 def test_register_files_refuses_content_type(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
