@@ -9,7 +9,8 @@ A rig script needs only this namespace::
 
 Everything else a script may want is here too: `load_settings` and `Settings` (the settings
 model, read from the same file, variables and overrides as the command line), `LabledgerError`
-(the base of every error that names what to fix), `Ledger` (the ledger application, for reading
+(the base of every error that names what to fix) and `WorkRefused` (Alyx refused what a call
+asked), `Ledger` (the ledger application, for reading
 the log) and `__version__`.
 
 The names are imported on first use, so `import labledger` stays cheap for the commands that do
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .adapters.registration_client import RegistrationClient
     from .adapters.settings import Settings, load_settings
-    from .domain.errors import LabledgerError
+    from .domain.errors import LabledgerError, WorkRefused
     from .domain.ledger import Ledger
 
 try:
@@ -38,6 +39,7 @@ __all__ = [
     "Ledger",
     "RegistrationClient",
     "Settings",
+    "WorkRefused",
     "__version__",
     "load_settings",
 ]
@@ -47,6 +49,7 @@ _HOMES = {
     "Settings": ".adapters.settings",
     "load_settings": ".adapters.settings",
     "LabledgerError": ".domain.errors",
+    "WorkRefused": ".domain.errors",
     "Ledger": ".domain.ledger",
 }
 

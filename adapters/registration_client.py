@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from ..domain.dataset import Dataset
-from ..domain.errors import LabledgerError
+from ..domain.errors import LabledgerError, WorkRefused
 from ..domain.file_registration import FileOptions
 from ..domain.ledger import Ledger
 from ..domain.measurements import four_significant, local_time
@@ -40,11 +40,6 @@ from .registration_requests import Requested
 from .settings import Settings, load_settings
 
 Method = TypeVar("Method", bound=Callable[..., Any])
-
-
-class WorkRefused(LabledgerError):
-    """Alyx refused what a call asked for and nothing of it was done (ONE raises the server's
-    HTTP error here). The refusal is recorded; asking again with the cause fixed records anew."""
 
 
 def _entry_point(method: Method) -> Method:
@@ -285,7 +280,7 @@ class RegistrationClient(OneSurface):
         warning says so and its record is returned. `again=True` records a second one."""
         asked = self._registrar.request_weighing(subject, weight, date_time, user, again)
         self._note_repeat(subject, f"weighing ({four_significant(weight):g} g)", asked)
-        return self._posted(self._subject_id(subject), asked.operation_id)
+        return self._posted(subject, asked.operation_id)
 
     @_entry_point
     def register_water_administration(
@@ -302,7 +297,7 @@ class RegistrationClient(OneSurface):
             )
         asked = self._registrar.request_water(subject, volume, again=again, **kwargs)
         self._note_repeat(subject, f"water administration ({four_significant(volume):g} mL)", asked)
-        return self._posted(self._subject_id(subject), asked.operation_id)
+        return self._posted(subject, asked.operation_id)
 
     def _note_repeat(self, subject: str, what: str, asked: Asked) -> None:
         notice = repeat_notice(subject, what, asked, "again=True")
@@ -319,20 +314,21 @@ class RegistrationClient(OneSurface):
     def _perform(self, session_ids: frozenset[UUID]) -> None:
         self.last_results = self._registrar.perform(session_ids)
 
-    def _posted(self, subject_id: UUID, operation: str) -> dict[str, Any] | None:
+    def _posted(self, nickname: str, operation: str) -> dict[str, Any] | None:
         self.last_results = self._registrar.perform_records()
-        record = posted_record(self.ledger.repository.get(subject_id), operation)
+        record = posted_record(self.ledger.repository.get(self._subject_id(nickname)), operation)
         if record is None:
-            self._raise_refused("weighing", "water administration")
+            self._raise_refused("weighing", "water administration", target=nickname)
         return record
 
-    def _raise_refused(self, *actions: str) -> None:
+    def _raise_refused(self, *actions: str, target: str | None = None) -> None:
         """Raise when this call's work was refused for good (not when it is queued or waits for
-        the operator: that returns None, and `last_results` says why)."""
+        the operator: that returns None, and `last_results` says why). `target` narrows the
+        lines to one subject (performing records performs every subject's)."""
         refused = [
             f"{r.target}: {r.action} refused: {r.detail}"
             for r in self.last_results
-            if r.outcome == "failed" and r.action.startswith(actions)
+            if r.outcome == "failed" and r.action.startswith(actions) and target in (None, r.target)
         ]
         if refused:
             raise WorkRefused("; ".join(refused))

@@ -23,3 +23,9 @@ class LedgerUnavailable(LabledgerError):
 
 class UnreadableFile(LabledgerError):
     """A file of a session cannot be read (permissions, vanished during the scan)."""
+
+
+class WorkRefused(LabledgerError):
+    """Alyx refused what a call of the Python API asked for, and nothing of it was done (ONE
+    raises the server's HTTP error there). The refusal is recorded; asking again with the cause
+    fixed records the work anew."""

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from labledger import RegistrationClient
+from labledger import RegistrationClient, WorkRefused
 from labledger.adapters.database.event_store import open_ledger
-from labledger.adapters.registration_client import WorkRefused
 from labledger.adapters.settings import load_settings
 from labledger.domain.errors import LabledgerError
 from tests.alyx_cli import alyx_env

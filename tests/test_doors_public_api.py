@@ -19,6 +19,7 @@ RIG_SCRIPT = """
 import json
 import labledger
 from labledger import LabledgerError, Ledger, RegistrationClient, Settings, load_settings
+from labledger import WorkRefused
 from labledger.adapters.alyx.reference_data import load_default_reference_data
 
 settings = load_settings()
@@ -27,7 +28,7 @@ print(json.dumps({
     "package": labledger.__file__,
     "client": f"{RegistrationClient.__module__}.{RegistrationClient.__qualname__}",
     "settings": isinstance(settings, Settings),
-    "error_base": issubclass(LabledgerError, Exception),
+    "error_base": issubclass(LabledgerError, Exception) and issubclass(WorkRefused, LabledgerError),
     "ledger": Ledger.__name__,
     "exported": sorted(labledger.__all__),
     "dataset_types": len(load_default_reference_data().dataset_types),
@@ -35,7 +36,15 @@ print(json.dumps({
 """
 
 EXPORTED = sorted(
-    ["LabledgerError", "Ledger", "RegistrationClient", "Settings", "__version__", "load_settings"]
+    [
+        "LabledgerError",
+        "Ledger",
+        "RegistrationClient",
+        "Settings",
+        "WorkRefused",
+        "__version__",
+        "load_settings",
+    ]
 )
 
 

@@ -31,8 +31,7 @@ import httpx
 import pytest
 from one.registration import RegistrationClient as OnesClient
 
-from labledger import RegistrationClient
-from labledger.adapters.registration_client import WorkRefused
+from labledger import RegistrationClient, WorkRefused
 from labledger.domain.errors import LabledgerError
 from tests.alyx_cli import API_LEDGER, alyx_env
 from tests.alyx_fixtures import one_registration_client
