@@ -25,8 +25,8 @@ from .filesystem.atomic import write_atomically
 from .filesystem.scan import ScanOptions, session_at
 from .filesystem.user_dirs import default_data_dir
 from .settings import Settings
+from .watchdog.emission import TransferExecutor
 from .watchdog.restart import RestartExecutor
-from .watchdog.transfer import TransferExecutor
 
 LABS_FILE = "labs.json"
 

@@ -15,8 +15,9 @@ from ..adapters.executors import scan_options
 from ..adapters.filesystem.scan import session_at
 from ..adapters.settings import Settings
 from ..adapters.watchdog.checks import service_checks, service_status
+from ..adapters.watchdog.emission import TransferExecutor
 from ..adapters.watchdog.restart import RestartExecutor, request_restart
-from ..adapters.watchdog.transfer import TransferExecutor, plan_transfer
+from ..adapters.watchdog.transfer import plan_transfer
 from ..domain.errors import LabledgerError
 from ..domain.ledger import Ledger
 from ..domain.outcomes import SyncResult

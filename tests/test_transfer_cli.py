@@ -22,7 +22,7 @@ from labledger.adapters import executors
 from labledger.adapters.database.views import Views
 from labledger.adapters.settings import Settings
 from labledger.adapters.watchdog import manifest_writer
-from labledger.adapters.watchdog.transfer import TransferExecutor
+from labledger.adapters.watchdog.emission import TransferExecutor
 from labledger.domain.ledger import Ledger
 from labledger.scripts import sync_command
 from tests.cli_helpers import Cli, Result

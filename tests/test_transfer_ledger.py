@@ -17,8 +17,9 @@ from labledger.adapters.alyx.reference_data import load_reference_data
 from labledger.adapters.database.views import Views
 from labledger.adapters.filesystem.scan import ScanOptions, scan, session_folder
 from labledger.adapters.sync import perform_pending
+from labledger.adapters.watchdog.emission import TransferExecutor
 from labledger.adapters.watchdog.settings import WatchdogSettings
-from labledger.adapters.watchdog.transfer import TransferExecutor, acquisition_time, plan_transfer
+from labledger.adapters.watchdog.transfer import acquisition_time, plan_transfer
 from labledger.domain import provenance
 from labledger.domain.errors import LabledgerError
 from labledger.domain.ledger import Ledger

@@ -1,0 +1,139 @@
+"""Emitting the manifests of recorded transfer intents, and confirming their transfers.
+
+The executor rebuilds the manifest from the ledger, the settings and the intent's name (which
+carries the acquisition time), so a rerun writes the very same bytes and `emit_manifest` sees that
+the emission already happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from ...domain.errors import LabledgerError
+from ...domain.manifest import acquired_from_name
+from ...domain.outcomes import Outcome, SyncResult
+from ...domain.pending import PendingIntent
+from ..database.views import Views
+from .followup import clock_now, observe
+from .manifest_writer import emit_manifest
+from .service_config import (
+    InvalidWatchConfig,
+    WatchConfig,
+    WatchdogNotConfigured,
+    read_watch_config,
+    service_paths,
+)
+from .settings import WatchdogSettings
+from .transfer import INTENT, build, check_sources
+
+
+class TransferExecutor:
+    """Emits the manifests of pending `Session.ManifestRequested` intents; confirms transfers."""
+
+    def __init__(
+        self,
+        views: Views,
+        settings: WatchdogSettings,
+        environ: Mapping[str, str] | None = None,
+        now: Callable[[], datetime] = clock_now,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        """`warn` receives what the operator should know about the manifests sync emits (the
+        `transfer` command prints those itself, before recording anything). The hand-overs to
+        confirm come from the tracked views, so a sync does not read the whole log."""
+        self.views = views
+        self.ledger = views.ledger
+        self.settings = settings
+        self.environ = environ
+        self.now = now
+        self.warn = warn
+
+    def claims(self, intent: PendingIntent) -> bool:
+        return intent.intent == INTENT
+
+    def perform(self, intents: Sequence[PendingIntent]) -> list[SyncResult]:
+        if self.warn is not None:
+            for message in self.settings.ignored_key_warnings():
+                self.warn(message)
+        return [self._emit(intent) for intent in intents]
+
+    def _watch(self) -> WatchConfig:
+        return read_watch_config(service_paths(self.settings, self.environ).require_config())
+
+    def _emit(self, intent: PendingIntent) -> SyncResult:
+        session = self.ledger.session(intent.aggregate_id)
+        details = intent.details
+        flag_dir = Path(details["flag_dir"])
+        try:
+            watch = self._watch()
+            if not flag_dir.is_dir():
+                raise WatchdogNotConfigured(f"flag_dir {flag_dir} does not exist (yet)")
+        except (WatchdogNotConfigured, InvalidWatchConfig) as error:
+            return SyncResult(session.key, "emit manifest", "queued", str(error))
+        try:
+            name = details["name"]
+            manifest = build(session, self.settings, acquired_from_name(name), name=name)
+            check_sources(manifest, session.key)
+            if self.warn is not None:
+                for message in manifest.warnings:
+                    self.warn(message)
+            emission = emit_manifest(
+                manifest.render(),
+                manifest.file_name,
+                flag_dir,
+                watch.complete_path,
+                watch.staging_path(self.settings),
+                bool(details["forced"]),
+                datetime.fromisoformat(intent.recorded_at),
+            )
+        except LabledgerError as error:
+            self.ledger.record_failure(session.id, intent.operation_id, str(error), False)
+            return SyncResult(session.key, "emit manifest", "failed", str(error))
+        except OSError as error:
+            reason = f"cannot write the manifest: {error}"
+            self.ledger.record_failure(session.id, intent.operation_id, reason, True)
+            return SyncResult(session.key, "emit manifest", "queued", reason)
+        self.ledger.record_manifest_emitted(
+            session.id, intent.operation_id, str(emission.path), emission.sha256
+        )
+        note = "" if emission.written else " (already there: not written again)"
+        return SyncResult(session.key, "emit manifest", "done", f"{emission.path}{note}")
+
+    def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
+        """Record confirmed and stalled transfers of emitted manifests (§8.4)."""
+        awaiting = self.views.handovers(session_ids)
+        if not awaiting:
+            return []
+        try:
+            watch = self._watch()
+        except (WatchdogNotConfigured, InvalidWatchConfig) as error:
+            return [
+                SyncResult(h.session_key, "confirm transfer", "queued", str(error))
+                for h in awaiting
+            ]
+        now = self.now()
+        stall_after = timedelta(minutes=self.settings.stall_after_minutes)
+        results = []
+        outcome: Outcome
+        for handover in awaiting:
+            try:
+                seen = observe(handover, watch, stall_after, now)
+            except OSError as error:
+                results.append(
+                    SyncResult(handover.session_key, "confirm transfer", "queued", str(error))
+                )
+                continue
+            if seen.verdict.state == "confirmed":
+                self.ledger.confirm_transfer(handover.session_id, str(seen.complete_path))
+                outcome, detail = "done", f"confirmed: {seen.complete_path}"
+            elif seen.verdict.state == "stalled":
+                self.ledger.note_transfer_stalled(handover.session_id, handover.path, seen.reason)
+                outcome, detail = "queued", f"stalled: {seen.reason}"
+            else:
+                outcome = "queued"
+                detail = f"waiting for the watchdog (stalled after {seen.due:%Y-%m-%d %H:%M})"
+            results.append(SyncResult(handover.session_key, "confirm transfer", outcome, detail))
+        return results
