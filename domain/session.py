@@ -67,6 +67,8 @@ class Session(RecordedAggregate):
         self.folder = folder
         self.files: dict[str, str] = {}
         self.eid: str | None = None
+        self.stall: str | None = None
+        """Why the transfer was last seen stalled, until it is confirmed."""
         self.alyx_record: dict[str, Any] = {}
         """The session record as Alyx last sent it (POST or PUT reply, or read)."""
         self.manifest_path: str | None = None
@@ -221,13 +223,22 @@ class Session(RecordedAggregate):
     # -- watchdog transfer ---------------------------------------------------------------------
 
     class ManifestRequested(Event, Intent):
-        """The operator asked to hand this session to the watchdog under manifest `name`."""
+        """The operator asked to hand this session to the watchdog under manifest `name`, with
+        the manifest as planned (its YAML text) and a fingerprint of the folders it names:
+        `sync` writes exactly this text, and refuses when the folders changed since."""
 
         TOPIC = "labledger:Session.ManifestRequested"
-        class_version = 1
+        class_version = 2
         name: str
         flag_dir: str
         forced: bool
+        manifest: str
+        sources: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["manifest"] = ""  # not kept then: the manifest was rebuilt from the settings
+            state["sources"] = ""
 
     class ManifestEmitted(Event, Outcome):
         """The manifest file is in the watched folder (its path and sha256, not its content)."""
@@ -257,6 +268,9 @@ class Session(RecordedAggregate):
 
         def apply(self, aggregate: Session) -> None:
             aggregate.transfer = "confirmed"
+            if aggregate.last_error is not None and aggregate.last_error == aggregate.stall:
+                aggregate.last_error = None  # the stall is over; any later error stays
+            aggregate.stall = None
 
     class TransferStalled(Event):
         """The manifest is still waiting in the flag folder past the deadline."""
@@ -268,9 +282,11 @@ class Session(RecordedAggregate):
 
         def apply(self, aggregate: Session) -> None:
             aggregate.transfer = "stalled"
-            aggregate.last_error = self.reason
+            aggregate.last_error = aggregate.stall = self.reason
 
-    def request_manifest(self, name: str, flag_dir: str, forced: bool = False) -> str:
+    def request_manifest(
+        self, name: str, flag_dir: str, forced: bool = False, manifest: str = "", sources: str = ""
+    ) -> str:
         """Ask for a manifest; refused once emitted unless forced, reused while one is open."""
         open_operation = self._open_operation("ManifestRequested")
         if open_operation is not None:
@@ -281,7 +297,12 @@ class Session(RecordedAggregate):
                 "use --force to emit it again"
             )
         return self._trigger_intent(
-            self.ManifestRequested, name=name, flag_dir=flag_dir, forced=forced
+            self.ManifestRequested,
+            name=name,
+            flag_dir=flag_dir,
+            forced=forced,
+            manifest=manifest,
+            sources=sources,
         )
 
     def record_manifest_emitted(self, operation_id: str, path: str, sha256: str) -> None:

@@ -63,10 +63,20 @@ class SessionCommands(LedgerCommands):
         return True
 
     def request_manifest(
-        self, session_id: UUID, name: str, flag_dir: str, forced: bool = False
+        self,
+        session_id: UUID,
+        name: str,
+        flag_dir: str,
+        forced: bool = False,
+        manifest: str = "",
+        sources: str = "",
     ) -> str:
+        """Record the intent to emit `manifest` (its text as planned) for the session; `sources`
+        fingerprints the folders it names, so the emission can refuse a session changed since."""
         return self._update(
-            Session, session_id, lambda s: s.request_manifest(name, flag_dir, forced)
+            Session,
+            session_id,
+            lambda s: s.request_manifest(name, flag_dir, forced, manifest, sources),
         )
 
     def record_manifest_emitted(

@@ -169,8 +169,12 @@ class PageFold:
             row.last_error = row.last_error_at = None
         elif isinstance(event, Session.TransferConfirmed):
             row.transfer = "confirmed"
+            if row.last_error is not None and row.last_error == row.stall:
+                row.last_error = row.last_error_at = None  # any later error stays
+            row.stall = None
         elif isinstance(event, Session.TransferStalled):
             row.transfer, row.last_error, row.last_error_at = "stalled", event.reason, when
+            row.stall = event.reason
         self._put(row)
 
     def _dataset_event(self, event: Any, dataset_id: str, when: str) -> None:

@@ -60,6 +60,8 @@ class SessionRow(Row):
     """'none', 'requested', 'emitted', 'confirmed' or 'stalled'."""
     last_error: str | None = None
     last_error_at: str | None = None
+    stall: str | None = None
+    """Why the transfer was last seen stalled, until it is confirmed (then no longer an error)."""
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ..adapters.filesystem.scan import session_at
 from ..adapters.settings import Settings
 from ..adapters.watchdog.checks import service_checks, service_status
 from ..adapters.watchdog.emission import TransferExecutor
+from ..adapters.watchdog.planned import planned_fields
 from ..adapters.watchdog.restart import RestartExecutor, request_restart
 from ..adapters.watchdog.transfer import plan_transfer
 from ..domain.errors import LabledgerError
@@ -114,7 +115,11 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
         return 0
     assert plan.watch is not None  # plan_transfer requires the service's config unless dry
     operation = ledger.request_manifest(
-        session.id, manifest.name, str(plan.watch.flag_path.absolute()), args.force
+        session.id,
+        manifest.name,
+        str(plan.watch.flag_path.absolute()),
+        args.force,
+        **planned_fields(manifest),
     )
     _warn(plan.warnings)  # after the refusal of a second emission, before the manifest is written
     if args.force and session.manifest_path is not None:

@@ -7,6 +7,7 @@ end by the real `ManifestConfig` (autouse fixture), so no test can emit one the 
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -143,7 +144,14 @@ def test_transfer_emits_the_manifest_the_ledger_describes(rig: Rig) -> None:
     assert "schedule_time: '20:00:00'\n" in content.decode()
     requested, emitted = rig.events()[-2:]
     assert (requested["event"], requested["kind"]) == ("Session.ManifestRequested", "intent")
-    assert requested["details"] == {"name": NAME, "flag_dir": str(rig.flag), "forced": False}
+    planned = requested["details"]
+    assert {k: planned[k] for k in ("name", "flag_dir", "forced")} == {
+        "name": NAME,
+        "flag_dir": str(rig.flag),
+        "forced": False,
+    }
+    assert planned["manifest"].encode() == content, "the intent holds the manifest written"
+    assert len(planned["sources"]) == 64
     assert (emitted["event"], emitted["kind"]) == ("Session.ManifestEmitted", "outcome")
     assert emitted["operation_id"] == requested["operation_id"]
     assert emitted["details"]["sha256"] == manifest_writer.sha256_of(rig.flag / FILE)
@@ -277,6 +285,15 @@ def test_a_manifest_left_in_flag_dir_past_the_deadline_is_stalled(
     assert rig.names().count("TransferStalled") == 1  # the same reason is not recorded twice
     assert os.listdir(rig.flag) == [FILE]  # never deleted nor rewritten (W-4)
 
+    (rig.flag / FILE).rename(rig.complete / FILE)  # the service got to it at last
+    assert rig("sync").code == 0
+    [confirmed] = rig("status", "--json").json()
+    assert (confirmed["transfer"], confirmed["last_error"]) == ("confirmed", None)
+    [handed] = rig("transfer", str(rig.session), "--status", "--json").json()
+    assert handed["transfer"] == "confirmed" and "stalled" not in json.dumps(handed)
+    assert rig("replay").code == 0, "a rebuilt view says the same"
+    assert rig("status", "--json").json()[0]["last_error"] is None
+
 
 def test_a_crash_between_intent_and_emission_then_sync_emits_exactly_once(
     rig: Rig, sync_transfers: None, monkeypatch: pytest.MonkeyPatch
@@ -319,3 +336,55 @@ def test_a_crash_after_the_rename_is_recorded_by_sync_without_writing_again(
     after = (rig.flag / FILE).stat()
     assert (after.st_ino, after.st_mtime_ns) == (stamp.st_ino, stamp.st_mtime_ns)
     assert rig.names().count("ManifestEmitted") == 1
+
+
+def _crash_before_the_manifest_is_written(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`transfer` records its intent and dies before the manifest is in flag_dir."""
+
+    def killed(*_: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", killed)  # the manifest writer's rename
+        with pytest.raises(Crash):
+            rig("transfer", str(rig.session), "--acquired", "11:16:17")
+    assert os.listdir(rig.flag) == []
+
+
+def test_sync_writes_the_planned_manifest_whatever_the_settings_say_by_then(
+    rig: Rig, sync_transfers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _crash_before_the_manifest_is_written(rig, monkeypatch)
+    planned = rig.events()[-1]["details"]["manifest"]
+    other = rig.cli.session("algernon/2026-11-22/001")
+    rig.configure(
+        user_email="someone.else@example.org",
+        project_name="Another Project",
+        extra_modality_data={"behavior-videos": [str(other / "raw_video_data")]},
+    )
+
+    synced = rig("sync", "--json")
+
+    assert synced.code == 0, synced.err
+    assert [r["outcome"] for r in synced.json() if r["action"] == "emit manifest"] == ["done"]
+    written = (rig.flag / FILE).read_text()
+    assert written == planned
+    assert "someone.else" not in written and "2026-11-22" not in written
+
+
+def test_a_session_changed_since_its_transfer_was_planned_is_refused(
+    rig: Rig, sync_transfers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _crash_before_the_manifest_is_written(rig, monkeypatch)
+    (rig.session / "behavior" / "late.csv").write_text("added after the plan\n")
+
+    synced = rig("sync", "--json")
+
+    [row] = [r for r in synced.json() if r["action"] == "emit manifest"]
+    assert row["outcome"] == "failed" and "changed since" in row["detail"]
+    assert "plan it again with `labledger transfer" in row["detail"]
+    assert "algernon/2026-11-21/001" in row["detail"]
+    assert os.listdir(rig.flag) == [], "nothing written for a session that changed"
+    again = rig("transfer", str(rig.session), "--acquired", "11:16:17")
+    assert again.code == 0, again.err
+    assert os.listdir(rig.flag) == [FILE] and "late.csv" not in (rig.flag / FILE).read_text()

@@ -1,8 +1,8 @@
 """Emitting the manifests of recorded transfer intents, and confirming their transfers.
 
-The executor rebuilds the manifest from the ledger, the settings and the intent's name (which
-carries the acquisition time), so a rerun writes the very same bytes and `emit_manifest` sees that
-the emission already happened.
+The executor writes the manifest the intent recorded (`planned`), so a rerun writes the very same
+bytes and `emit_manifest` sees that the emission already happened; an intent recorded before
+manifests were kept is rebuilt from the ledger, the settings and its name, as then.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ...domain.pending import PendingIntent
 from ..database.views import Views
 from .followup import clock_now, observe
 from .manifest_writer import emit_manifest
+from .planned import planned_manifest
 from .service_config import (
     InvalidWatchConfig,
     WatchConfig,
@@ -74,14 +75,18 @@ class TransferExecutor:
         except (WatchdogNotConfigured, InvalidWatchConfig) as error:
             return SyncResult(session.key, "emit manifest", "queued", str(error))
         try:
-            name = details["name"]
-            manifest = build(session, self.settings, acquired_from_name(name), name=name)
+            planned = planned_manifest(details, session.key)
+            if planned is None:  # recorded before manifests were kept with their intent
+                name = details["name"]
+                manifest = build(session, self.settings, acquired_from_name(name), name=name)
+                if self.warn is not None:
+                    for message in manifest.warnings:
+                        self.warn(message)
+                planned = manifest, manifest.render()
+            manifest, text = planned
             check_sources(manifest, session.key)
-            if self.warn is not None:
-                for message in manifest.warnings:
-                    self.warn(message)
             emission = emit_manifest(
-                manifest.render(),
+                text,
                 manifest.file_name,
                 flag_dir,
                 watch.complete_path,
