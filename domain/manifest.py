@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from .errors import LabledgerError
+from .manifest_errors import InvalidManifest as InvalidManifest
+from .manifest_errors import NothingToTransfer as NothingToTransfer
 from .manifest_request import PLATFORMS, upload_request
+from .manifest_sources import manifest_sources, posix
+from .manifest_sources import schema_files as schema_files
 from .manifest_yaml import Quoted, dump_manifest
+from .subject_ids import aind_subject_id
 from .transfer_options import TransferOptions as TransferOptions  # adapters import it here
 
 NAME_TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 _DATA_NAME = re.compile(r"^(?P<label>[\w.-]+?)_(?P<when>\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})$")
-
-
-class InvalidManifest(LabledgerError):
-    """A manifest cannot be built from these settings (a value the service would reject)."""
-
-
-class NothingToTransfer(LabledgerError):
-    """The session has no sub-folder named by an AIND modality: the service would refuse it."""
 
 
 def data_name(subject: str, acquired: datetime, platform: str | None = None) -> str:
@@ -91,23 +87,6 @@ class Manifest:
         return hashlib.sha256(self.render()).hexdigest()
 
 
-def modality_folders(
-    files: Iterable[str], modalities: Collection[str]
-) -> tuple[list[str], list[str]]:
-    """(sub-folders named exactly by a modality abbreviation, the other sub-folders), sorted.
-
-    Matching is exact and case-sensitive, as the transfer service's (`Behavior` is no modality).
-    """
-    folders = {path.split("/", 1)[0] for path in files if "/" in path}
-    named = sorted(folder for folder in folders if folder in modalities)
-    return named, sorted(folders - set(named))
-
-
-def schema_files(files: Iterable[str]) -> list[str]:
-    """The session's top-level JSON files (aind-data-schema metadata), sorted."""
-    return sorted(path for path in files if "/" not in path and path.endswith(".json"))
-
-
 def posix_destination(root: str, subject: str) -> str:
     """`<root>/<subject>` as a POSIX string, whatever separators the settings used (K-8).
 
@@ -130,61 +109,53 @@ def build_manifest(
 
     `modalities` maps each AIND modality abbreviation to its name (from aind-data-schema-models).
     `name` is given when rebuilding the manifest of a recorded intent; otherwise the AIND data
-    name. `service_platform` is `sys.platform` of the host running the service (warnings only).
+    name of the subject's AIND id (`domain.subject_ids`). `service_platform` is `sys.platform`
+    of the host running the service: it decides which paths are absolute, how the service's
+    copies land (`domain.collection_modalities.landing_clash`) and some warnings.
     """
     if options.platform is not None and options.platform not in PLATFORMS:
         raise InvalidManifest(
             f'watchdog.platform "{options.platform}" is not a platform abbreviation of the '
             f"transfer service; use one of {', '.join(sorted(PLATFORMS))}"
         )
-    name = name or data_name(session.subject, acquired, options.platform)
+    subject = aind_subject_id(session.subject, options.subject_ids, options.subject_id_replace)
+    name = name or options.name or data_name(subject, acquired, options.platform)
     if not re.fullmatch(r"[\w.-]+", name):
         raise InvalidManifest(
             f'manifest name "{name}" is not usable as a folder and file name; '
             "use letters, digits, '.', '_' and '-' only"
         )
-    named, others = modality_folders(session.files, modalities)
-    paths = {abbr: [f"{session.folder}/{abbr}"] for abbr in named}
-    for abbr, extra in sorted(options.extra_modality_data.items()):
-        if abbr not in modalities:
-            raise InvalidManifest(
-                f'watchdog.extra_modality_data key "{abbr}" is not an AIND modality '
-                f"abbreviation; use one of {', '.join(sorted(modalities))}"
-            )
-        paths[abbr] = sorted({*paths.get(abbr, []), *(_posix(path) for path in extra)})
-    if not paths:
-        raise NothingToTransfer(
-            f"session {session.key} has no sub-folder named by an AIND modality "
-            f"({', '.join(sorted(modalities))}); put each modality's data in such a folder, "
-            "scan the session again, then transfer it"
-        )
-    destination = posix_destination(options.destination, session.subject)
-    modality_paths = {abbr: paths[abbr] for abbr in sorted(paths)}
+    sources = manifest_sources(
+        session.key,
+        session.folder,
+        session.files,
+        options.collection_modalities,
+        options.extra_modality_data,
+        modalities,
+        service_platform,
+    )
+    destination = (
+        posix(options.destination)
+        if options.destination_as_given
+        else posix_destination(options.destination, subject)
+    )
     document = _document(
         name,
-        session,
+        subject,
         acquired,
         options,
         destination,
-        modality_paths,
-        [f"{session.folder}/{schema}" for schema in schema_files(session.files)],
+        sources.modalities,
+        sources.schemas,
         modalities,
     )
-    warnings = [
-        f"{session.key}: sub-folder {folder}/ is not an AIND modality; it is not transferred"
-        for folder in others
-    ]
-    warnings += _option_warnings(options, service_platform)
+    warnings = [*sources.warnings, *_option_warnings(options, service_platform)]
     return Manifest(name=name, document=document, warnings=tuple(warnings))
-
-
-def _posix(path: str) -> str:
-    return PureWindowsPath(path).as_posix() if "\\" in path else path
 
 
 def _document(
     name: str,
-    session: SessionContent,
+    subject: str,
     acquired: datetime,
     options: TransferOptions,
     destination: str,
@@ -195,7 +166,7 @@ def _document(
     """The manifest's keys in the order the contract's example shows (§3.4)."""
     document: dict[str, Any] = {
         "name": name,
-        "subject_id": Quoted(session.subject),
+        "subject_id": Quoted(subject),
         "acquisition_datetime": Quoted(acquired.isoformat(timespec="seconds")),
     }
     if options.schedule_time is not None:
@@ -212,7 +183,7 @@ def _document(
             "schemas": schemas,
             "transfer_service_args": upload_request(
                 name,
-                session.subject,
+                subject,
                 acquired,
                 options,
                 destination,

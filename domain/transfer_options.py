@@ -32,3 +32,15 @@ class TransferOptions:
     data_description_tags: Sequence[str] = ()
     extra_modality_data: Mapping[str, Sequence[str]] = field(default_factory=dict)
     checksum_mode_override: str | None = None
+    name: str | None = None
+    """The manifest name given for one session (clabe's form, say); None: the AIND data name."""
+    destination_as_given: bool = False
+    """True: `destination` is the manifest's destination itself (given for one session), not
+    the root under which each subject gets its own folder."""
+    collection_modalities: Mapping[str, str | None] = field(default_factory=dict)
+    """The lab's placement of collections (name or glob -> modality, None: left out), over the
+    built-in IBL table (`domain.collection_modalities`)."""
+    subject_ids: Mapping[str, str] = field(default_factory=dict)
+    """Subject nickname -> the AIND subject id the manifest gives (`domain.subject_ids`)."""
+    subject_id_replace: Mapping[str, str] = field(default_factory=dict)
+    """Text replacements, in order, that make the AIND id of a subject not in `subject_ids`."""

@@ -34,7 +34,6 @@ from labledger.domain.manifest import (
     acquired_from_name,
     build_manifest,
     data_name,
-    modality_folders,
     posix_destination,
     schema_files,
 )
@@ -93,9 +92,16 @@ def _defaults(table: Iterable[object]) -> list[Callable[[], TableEntry]]:
 
 
 def build(**changes: Any) -> Any:
+    """The manifest of `SESSION` (or `session=`) with these options changed, for a service on
+    Linux as the session's POSIX folder says (or `service_platform=`)."""
     session = changes.pop("session", SESSION)
+    platform = changes.pop("service_platform", "linux")
     return build_manifest(
-        session, ACQUIRED, dataclasses.replace(OPTIONS, **changes), modality_names()
+        session,
+        ACQUIRED,
+        dataclasses.replace(OPTIONS, **changes),
+        modality_names(),
+        service_platform=platform,
     )
 
 
@@ -159,18 +165,20 @@ def test_acquisition_time_and_subject_are_quoted_strings() -> None:
     assert yaml.safe_load(content)["subject_id"] == "100001"
 
 
-def test_modalities_are_exact_abbreviations_of_immediate_sub_folders() -> None:
-    named, others = modality_folders(FILES, modality_names())
-    assert named == ["behavior", "behavior-videos"]
-    assert others == ["Behavior", "alf"]  # case matters: "Behavior" is no modality
-    warnings = build().warnings
-    assert any("sub-folder Behavior/ is not an AIND modality" in w for w in warnings)
+def test_modality_folders_go_as_they_are_and_the_rest_is_named_as_left_out() -> None:
+    manifest = build()
+    assert list(manifest.document["modalities"]) == ["behavior", "behavior-videos"]
+    left_out = [w for w in manifest.warnings if "not transferred" in w]
+    assert len(left_out) == 3, left_out
+    assert "Behavior/ is not transferred: it is no AIND modality" in left_out[0]  # case matters
+    assert "alf/ is not transferred: processed ALF data is left out" in left_out[1]
+    assert "top-level file(s) notes.txt not transferred" in left_out[2]
     assert schema_files(FILES) == ["rig.json", "session.json"]  # top level only
 
 
-def test_no_modality_folder_is_a_clear_error() -> None:
+def test_no_folder_under_a_modality_is_a_clear_error() -> None:
     bare = dataclasses.replace(SESSION, files=("alf/licks.times.npy", "session.json"))
-    with pytest.raises(NothingToTransfer, match="no sub-folder named by an AIND modality"):
+    with pytest.raises(NothingToTransfer, match="no sub-folder that is an AIND modality"):
         build(session=bare)
 
 
@@ -249,7 +257,7 @@ def test_null_endpoint_is_written_explicitly_and_warned() -> None:
 def test_development_endpoint_is_warned() -> None:
     dev = "http://aind-data-transfer-service-dev/api/v2/submit_jobs"
     assert any("development service" in w for w in build(transfer_endpoint=dev).warnings)
-    assert not build().warnings[2:]  # only the two ignored sub-folders
+    assert all("not transferred" in w for w in build().warnings)  # only what is left out
 
 
 def test_unknown_platform_and_extra_modality_are_refused() -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ...domain.collection_modalities import collection_table
 from ...domain.errors import LabledgerError
 from ...domain.ledger import Ledger
 from ...domain.watchdog import WatchdogService
 from ..database.views import Views
+from .folders import check_flag_dir, check_staging_dir
+from .modalities import modality_names
 from .process import find_service
 from .projects import check_project_name
 from .restart import this_machine
@@ -55,7 +58,7 @@ def service_checks(
     config = checks.attempt("config", paths.require_config)
     watch = _watch_config(checks, config)
     if watch is not None:
-        _check_folders(checks, watch)
+        _check_folders(checks, watch, settings)
     if executable is not None:
         running = find_service(executable)
         pids = ", ".join(str(process.pid) for process in running)
@@ -76,6 +79,11 @@ def service_checks(
         )
     except LabledgerError as error:
         checks.add("transfer settings", "failed", str(error))
+    try:
+        placement = collection_table(settings.collection_modalities or {}, modality_names())
+        checks.add("collections", "ok", placement)
+    except LabledgerError as error:
+        checks.add("collections", "failed", str(error))
     if settings.project_name:
         url = settings.metadata_service_url
         try:
@@ -96,17 +104,24 @@ def _watch_config(checks: _Checks, config: Path | None) -> WatchConfig | None:
         return None
 
 
-def _check_folders(checks: _Checks, watch: WatchConfig) -> None:
+def _check_folders(checks: _Checks, watch: WatchConfig, settings: WatchdogSettings) -> None:
     for label, folder in (
         ("flag_dir", watch.flag_path),
         ("manifest_complete", watch.complete_path),
     ):
-        if folder.is_dir():
-            checks.add(label, "ok", str(folder))
-        else:
+        if not folder.is_dir():
             checks.add(
                 label, "warning", f"{folder} does not exist; the service creates it at start"
             )
+        elif label == "flag_dir":
+            checks.attempt(label, lambda: check_flag_dir(watch))
+        else:
+            checks.add(label, "ok", str(folder))
+    staging = watch.staging_path(settings)
+    if staging.is_dir() and watch.flag_path.is_dir():
+        checks.attempt("staging_dir", lambda: check_staging_dir(watch, settings))
+    else:
+        checks.add("staging_dir", "ok", f"{staging} (created by the first transfer)")
     if watch.flag_path.is_dir():
         strays = sorted(
             path.name

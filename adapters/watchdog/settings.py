@@ -66,7 +66,11 @@ class WatchdogSettings(BaseModel):
     upload_tasks: dict[str, dict[str, Any]] | None = None  # "{{ destination }}" is resolved
     job_type: str = "default"
     data_description_tags: list[str] | None = None
-    extra_modality_data: dict[str, list[str]] | None = None
+    extra_modality_data: dict[str, list[str]] | None = None  # absolute paths only
+    # a session's collection (name or glob) -> AIND modality, None: left out; over the IBL table
+    collection_modalities: dict[str, str | None] | None = None
+    subject_ids: dict[str, str] | None = None  # nickname -> AIND subject id (no "_" allowed)
+    subject_id_replace: dict[str, str] | None = None  # text -> replacement, for other subjects
     user_email: str | None = None  # required: ADTS >= 2.2 refuses jobs without one (K-12)
     checksum_mode_override: Literal["no_check", "file_size", "crc32"] | None = None
     s3_bucket: Literal["private", "open", "default"] | None = None
@@ -136,7 +140,14 @@ class WatchdogSettings(BaseModel):
         return value
 
     @field_validator(
-        "extra_identifying_info", "upload_tasks", "extra_modality_data", "script", mode="before"
+        "extra_identifying_info",
+        "upload_tasks",
+        "extra_modality_data",
+        "collection_modalities",
+        "subject_ids",
+        "subject_id_replace",
+        "script",
+        mode="before",
     )
     @classmethod
     def _json_text(cls, value: object) -> object:
@@ -218,6 +229,9 @@ class WatchdogSettings(BaseModel):
             data_description_tags=tuple(self.data_description_tags or ()),
             extra_modality_data=self.extra_modality_data or {},
             checksum_mode_override=self.checksum_mode_override,
+            collection_modalities=self.collection_modalities or {},
+            subject_ids=self.subject_ids or {},
+            subject_id_replace=self.subject_id_replace or {},
         )
 
 

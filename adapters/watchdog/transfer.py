@@ -17,13 +17,15 @@ from pathlib import Path
 from ...domain.errors import LabledgerError
 from ...domain.ledger import Ledger
 from ...domain.manifest import (
+    InvalidManifest,
     Manifest,
     SessionContent,
     build_manifest,
 )
 from ...domain.session import Session
+from ...domain.subject_ids import aind_subject_id
 from ..database.views import Views
-from .manifest_writer import ManifestNotWritten
+from .folders import check_folders
 from .modalities import modality_names
 from .service_config import (
     WatchConfig,
@@ -96,6 +98,7 @@ def plan_transfer(
             f"manifest name {manifest.name} is already used by session {other}; give this "
             "session's acquisition time with --acquired HH:MM:SS"
         )
+    check_subject_id(views, session, settings, str(manifest.document["subject_id"]))
     check_sources(manifest, session.key)
     watch: WatchConfig | None = None
     try:
@@ -103,12 +106,29 @@ def plan_transfer(
     except WatchdogNotConfigured:
         if not dry_run:
             raise
-    if watch is not None and not dry_run and not watch.flag_path.is_dir():
-        raise ManifestNotWritten(
-            f"flag_dir {watch.flag_dir} does not exist; the service creates it when it starts "
-            "(`labledger watchdog restart`), or correct flag_dir in the service's config"
-        )
+    if watch is not None and not dry_run:
+        check_folders(watch, settings)
     return TransferPlan(manifest, watch, (*warnings, *manifest.warnings))
+
+
+def check_subject_id(
+    views: Views, session: Session, settings: WatchdogSettings, subject_id: str
+) -> None:
+    """Refuse an AIND subject id that another subject of the ledger would get too: AIND would
+    take two animals for one."""
+    options = settings.transfer_options()
+    if not options.subject_ids and not options.subject_id_replace:
+        return  # every subject keeps its nickname, and nicknames differ
+    for other in sorted({row.subject for row in views.sessions()} - {session.subject}):
+        try:
+            other_id = aind_subject_id(other, options.subject_ids, options.subject_id_replace)
+        except InvalidManifest:
+            continue  # refused when one of its sessions is transferred
+        if other_id == subject_id:
+            raise InvalidManifest(
+                f"subjects {session.subject} and {other} would both be AIND subject "
+                f"{subject_id}; give one of them its own id in watchdog.subject_ids"
+            )
 
 
 def acquisition_time(
