@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,7 +156,7 @@ def test_transfer_emits_the_manifest_the_ledger_describes(rig: Rig) -> None:
     assert (emitted["event"], emitted["kind"]) == ("Session.ManifestEmitted", "outcome")
     assert emitted["operation_id"] == requested["operation_id"]
     assert emitted["details"]["sha256"] == manifest_writer.sha256_of(rig.flag / FILE)
-    assert "alf/ is not an AIND modality" in result.err
+    assert "alf/ is not transferred" in result.err
 
 
 def test_dry_run_prints_the_manifest_and_records_nothing(rig: Rig) -> None:
@@ -197,10 +198,12 @@ def test_a_session_the_ledger_does_not_know_is_refused(rig: Rig) -> None:
 
 def test_a_session_without_modality_folders_is_refused(rig: Rig) -> None:
     bare = rig.cli.session("algernon/2026-11-23/001")  # the sample: alf/ and raw_video_data/
+    shutil.rmtree(bare / "raw_video_data")  # a raw IBL collection: transferred
     assert rig("scan", str(bare)).code == 0
     before = rig.cli.event_count()
     assert_one_line_error(
-        rig("transfer", str(bare), "--acquired", "10:00:00"), "no sub-folder named by an AIND"
+        rig("transfer", str(bare), "--acquired", "10:00:00"),
+        "no sub-folder that is an AIND modality",
     )
     assert rig.cli.event_count() == before and os.listdir(rig.flag) == []
 
