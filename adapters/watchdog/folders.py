@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .manifest_writer import ManifestNotWritten
+from .manifest_writer import STAGING_FIX, ManifestNotWritten, check_staging_place
 from .service_config import WatchConfig
 from .settings import WatchdogSettings
 
@@ -56,26 +56,18 @@ def check_staging_dir(watch: WatchConfig, settings: WatchdogSettings) -> Path:
     """The staging folder, created if missing (as the writer would), outside `flag_dir`, on
     its file system, and taking a new file; one-line refusals otherwise."""
     staging = watch.staging_path(settings)
-    fix = "set watchdog.staging_dir to a writable folder outside flag_dir on its file system"
     try:
         staging.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ManifestNotWritten(
-            f"staging folder {staging} cannot be created ({error.strerror or error}); {fix}"
+            f"staging folder {staging} cannot be created ({error.strerror or error}); {STAGING_FIX}"
         ) from None
-    resolved, watched = staging.resolve(), watch.flag_path.resolve()
-    if resolved == watched or watched in resolved.parents:
-        raise ManifestNotWritten(f"staging folder {staging} is inside flag_dir; {fix}")
-    if os.stat(resolved).st_dev != os.stat(watched).st_dev:
-        raise ManifestNotWritten(
-            f"staging folder {staging} is on another file system than flag_dir {watched}, so "
-            f"the move into it would not be atomic; {fix}"
-        )
+    check_staging_place(staging, watch.flag_path)
     reason = not_writable(staging)
     if reason is not None:
         raise ManifestNotWritten(
             f"staging folder {staging} is not writable by this user ({reason}); give this user "
-            f"write access to it, or {fix}"
+            f"write access to it, or {STAGING_FIX}"
         )
     return staging
 

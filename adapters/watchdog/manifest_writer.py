@@ -82,20 +82,27 @@ def _publish(content: bytes, target: Path, staging_dir: Path) -> None:
     """Write under a temporary name outside the watched folder, sync, rename into it."""
     flag_dir = target.parent
     staging_dir.mkdir(parents=True, exist_ok=True)
+    check_staging_place(staging_dir, flag_dir)
+    write_atomically(target, content, mode=MANIFEST_MODE, staging_dir=staging_dir.resolve())
+    _sync_folder(flag_dir)
+
+
+STAGING_FIX = "set watchdog.staging_dir to a writable folder outside flag_dir on its file system"
+
+
+def check_staging_place(staging_dir: Path, flag_dir: Path) -> None:
+    """The staging folder (existing) must be outside `flag_dir`, or the service would see the
+    half-written file, and on its file system, or the rename into it would not be atomic."""
     staging, watched = staging_dir.resolve(), flag_dir.resolve()
     if staging == watched or watched in staging.parents:
         raise ManifestNotWritten(
-            f"staging folder {staging_dir} is inside flag_dir {flag_dir}; set "
-            "watchdog.staging_dir to a folder outside it on the same file system"
+            f"staging folder {staging_dir} is inside flag_dir {flag_dir}; {STAGING_FIX}"
         )
     if os.stat(staging).st_dev != os.stat(watched).st_dev:
         raise ManifestNotWritten(
             f"staging folder {staging_dir} is on another file system than flag_dir {flag_dir}, "
-            "so the move would not be atomic; set watchdog.staging_dir to a folder on the same "
-            "file system"
+            f"so the move into it would not be atomic; {STAGING_FIX}"
         )
-    write_atomically(target, content, mode=MANIFEST_MODE, staging_dir=staging)
-    _sync_folder(flag_dir)
 
 
 def _sync_folder(folder: Path) -> None:
