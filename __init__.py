@@ -7,6 +7,12 @@ A rig script needs only this namespace::
     client = RegistrationClient()          # settings from the file and LABLEDGER_* variables
     folder, eid = client.create_new_session("algernon")
 
+A rig launcher hands sessions to the AIND watchdog with clabe's operations::
+
+    from labledger import WatchdogService
+
+    WatchdogService().transfer(session_folder)
+
 Everything else a script may want is here too: `load_settings` and `Settings` (the settings
 model, read from the same file, variables and overrides as the command line), `LabledgerError`
 (the base of every error that names what to fix) and `WorkRefused` (Alyx refused what a call
@@ -26,6 +32,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .adapters.registration_client import RegistrationClient
     from .adapters.settings import Settings, load_settings
+    from .adapters.watchdog_service import WatchdogService
     from .domain.errors import LabledgerError, WorkRefused
     from .domain.ledger import Ledger
 
@@ -39,6 +46,7 @@ __all__ = [
     "Ledger",
     "RegistrationClient",
     "Settings",
+    "WatchdogService",
     "WorkRefused",
     "__version__",
     "load_settings",
@@ -48,6 +56,7 @@ _HOMES = {
     "RegistrationClient": ".adapters.registration_client",
     "Settings": ".adapters.settings",
     "load_settings": ".adapters.settings",
+    "WatchdogService": ".adapters.watchdog_service",
     "LabledgerError": ".domain.errors",
     "WorkRefused": ".domain.errors",
     "Ledger": ".domain.ledger",

@@ -1,12 +1,13 @@
 """labledger settings: one model, filled by pydantic-settings' own sources.
 
-Precedence is flags > environment > file > defaults: the flags are the init values, then the
-``LABLEDGER_*`` variables (the library's EnvSettingsSource, ``__`` between nested keys, so
-``LABLEDGER_POSTGRES__HOST`` overrides only ``postgres.host`` of the file), then the settings file
-(its YamlConfigSettingsSource, which reads with ``yaml.safe_load``). labledger's own part is
-choosing the file and telling any problem in one line that names the key, the file, variable or
-flag it came from, and the fix, never a pydantic dump. The password is a ``SecretStr`` and is kept
-out of every message.
+Precedence is flags > environment > file > clabe's files > defaults: the flags are the init
+values, then the ``LABLEDGER_*`` variables (the library's EnvSettingsSource, ``__`` between
+nested keys, so ``LABLEDGER_POSTGRES__HOST`` overrides only ``postgres.host`` of the file), then
+the settings file (its YamlConfigSettingsSource, which reads with ``yaml.safe_load``), then the
+``watchdog:`` section of clabe's layered ``clabe.yml`` files (see ``settings_sources``).
+labledger's own part is choosing the files and telling any problem in one line that names the
+key, the file, variable or flag it came from, and the fix, never a pydantic dump. The password is
+a ``SecretStr`` and is kept out of every message.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ from .filesystem.user_dirs import LEDGER_FILE_NAME, default_data_dir
 from .settings_sources import (
     ENV_NESTED_DELIMITER,
     ENV_PREFIX,
+    ClabeFileSource,
     EnvironmentSource,
-    SettingsFileSource,
     choose_settings_file,
+    clabe_files,
     env_name,
     sections,
+    settings_file_source,
 )
 from .watchdog.settings import WatchdogSettings
 
@@ -221,23 +224,28 @@ def load_settings(
     config_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Settings:
-    """The effective settings: flags (``overrides``) > ``environ`` > settings file > defaults.
+    """The effective settings: flags (``overrides``) > ``environ`` > settings file > clabe's
+    files > defaults.
 
     ``environ`` defaults to os.environ and, when given, is the only environment consulted
-    (also for XDG_* folders), so tests and embedding code control every input.
-    Every problem is raised as one-line :class:`InvalidSettings`.
+    (also for XDG_* folders and PROGRAMDATA), so tests and embedding code control every input.
+    clabe's files give their ``watchdog:`` section only, in clabe's order: ``local/clabe.yml``
+    and ``clabe.yml`` in ``cwd`` (default: the working folder), then the machine-wide
+    ``%PROGRAMDATA%/clabe.yml``. Every problem is raised as one-line :class:`InvalidSettings`.
     """
     env = os.environ if environ is None else environ
     path = choose_settings_file(config_file, env)
     flags = _flags(overrides or {})
     environment = EnvironmentSource(Settings, env)
-    settings_file = SettingsFileSource(Settings, path) if path is not None else None
+    own = [settings_file_source(Settings, path)] if path is not None else []
+    file_sources = [*own, *(ClabeFileSource(Settings, file) for file in clabe_files(env, cwd))]
     # The default ledger path depends on XDG_DATA_HOME, which must come from `env` too.
     data_dir = InitSettingsSource(
         Settings, {"sqlite_path": default_data_dir(env) / LEDGER_FILE_NAME}
     )
-    token = _CHOSEN.set((environment, *([settings_file] if settings_file else []), data_dir))
+    token = _CHOSEN.set((environment, *file_sources, data_dir))
     try:
         return Settings(**flags)
     except ValidationError as exc:
@@ -245,8 +253,7 @@ def load_settings(
             (_Origin("", "the command line", "flag"), flags),
             (_Origin("", "the environment", "environment"), environment()),
         ]
-        if settings_file is not None:
-            layers.append((_Origin("", str(path), "file"), settings_file()))
+        layers += [(_Origin("", str(f.path), "file"), f()) for f in file_sources]
         errors = exc.errors(include_url=False)
         key = tuple(str(part) for part in errors[0]["loc"])
         message = _describe_error(errors[0], _origin(key, layers))

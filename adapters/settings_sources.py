@@ -1,15 +1,22 @@
-"""Where settings come from besides the flags: the LABLEDGER_* variables and the settings file,
-read by pydantic-settings' own sources, and which file that is.
+"""Where settings come from besides the flags: the LABLEDGER_* variables, the settings file and
+clabe's settings files, read by pydantic-settings' own sources, and which files those are.
 
 Two things are added to the library's sources. The environment is the mapping the caller gives
 (os.environ by default), so that a test or an embedding script controls every input. And what
 the library would skip without a word (a misspelt variable, a named file that is not a file) or
 raise as a traceback (bad YAML) is one line naming the variable or file and the fix.
+
+clabe's files (`clabe.yml`) hold one section per service (`watchdog:`, `robocopy:`, …) and are
+layered: `./local/clabe.yml` over `./clabe.yml` over the machine's `%PROGRAMDATA%/clabe.yml`.
+labledger reads the same files in the same order, below its own settings file, and only their
+`watchdog:` section: clabe reads a file without that section whole (K-1), which lets a top-level
+key of an unrelated file change the transfer settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,10 @@ from .filesystem.user_dirs import default_config_file
 ENV_PREFIX = "LABLEDGER_"
 ENV_NESTED_DELIMITER = "__"
 CONFIG_ENV_VAR = "LABLEDGER_CONFIG"
+CLABE_FILE = "clabe.yml"
+CLABE_SECTION = "watchdog"
+MACHINE_FOLDER_VAR = "PROGRAMDATA"
+WINDOWS_MACHINE_FOLDER = "C:/ProgramData"
 
 
 def sections(settings_cls: type[BaseModel]) -> dict[str, type[BaseModel]]:
@@ -143,3 +154,67 @@ def choose_settings_file(config_file: Path | None, environ: Mapping[str, str]) -
     if not named.exists():
         raise InvalidSettings(f"settings file {named} does not exist; create it or {drop}")
     return named
+
+
+class ClabeFileSource(SettingsFileSource):
+    """A clabe settings file, read as labledger reads its own file but for its `watchdog:`
+    section only: the other services' sections (`robocopy:`, …) are clabe's business."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        section = super()._read_file(file_path).get(CLABE_SECTION)
+        if section is None:
+            return {}
+        if not isinstance(section, dict):
+            raise InvalidSettings(
+                f"settings file {self.path}: {CLABE_SECTION}: must be a mapping of key: value, "
+                f"not a {type(section).__name__}; correct that file"
+            )
+        return {CLABE_SECTION: section}
+
+
+def is_clabe_file(path: Path) -> bool:
+    """A file named like clabe's (`clabe.yml`, `clabe.yaml`): read for its `watchdog:` section."""
+    return path.name.lower() in (CLABE_FILE, "clabe.yaml")
+
+
+def settings_file_source(settings_cls: type[BaseSettings], path: Path) -> SettingsFileSource:
+    """The source of the chosen settings file: a clabe file gives its `watchdog:` section only."""
+    return (ClabeFileSource if is_clabe_file(path) else SettingsFileSource)(settings_cls, path)
+
+
+def machine_clabe_file(environ: Mapping[str, str]) -> Path | None:
+    """The machine-wide clabe file: `%PROGRAMDATA%/clabe.yml` (C:/ProgramData on Windows when the
+    variable is unset); elsewhere only when PROGRAMDATA names a folder."""
+    folder = environ.get(MACHINE_FOLDER_VAR) or (
+        WINDOWS_MACHINE_FOLDER if sys.platform == "win32" else None
+    )
+    return Path(folder) / CLABE_FILE if folder else None
+
+
+def clabe_files(environ: Mapping[str, str], cwd: Path | None = None) -> list[Path]:
+    """clabe's settings files that exist, highest precedence first: `local/clabe.yml` and
+    `clabe.yml` in the working folder (`cwd`), then the machine-wide one."""
+    base = Path.cwd() if cwd is None else cwd
+    layers = [base / "local" / CLABE_FILE, base / CLABE_FILE, machine_clabe_file(environ)]
+    return [path.absolute() for path in layers if path is not None and path.is_file()]
+
+
+def clabe_file_warnings(paths: list[Path], keys: Collection[str]) -> list[str]:
+    """One warning per clabe file without a `watchdog:` section that holds some of its `keys` at
+    its top level: clabe would read them (K-1), labledger does not."""
+    warnings = []
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # loading the settings names that problem
+        if not isinstance(data, dict) or CLABE_SECTION in data:
+            continue
+        stray = sorted(str(key) for key in data if str(key) in keys)
+        if stray:
+            warnings.append(
+                f"{path} has {', '.join(stray)} at its top level and no {CLABE_SECTION}: "
+                f"section; labledger reads only that section (clabe would read the whole file): "
+                f"move them under {CLABE_SECTION}:"
+            )
+    return warnings

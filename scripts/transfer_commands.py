@@ -5,24 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from rich.console import Console
 
 from ..adapters.database.event_store import open_ledger
 from ..adapters.database.views import open_views
-from ..adapters.executors import scan_options
-from ..adapters.filesystem.scan import session_at
 from ..adapters.settings import Settings
-from ..adapters.watchdog.checks import service_checks, service_status
-from ..adapters.watchdog.emission import TransferExecutor
-from ..adapters.watchdog.planned import planned_fields
-from ..adapters.watchdog.restart import RestartExecutor, request_restart
-from ..adapters.watchdog.transfer import plan_transfer
+from ..adapters.watchdog.checks import service_checks
+from ..adapters.watchdog.overrides import TransferOverrides
+from ..adapters.watchdog_handover import (
+    RESTART_NOTE,
+    restart,
+    settings_warnings,
+    status_rows,
+    transfer,
+    transfer_status,
+)
 from ..domain.errors import LabledgerError
-from ..domain.ledger import Ledger
-from ..domain.outcomes import SyncResult
-from ..domain.session import Session
 from ..projections.render import table, to_json
 from .options import add_global_options, warner
 from .sync_command import report
@@ -34,9 +33,9 @@ def add_commands(commands: Any) -> None:
         "transfer",
         help="hand a scanned session to the AIND watchdog service (write its manifest)",
         description="Builds the session's manifest from the ledger and the watchdog: settings, "
-        "records the intent, writes the manifest into the service's watched folder (atomically, "
-        "once), and records its sha256. `labledger sync` later records whether the service "
-        "completed it.",
+        "starts the service when it is not running (watchdog.start_service), records the intent, "
+        "writes the manifest into the service's watched folder (atomically, once), and records "
+        "its sha256. `labledger sync` later records whether the service completed it.",
     )
     transfer.add_argument("session", type=Path, metavar="SESSION_PATH", help="a scanned session")
     transfer.add_argument(
@@ -49,6 +48,31 @@ def add_commands(commands: Any) -> None:
         "--force",
         action="store_true",
         help="emit again although the session was emitted (the service copies and uploads again)",
+    )
+    session_settings = transfer.add_argument_group(
+        "this session's transfer settings (instead of the rig's watchdog: settings)"
+    )
+    session_settings.add_argument(
+        "--platform", help="the AIND platform abbreviation, e.g. behavior or ecephys"
+    )
+    session_settings.add_argument(
+        "--tag",
+        action="append",
+        metavar="TAG",
+        help="a data description tag (repeat for several; replaces data_description_tags)",
+    )
+    session_settings.add_argument(
+        "--user-email", metavar="EMAIL", help="who the transfer service notifies"
+    )
+    session_settings.add_argument(
+        "--name",
+        help="the manifest's name, e.g. clabe's <subject>_<YYYY-MM-DDTHHMMSS> (a warning when it "
+        "is not the AIND data name the cloud asset gets)",
+    )
+    session_settings.add_argument(
+        "--destination",
+        metavar="PATH",
+        help="the manifest's destination, used as given (no <subject> folder is added)",
     )
     mode = transfer.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print the manifest, record nothing")
@@ -85,76 +109,46 @@ def _warn(messages: list[str] | tuple[str, ...]) -> None:
         warn(message)
 
 
-def _session(ledger: Ledger, path: Path, settings: Settings) -> Session:
-    ref, folder_path, _ = session_at(path, scan_options(settings))
-    session = ledger.find_session(ref)
-    if session is None:
-        raise LabledgerError(
-            f"session {ref.key} is not in the ledger; record it first with "
-            f"`labledger scan {folder_path}`"
-        )
-    return session
-
-
 def run_transfer(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    watchdog = settings.watchdog
-    _warn(watchdog.ignored_key_warnings())
+    _warn(settings_warnings(settings))
     ledger = open_ledger(settings)
     views = open_views(settings, ledger)
-    session = _session(ledger, args.session, settings)
-    executor = TransferExecutor(views, watchdog)
     if args.status:
-        return _print_status(console, ledger, session.id, executor, args.json)
-    plan = plan_transfer(views, session, watchdog, args.acquired, dry_run=args.dry_run)
-    manifest = plan.manifest
+        row = transfer_status(views, settings, args.session)
+        if args.json:
+            console.print_json(to_json([row]))
+        else:
+            table(console, "transfer", [row], list(row))
+        return 0
+    overrides = TransferOverrides.checked(
+        lambda key: f"--{key.replace('_', '-')}",
+        platform=args.platform,
+        data_description_tags=args.tag,
+        user_email=args.user_email,
+        name=args.name,
+        destination=args.destination,
+    )
+    run = transfer(
+        views,
+        settings,
+        args.session,
+        warner(),
+        acquired=args.acquired,
+        overrides=overrides,
+        force=args.force,
+        dry_run=args.dry_run,
+    )
     if args.dry_run:
-        _warn(plan.warnings)
-        where = plan.watch.flag_path / manifest.file_name if plan.watch else "flag_dir unknown"
+        manifest, watch = run.plan.manifest, run.plan.watch
+        where = watch.flag_path / manifest.file_name if watch else "flag_dir unknown"
         console.out(f"# {where} (sha256 {manifest.sha256}); dry run, nothing recorded")
         console.out(manifest.render().decode("utf-8"), end="", highlight=False)
         return 0
-    assert plan.watch is not None  # plan_transfer requires the service's config unless dry
-    operation = ledger.request_manifest(
-        session.id,
-        manifest.name,
-        str(plan.watch.flag_path.absolute()),
-        args.force,
-        **planned_fields(manifest),
-    )
-    _warn(plan.warnings)  # after the refusal of a second emission, before the manifest is written
-    if args.force and session.manifest_path is not None:
-        _warn(
-            [
-                f"{session.key} was already emitted ({session.manifest_path}); the service will "
-                "copy and upload it again (W-6)"
-            ]
-        )
-    pending = views.pending_intents(session.id)
-    intents = [i for i in pending if i.operation_id == operation]
-    return report(console, executor.perform(intents), args.json)
-
-
-def _print_status(
-    console: Console, ledger: Ledger, session_id: UUID, executor: TransferExecutor, as_json: bool
-) -> int:
-    checked = executor.follow_up(frozenset({session_id}))
-    session = ledger.session(session_id)
-    row = {
-        "session": session.key,
-        "transfer": session.transfer,
-        "manifest": session.manifest_path,
-        "check": "; ".join(result.detail for result in checked) or None,
-        "last_error": session.last_error,
-    }
-    if as_json:
-        console.print_json(to_json([row]))
-    else:
-        table(console, "transfer", [row], list(row))
-    return 0
+    return report(console, run.results, args.json)
 
 
 def run_validate(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    _warn(settings.watchdog.ignored_key_warnings())
+    _warn(settings_warnings(settings))
     rows = service_checks(settings.watchdog)
     _print_rows(console, "watchdog checks", rows, ["check", "result", "detail"], args.json)
     failed = [row for row in rows if row["result"] == "failed"]
@@ -167,30 +161,18 @@ def run_validate(args: argparse.Namespace, settings: Settings, console: Console)
 
 
 def run_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    _warn(settings.watchdog.ignored_key_warnings())
+    _warn(settings_warnings(settings))
     ledger = open_ledger(settings)
-    rows = service_status(settings.watchdog, open_views(settings, ledger))
+    rows = status_rows(open_views(settings, ledger), settings)
     _print_rows(console, "watchdog", rows, ["item", "value"], args.json)
     return 0
 
 
 def run_restart(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    _warn(settings.watchdog.ignored_key_warnings())
-    ledger = open_ledger(settings)
-    service_id, operation = request_restart(ledger, settings.watchdog)
-    _warn(
-        [
-            "aind-watchdog-service 0.1.9 ignores -c and reads its central configuration: its "
-            "flag_dir must be the one in the config labledger reads, or manifests wait unseen"
-        ]
-    )
-    intents = [
-        intent
-        for intent in open_views(settings, ledger).pending_intents()
-        if intent.aggregate_id == service_id and intent.operation_id == operation
-    ]
-    results: list[SyncResult] = RestartExecutor(ledger, settings.watchdog).perform(intents)
-    return report(console, results, args.json)
+    _warn(settings_warnings(settings))
+    views = open_views(settings, open_ledger(settings))
+    _warn([RESTART_NOTE])
+    return report(console, restart(views, settings), args.json)
 
 
 def _print_rows(

@@ -41,6 +41,7 @@ EXPORTED = sorted(
         "Ledger",
         "RegistrationClient",
         "Settings",
+        "WatchdogService",
         "WorkRefused",
         "__version__",
         "load_settings",

@@ -1,8 +1,9 @@
 """Finding, stopping and starting the watchdog service's process, on any OS.
 
 clabe asks `tasklist` through a shell, which exists only on Windows (K-4), and restarts with one
-unquoted shell string, so a path with spaces breaks (K-5). Here psutil finds the process on every
-OS, and the executable is started from an argument list, never through a shell.
+unquoted shell string, so a path with spaces breaks (K-5), and throws the service's output away.
+Here psutil finds the process on every OS, the executable is started from an argument list,
+never through a shell, and what the service prints is kept in a file.
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import psutil
 
 STOP_TIMEOUT_S = 5.0
+OUTPUT_MAX_BYTES = 1 << 20
+"""Past this size the service's output file is set aside (as `<name>.1`) at the next start."""
+TAIL_LINES = 5
+TAIL_LINE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -108,28 +115,80 @@ def service_arguments(executable: Path, config: Path) -> list[str]:
     return [str(executable), "-c", str(config)]
 
 
-def start(arguments: list[str], check_seconds: float) -> int:
+def start(arguments: list[str], check_seconds: float, output: Path) -> int:
     """Start the service detached from this process; its pid once it has lived `check_seconds`.
 
-    Raises OSError when it cannot be started and ChildProcessError when it exits at once.
+    The service's stdout and stderr go to `output` (appended, after a line naming this start),
+    for as long as it runs: what it prints when it fails at start, or when its watcher thread
+    dies later (W-4), is kept there. Raises OSError when it cannot be started and
+    ChildProcessError, naming its last lines of output, when it exits at once.
     """
-    quiet = subprocess.DEVNULL
-    if os.name == "nt":
-        detached = getattr(subprocess, "DETACHED_PROCESS", 0)
-        group = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-        process = subprocess.Popen(
-            arguments, stdin=quiet, stdout=quiet, stderr=quiet, creationflags=detached | group
-        )
-    else:
-        process = subprocess.Popen(
-            arguments, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True
-        )
+    sink, offset = _open_output(output, arguments)
+    try:
+        if os.name == "nt":
+            detached = getattr(subprocess, "DETACHED_PROCESS", 0)
+            group = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+            process = subprocess.Popen(
+                arguments,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=sink,
+                creationflags=detached | group,
+            )
+        else:
+            process = subprocess.Popen(
+                arguments,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=sink,
+                start_new_session=True,
+            )
+    finally:
+        sink.close()  # the service keeps its own handle
     deadline = time.monotonic() + check_seconds
     while time.monotonic() < deadline:
         status = process.poll()
         if status is not None:
             raise ChildProcessError(
                 f"{Path(arguments[0]).name} exited at once with status {status}"
+                f"{last_output(output, offset)}"
             )
         time.sleep(0.05)
     return int(process.pid)
+
+
+def _open_output(output: Path, arguments: list[str]) -> tuple[BinaryIO, int]:
+    """The service's output file, opened to append (set aside first when it has grown past
+    OUTPUT_MAX_BYTES), with a line naming this start; the offset where the service's own
+    output begins."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if output.stat().st_size > OUTPUT_MAX_BYTES:
+            os.replace(output, output.with_name(output.name + ".1"))
+    except OSError:  # none yet, or still open by a running service (Windows): append
+        pass
+    sink = open(output, "ab")  # noqa: SIM115 (closed once the service has its own handle)
+    try:
+        when = datetime.now().astimezone().isoformat(timespec="seconds")
+        sink.write(f"--- {when} labledger started: {subprocess.list2cmdline(arguments)}\n".encode())
+        sink.flush()
+        return sink, sink.tell()
+    except BaseException:
+        sink.close()
+        raise
+
+
+def last_output(output: Path, offset: int = 0) -> str:
+    """`; its last output: <line> | <line> (all of it in <output>)`: the last lines the service
+    printed after `offset`, on one line, for a message."""
+    try:
+        with open(output, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line[:TAIL_LINE_CHARS] for line in lines if line][-TAIL_LINES:]
+    if not lines:
+        return f"; it printed nothing (its output goes to {output})"
+    return f"; its last output: {' | '.join(lines)} (all of it in {output})"

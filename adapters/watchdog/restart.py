@@ -3,6 +3,9 @@
 A crash after the old process was stopped and the new one started, but before the outcome was
 saved, must not restart the service a second time: a service process started after the request
 was recorded means the restart already happened, and sync only records it.
+
+What the started service prints goes to `watchdog-service.log` in labledger's data folder, and a
+service that exits at once is recorded with its last lines of output.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ...domain.ledger import Ledger
 from ...domain.outcomes import SyncResult
 from ...domain.pending import PendingIntent
 from ...domain.watchdog import WatchdogService
+from ..filesystem.user_dirs import default_data_dir
 from .process import find_service, service_arguments, start, stop
 from .service_config import service_paths
 from .settings import WatchdogSettings
@@ -26,6 +30,13 @@ START_TIME_SLACK_S = 2.0
 """psutil derives creation times on Linux from the boot time in whole seconds: a process
 started just after the request may look up to a second older. The process the previous restart
 recorded is never taken for the new one, however close in time."""
+OUTPUT_FILE = "watchdog-service.log"
+
+
+def service_output(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the output of a service labledger starts goes: its data folder (always writable by
+    the user who runs it, unlike the service's own folder under ProgramData)."""
+    return default_data_dir(environ) / OUTPUT_FILE
 
 
 def this_machine() -> str:
@@ -48,10 +59,18 @@ def request_restart(
 class RestartExecutor:
     """Performs the pending restarts of the service on this machine (never another's)."""
 
-    def __init__(self, ledger: Ledger, settings: WatchdogSettings, machine: str | None = None):
+    def __init__(
+        self,
+        ledger: Ledger,
+        settings: WatchdogSettings,
+        machine: str | None = None,
+        output: Path | None = None,
+    ):
+        """`output`: where the started service's output goes (default: `service_output()`)."""
         self.ledger = ledger
         self.settings = settings
         self.service_id = WatchdogService.create_id(machine or this_machine())
+        self.output = output or service_output()
 
     def claims(self, intent: PendingIntent) -> bool:
         return intent.intent == INTENT and intent.aggregate_id == self.service_id
@@ -87,7 +106,8 @@ class RestartExecutor:
             )
         try:
             stopped = stop(running)
-            pid = start(list(intent.details["arguments"]), self.settings.restart_check_seconds)
+            arguments = list(intent.details["arguments"])
+            pid = start(arguments, self.settings.restart_check_seconds, self.output)
         except OSError as error:
             reason = f"cannot start {executable}: {error}"
             self.ledger.record_failure(self.service_id, intent.operation_id, reason, False)
