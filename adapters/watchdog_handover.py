@@ -51,7 +51,7 @@ class ServiceNotStarted(LabledgerError):
 
 def start_service(settings: WatchdogSettings) -> bool:
     """`watchdog.start_service`: whether `transfer` starts a service that is not running."""
-    return bool(getattr(settings, "start_service", True))
+    return settings.start_service
 
 
 def settings_warnings(settings: Settings, environ: Mapping[str, str] | None = None) -> list[str]:
@@ -119,6 +119,7 @@ def transfer(
         manifest.name,
         str(plan.watch.flag_path.absolute()),
         force,
+        overrides=given.recorded(),
         **planned_fields(manifest),
     )
     for message in (*plan.warnings, *notes):  # after a refused second emission, before writing

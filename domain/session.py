@@ -228,17 +228,24 @@ class Session(RecordedAggregate):
         `sync` writes exactly this text, and refuses when the folders changed since."""
 
         TOPIC = "labledger:Session.ManifestRequested"
-        class_version = 2
+        class_version = 3
         name: str
         flag_dir: str
         forced: bool
         manifest: str
         sources: str
+        overrides: dict[str, Any]
+        """This session's own settings given with `transfer` (platform, tags, e-mail, name,
+        destination), already inside `manifest`: kept apart for the audit."""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["manifest"] = ""  # not kept then: the manifest was rebuilt from the settings
             state["sources"] = ""
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["overrides"] = {}  # none could be given then
 
     class ManifestEmitted(Event, Outcome):
         """The manifest file is in the watched folder (its path and sha256, not its content)."""
@@ -285,7 +292,13 @@ class Session(RecordedAggregate):
             aggregate.last_error = aggregate.stall = self.reason
 
     def request_manifest(
-        self, name: str, flag_dir: str, forced: bool = False, manifest: str = "", sources: str = ""
+        self,
+        name: str,
+        flag_dir: str,
+        forced: bool = False,
+        manifest: str = "",
+        sources: str = "",
+        overrides: dict[str, Any] | None = None,
     ) -> str:
         """Ask for a manifest; refused once emitted unless forced, reused while one is open."""
         open_operation = self._open_operation("ManifestRequested")
@@ -303,6 +316,7 @@ class Session(RecordedAggregate):
             forced=forced,
             manifest=manifest,
             sources=sources,
+            overrides=dict(overrides or {}),
         )
 
     def record_manifest_emitted(self, operation_id: str, path: str, sha256: str) -> None:

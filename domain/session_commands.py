@@ -70,13 +70,14 @@ class SessionCommands(LedgerCommands):
         forced: bool = False,
         manifest: str = "",
         sources: str = "",
+        overrides: dict[str, Any] | None = None,
     ) -> str:
         """Record the intent to emit `manifest` (its text as planned) for the session; `sources`
         fingerprints the folders it names, so the emission can refuse a session changed since."""
         return self._update(
             Session,
             session_id,
-            lambda s: s.request_manifest(name, flag_dir, forced, manifest, sources),
+            lambda s: s.request_manifest(name, flag_dir, forced, manifest, sources, overrides),
         )
 
     def record_manifest_emitted(

@@ -410,12 +410,14 @@ def test_transfer_and_the_watchdog_service(
     assert accepted_by_service(dry.out.encode()).name == name
     assert list(flag.iterdir()) == []
 
-    [emitted] = run("transfer", folder, "--acquired", "11:16:17", "--json").ok().json()
+    [started, emitted] = run("transfer", folder, "--acquired", "11:16:17", "--json").ok().json()
+    assert (started["action"], started["outcome"]) == ("restart", "done"), "it was stopped"
     manifest = flag / f"manifest_{name}.yml"
     assert emitted["outcome"] == "done" and emitted["detail"] == str(manifest)
     assert list(flag.iterdir()) == [manifest]
     accepted = accepted_by_service(manifest.read_bytes())
-    assert accepted.subject_id == "algernon" and list(accepted.modalities) == ["behavior"]
+    assert accepted.subject_id == "algernon"
+    assert sorted(accepted.modalities) == ["behavior", "behavior-videos"]  # raw_video_data
     assert accepted.destination == str(door.cwd / "staging" / "algernon")
     [state] = run("transfer", folder, "--status", "--json").ok().json()
     assert (state["transfer"], state["manifest"]) == ("emitted", str(manifest))
@@ -431,7 +433,7 @@ def test_transfer_and_the_watchdog_service(
     [running] = find_service(service_executable)
     assert restarted["outcome"] == "done" and restarted["detail"].startswith(f"pid {running.pid}")
     starts = (service_executable.parent / "starts.jsonl").read_text().splitlines()
-    assert [json.loads(line) for line in starts] == [["-c", str(service_config)]]
+    assert [json.loads(line) for line in starts] == [["-c", str(service_config)]] * 2
 
     checks = {row["check"]: row for row in run("watchdog", "validate", "--json").ok().json()}
     for check in ("executable", "config", "flag_dir", "process", "transfer settings"):

@@ -62,6 +62,8 @@ USE_CASES = frozenset(
         "sync",
         "executors",
         "retry_refused",
+        "watchdog_handover",
+        "watchdog_service",
     )
 )
 """The use cases (registration is assembled from the four modules after it)."""

@@ -47,6 +47,12 @@ def test_sync_writes_one_sessions_settings_as_planned(
             )
     requested = rig.events()[-1]
     assert requested["event"] == "Session.ManifestRequested" and os.listdir(rig.flag) == []
+    assert requested["details"]["overrides"] == {
+        "platform": "ecephys",
+        "data_description_tags": ["pilot"],
+        "user_email": "other@example.org",
+        "destination": "/mnt/vast/other",
+    }, "the session's own settings are in the log, apart from the manifest"
     rig.configure(
         platform="behavior", user_email="someone.else@example.org", data_description_tags=["rig"]
     )

@@ -24,7 +24,6 @@ import yaml
 from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.settings import Settings
 from labledger.adapters.watchdog.process import find_service
-from labledger.adapters.watchdog.settings import WatchdogSettings
 from labledger.domain.watchdog import WatchdogService as ServiceRecord
 from tests.cli_helpers import ROOT, SAMPLE
 from tests.doors import Door, Ran
@@ -354,11 +353,6 @@ def test_a_service_that_cannot_start_shows_its_last_lines(launcher: Launcher) ->
     assert len(failures) == 3 and "No module named 'mpetk'" in failures[-1]["reason"]
 
 
-@pytest.mark.xfail(
-    "start_service" not in WatchdogSettings.model_fields,
-    reason="the watchdog.start_service setting is not in WatchdogSettings yet",
-    strict=True,
-)
 def test_start_service_false_hands_over_without_starting(launcher: Launcher) -> None:
     data = yaml.safe_load(launcher.settings.read_text())
     data["watchdog"]["start_service"] = False

@@ -54,6 +54,7 @@ class WatchdogSettings(BaseModel):
     metadata_timeout: float = Field(default=5.0, gt=0, description="seconds")
     stall_after_minutes: float = Field(default=120.0, gt=0)  # in flag_dir longer = stalled
     restart_check_seconds: float = Field(default=3.0, ge=0)  # a started service must live this long
+    start_service: bool = True  # `transfer` starts a stopped service first, as clabe's does
 
     # -- clabe 0.14.1 WatchdogSettings ---------------------------------------------------------
     destination: str | None = None  # staging share root; each subject gets its own folder
