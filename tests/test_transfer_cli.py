@@ -301,14 +301,8 @@ def test_a_manifest_left_in_flag_dir_past_the_deadline_is_stalled(
 def test_a_crash_between_intent_and_emission_then_sync_emits_exactly_once(
     rig: Rig, sync_transfers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def killed(*_: object) -> None:
-        raise Crash
-
-    with monkeypatch.context() as patch:
-        patch.setattr(os, "replace", killed)  # the manifest writer's rename
-        with pytest.raises(Crash):
-            rig("transfer", str(rig.session), "--acquired", "11:16:17")
-    assert rig.names()[-1] == "ManifestRequested" and os.listdir(rig.flag) == []
+    _crash_before_the_manifest_is_written(rig, monkeypatch)
+    assert rig.names()[-1] == "ManifestRequested"
     assert rig("status", "--json").json()[0]["pending"] == 1
 
     synced = rig("sync", "--json")
