@@ -127,7 +127,7 @@ def transfer(
     if force and session.manifest_path is not None:
         warn(
             f"{session.key} was already emitted ({session.manifest_path}); the service will "
-            "copy and upload it again (W-6)"
+            "copy and upload it again"
         )
     intents = [i for i in views.pending_intents(session.id) if i.operation_id == operation]
     emitted = TransferExecutor(views, applied, environ).perform(intents)

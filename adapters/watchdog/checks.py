@@ -132,8 +132,8 @@ def _check_folders(checks: _Checks, watch: WatchConfig, settings: WatchdogSettin
             checks.add(
                 "stray files",
                 "warning",
-                f"{', '.join(strays)} in flag_dir will be loaded as manifests at the next start "
-                "(W-5); move them out",
+                f"{', '.join(strays)} in flag_dir will be loaded as manifests at the next "
+                "start; move them out",
             )
 
 

@@ -81,7 +81,7 @@ def _what_is_known(document: dict[str, Any], name: str, watch: WatchConfig) -> s
             facts.append(
                 f"nothing was copied ({copied} is absent): the service may be stopped, watching "
                 "another folder (0.1.9 takes its folders from its central configuration, not "
-                "from -c), or its watcher may have died (W-4); see `labledger watchdog status`, "
+                "from -c), or its watcher may have died; see `labledger watchdog status`, "
                 "then `labledger watchdog restart`"
             )
     if watch.structured_log_file:
