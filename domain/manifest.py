@@ -20,7 +20,7 @@ from typing import Any
 from .manifest_errors import InvalidManifest as InvalidManifest
 from .manifest_errors import NothingToTransfer as NothingToTransfer
 from .manifest_request import PLATFORMS, upload_request
-from .manifest_sources import manifest_sources, posix
+from .manifest_sources import manifest_sources, posix, rooted
 from .manifest_sources import schema_files as schema_files
 from .manifest_yaml import Quoted, dump_manifest
 from .subject_ids import aind_subject_id
@@ -134,6 +134,12 @@ def build_manifest(
         modalities,
         service_platform,
     )
+    if not rooted(options.destination):
+        raise InvalidManifest(
+            f'destination "{options.destination}" is relative, and the service would copy the '
+            "session into its own working folder; give the staging share's absolute path "
+            "(watchdog.destination, or --destination)"
+        )
     destination = (
         posix(options.destination)
         if options.destination_as_given

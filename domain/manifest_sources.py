@@ -44,6 +44,16 @@ def is_absolute(path: str, service_platform: str) -> bool:
     return PurePosixPath(path).is_absolute()
 
 
+def rooted(path: str) -> bool:
+    """Not relative in either path style: `/x`, `D:/x`, `//server/share` or `\\\\server\\share`.
+    A destination names the staging share as the lab writes it, whatever the service's host."""
+    return (
+        PurePosixPath(path).is_absolute()
+        or PureWindowsPath(path).is_absolute()
+        or path.startswith(("//", "\\\\"))
+    )
+
+
 def extra_paths(
     extra: Mapping[str, Sequence[str]], modalities: Collection[str], service_platform: str
 ) -> dict[str, set[str]]:

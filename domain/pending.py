@@ -52,6 +52,11 @@ class PendingFold:
         kind = event_kind(event)
         if kind == "intent":
             self._open[key] = opened(position, event, self._session_for(event))
+            if getattr(event, "SUPERSEDES_REFUSED", False):  # a new plan replaces a refused one
+                name = type(event).__qualname__
+                for refused_key in [k for k, i in self._refused.items() if k[0] == aggregate_id]:
+                    if self._refused[refused_key].intent == name:
+                        del self._refused[refused_key]
         elif kind == "outcome" and key in self._open:
             intent = self._open.pop(key)
             answered = answer(intent, event)

@@ -48,7 +48,10 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     views = open_views(settings, ledger)
     chosen = choose(views, ledger.refused_intents(), args.targets)
     if not chosen:
-        console.print("nothing to retry: no work was refused", markup=False)
+        if args.json:
+            console.print_json("[]")
+        else:
+            console.print("nothing to retry: no work was refused", markup=False)
         return 0
     reopened = reopen(views, chosen)
     asked = [

@@ -57,14 +57,15 @@ def report(console: Console, results: list[SyncResult], as_json: bool = False) -
     queued = [r for r in results if r.outcome == "queued"]
     if queued and not as_json:
         console.print(
-            "queued: the work is recorded in the ledger; `labledger sync` performs it when "
-            "the server is reachable",
+            "queued: the work is recorded in the ledger; `labledger sync` performs it once "
+            "what it waits for is there (the server, the watchdog's folder)",
             markup=False,
         )
     blocked = [r for r in results if r.outcome == "blocked"]
     if failed:
         first = failed[0]
-        advice = "" if "retry" in first.detail else "; fix the cause, then `labledger retry`"
+        # a detail that names its own command (retry, transfer again) needs no other advice
+        advice = "" if "`labledger " in first.detail else "; fix the cause, then `labledger retry`"
         raise LabledgerError(
             f"{len(failed)} refused and closed, first {first.target}: {first.detail}{advice}"
         )

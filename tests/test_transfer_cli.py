@@ -379,9 +379,35 @@ def test_a_session_changed_since_its_transfer_was_planned_is_refused(
 
     [row] = [r for r in synced.json() if r["action"] == "emit manifest"]
     assert row["outcome"] == "failed" and "changed since" in row["detail"]
-    assert "plan it again with `labledger transfer" in row["detail"]
-    assert "algernon/2026-11-21/001" in row["detail"]
+    assert f"plan it again with `labledger transfer {rig.session}`" in row["detail"]
+    assert "labledger retry" not in synced.err, "retrying would replay the stale plan"
     assert os.listdir(rig.flag) == [], "nothing written for a session that changed"
     again = rig("transfer", str(rig.session), "--acquired", "11:16:17")
     assert again.code == 0, again.err
-    assert os.listdir(rig.flag) == [FILE] and "late.csv" not in (rig.flag / FILE).read_text()
+    assert os.listdir(rig.flag) == [FILE]
+    stamp = (rig.flag / FILE).stat().st_mtime_ns
+
+    retried = rig("retry", "--json")  # the refused plan was superseded: nothing to re-open
+    assert retried.code == 0, retried.err
+    assert retried.json() == []
+    assert (rig.flag / FILE).stat().st_mtime_ns == stamp
+    (rig.flag / FILE).rename(rig.complete / FILE)  # the service did its work
+    assert rig("sync").code == 0
+    [status] = rig("status", "--json").json()
+    assert (status["transfer"], status["last_error"]) == ("confirmed", None)
+
+
+@pytest.mark.parametrize("given", ["setting", "flag"])
+def test_a_relative_destination_is_refused_before_recording(rig: Rig, given: str) -> None:
+    """The service would copy the session into its own working folder."""
+    flags: tuple[str, ...] = ()
+    if given == "setting":
+        rig.configure(destination="relative/staging")
+    else:
+        flags = ("--destination", "relative/staging")
+    before = rig.cli.event_count()
+    assert_one_line_error(
+        rig("transfer", str(rig.session), "--acquired", "11:16:17", *flags),
+        'destination "relative/staging" is relative',
+    )
+    assert rig.cli.event_count() == before and os.listdir(rig.flag) == []

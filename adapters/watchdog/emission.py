@@ -75,7 +75,7 @@ class TransferExecutor:
         except (WatchdogNotConfigured, InvalidWatchConfig) as error:
             return SyncResult(session.key, "emit manifest", "queued", str(error))
         try:
-            planned = planned_manifest(details, session.key)
+            planned = planned_manifest(details, session.key, session.folder)
             if planned is None:  # recorded before manifests were kept with their intent
                 name = details["name"]
                 manifest = build(session, self.settings, acquired_from_name(name), name=name)

@@ -56,7 +56,9 @@ def fingerprint(paths: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def planned_manifest(details: Mapping[str, Any], key: str) -> tuple[Manifest, bytes] | None:
+def planned_manifest(
+    details: Mapping[str, Any], key: str, folder: str
+) -> tuple[Manifest, bytes] | None:
     """The manifest an intent recorded, and its exact bytes; None for an intent recorded before
     manifests were kept (it is rebuilt from the settings, as then). Refuses a session whose
     folders changed since it was planned."""
@@ -68,6 +70,6 @@ def planned_manifest(details: Mapping[str, Any], key: str) -> tuple[Manifest, by
         raise SessionChangedSincePlanned(
             f"session {key} changed since `labledger transfer` planned its manifest (files "
             "added, removed or rewritten in the folders it names); plan it again with "
-            f"`labledger transfer {key}`"
+            f"`labledger transfer {folder}`"
         )
     return Manifest(str(details["name"]), document), text.encode("utf-8")

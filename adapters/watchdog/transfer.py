@@ -205,5 +205,6 @@ def check_sources(manifest: Manifest, key: str) -> None:
     if missing:
         raise MissingSources(
             f"session {key}: {len(missing)} path(s) of the manifest are missing (first: "
-            f"{missing[0]}); restore them, or scan the session again"
+            f"{missing[0]}); restore them (or correct watchdog.extra_modality_data if it names "
+            "them), then scan the session again"
         )
