@@ -45,10 +45,12 @@ Method = TypeVar("Method", bound=Callable[..., Any])
 def _entry_point(method: Method) -> Method:
     """Each public call establishes who acts, on which host, with which labledger (unless the
     caller already did), and carries it into the threads it starts: a plain script needs no
-    set-up before calling."""
+    set-up before calling. `last_results` starts empty, so after a call that raised it never
+    shows an earlier call's work."""
 
     @functools.wraps(method)
     def call(self: RegistrationClient, *args: Any, **kwargs: Any) -> Any:
+        self.last_results = []
         with entered(self.settings.alyx_user or self.settings.alyx.username), one_run():
             return method(self, *args, **kwargs)
 

@@ -249,8 +249,10 @@ def test_work_alyx_refuses_raises_as_in_one(
     client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
     folder = sample_session(tmp_path)
+    client.register_weight("algernon", 25.3, date_time="2026-11-21T10:00:00")
     with pytest.raises(WorkRefused, match="procedures"):
         client.register_session(folder, file_list=False, procedures="Flying")
+    assert [r.action for r in client.last_results] == ["register session"], "this call's only"
     with pytest.raises(WorkRefused, match="Gin"):
         client.register_water_administration("algernon", 1.0, water_type="Gin")
     session, _ = client.register_session(folder, file_list=False)
