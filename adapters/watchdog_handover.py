@@ -39,8 +39,9 @@ from .watchdog.transfer import TransferPlan, plan_transfer
 Warn = Callable[[str], None]
 
 RESTART_NOTE = (
-    "aind-watchdog-service 0.1.9 ignores -c and reads its central configuration: its flag_dir "
-    "must be the one in the config labledger reads, or manifests wait unseen"
+    "aind-watchdog-service 0.1.9 ignores -c and reads the Allen Institute's central (mpetk) "
+    "configuration: the flag_dir set there must be the one in the config labledger reads, or "
+    "manifests wait unseen"
 )
 """Said at every restart (K-3)."""
 

@@ -30,7 +30,7 @@ IGNORED_KEYS: dict[str, str] = {
     "mount": "the v1 Code Ocean trigger is gone; it is dropped (use upload_tasks instead)",
     "script": "its runner was removed in 0.1.2 (it ran arbitrary code); it is never run, dropped",
     "s3_bucket": "labledger writes it into transfer_service_args upload_jobs[].s3_bucket instead",
-    "job_config": "it is the old name of job_type and is used as job_type; rename it",
+    "job_config": "under that name; labledger sends it as job_type, its new name: rename it",
 }
 """Settings key -> what labledger does instead (contract §3.3, §11.1): one warning each."""
 
