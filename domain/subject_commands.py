@@ -16,12 +16,6 @@ from .subject import Asked, Subject
 class SubjectCommands(LedgerCommands):
     """Commands on subjects."""
 
-    def request_weighing(
-        self, lab: str, nickname: str, weight: float, date_time: str, user: str
-    ) -> str:
-        """Record the intent to post a weighing; asking twice returns the first operation."""
-        return self.ask_weighing(lab, nickname, weight, date_time, user).operation_id
-
     def ask_weighing(
         self,
         lab: str,
@@ -42,22 +36,6 @@ class SubjectCommands(LedgerCommands):
             ),
         )
         return asked
-
-    def request_water(
-        self,
-        lab: str,
-        nickname: str,
-        volume: float,
-        water_type: str,
-        adlib: bool,
-        date_time: str,
-        session: str | None,
-        user: str,
-    ) -> str:
-        """Record the intent to post a water administration; asking twice reuses the first."""
-        return self.ask_water(
-            lab, nickname, volume, water_type, adlib, date_time, session, user
-        ).operation_id
 
     def ask_water(
         self,

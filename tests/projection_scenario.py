@@ -88,15 +88,15 @@ def _other_session_refused(ledger: Ledger) -> None:
 
 def _weighing_and_water(ledger: Ledger) -> None:
     with provenance.acting_as(NIGHT):
-        weigh = ledger.request_weighing(
+        weigh = ledger.ask_weighing(
             "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "night_op"
-        )
+        ).operation_id
         ledger.record_subject_posted(
             Subject.create_id("cortexlab", "algernon"), weigh, "w/1", {"url": "w/1"}
         )
-        water = ledger.request_water(
+        water = ledger.ask_water(
             "cortexlab", "algernon", 0.5, "Water", False, "2026-11-21T10:00:00", None, "night_op"
-        )
+        ).operation_id
         ledger.record_failure(
             Subject.create_id("cortexlab", "algernon"), water, "Alyx timed out", retryable=True
         )

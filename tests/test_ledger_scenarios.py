@@ -148,9 +148,9 @@ def test_pending_intents_in_order_per_session_and_overall(ledger: Ledger) -> Non
     first = ledger.request_session_registration(REF, FOLDER)
     second = ledger.request_session_registration(other, "/data/ZM_1085/2026-01-10/001")
     third = ledger.request_dataset_registration(spikes, hash="a" * 32)
-    fourth = ledger.request_weighing(
+    fourth = ledger.ask_weighing(
         "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
-    )
+    ).operation_id
 
     overall = ledger.pending_intents()
     assert [p.operation_id for p in overall] == [first, second, third, fourth]
@@ -208,17 +208,17 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
 
 def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
     subject_id: UUID = Subject.create_id("cortexlab", "algernon")
-    weigh = ledger.request_weighing(
+    weigh = ledger.ask_weighing(
         "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
-    )
+    ).operation_id
     with provenance.acting_as(new_run()):
-        again = ledger.request_weighing(
+        again = ledger.ask_weighing(
             "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
-        )
+        ).operation_id
     assert again == weigh, "the same weighing asked in another run reuses the first intent"
-    other = ledger.request_weighing(
+    other = ledger.ask_weighing(
         "cortexlab", "algernon", 21.7, "2026-11-21T18:00:00", "test_user"
-    )
+    ).operation_id
     assert other != weigh, "another weighing in the same run is its own intent"
     ledger.record_subject_posted(
         subject_id, weigh, "http://alyx.local/weighings/1", {"weight": 21.5}
@@ -226,11 +226,13 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
     subject: Subject = ledger.repository.get(subject_id)
     assert subject.records["weighing/2026-11-21T09:00:00/21.5"] == "recorded"
     assert (
-        ledger.request_weighing("cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user")
+        ledger.ask_weighing(
+            "cortexlab", "algernon", 21.5, "2026-11-21T09:00:00", "test_user"
+        ).operation_id
         == weigh
     ), "a recorded weighing is never asked for again"
 
-    water = ledger.request_water(
+    water = ledger.ask_water(
         "cortexlab",
         "algernon",
         0.5,
@@ -239,15 +241,15 @@ def test_weighing_and_water_are_asked_once(ledger: Ledger) -> None:
         "2026-11-21T10:00:00",
         None,
         "test_user",
-    )
+    ).operation_id
     assert [p.operation_id for p in ledger.pending_intents()] == [other, water]
     ledger.record_failure(subject_id, water, "Alyx timed out", retryable=True)
     ledger.record_failure(subject_id, other, "unknown water type", retryable=False)
     assert [p.operation_id for p in ledger.pending_intents()] == [water]
     with pytest.raises(InvalidMeasurement, match="must be greater than 0"):
-        ledger.request_water("cortexlab", "algernon", 0, "Water", False, "2026-11-21", None, "u")
+        ledger.ask_water("cortexlab", "algernon", 0, "Water", False, "2026-11-21", None, "u")
     with pytest.raises(InvalidMeasurement, match="weight for algernon -1 g"):
-        ledger.request_weighing("cortexlab", "algernon", -1, "2026-11-21", "u")
+        ledger.ask_weighing("cortexlab", "algernon", -1, "2026-11-21", "u")
 
 
 def test_manifest_emitted_once_unless_forced(ledger: Ledger) -> None:
@@ -281,10 +283,15 @@ def test_record_failure_answers_each_kind_of_intent(ledger: Ledger) -> None:
         (session_id, ledger.request_manifest(session_id, "m.yml", "/watch")),
         (spikes, ledger.request_dataset_registration(spikes)),
         (spikes, ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", "row F")),
-        (subject_id, ledger.request_weighing("cortexlab", "algernon", 20.0, "2026-11-21", "u")),
         (
             subject_id,
-            ledger.request_water("cortexlab", "algernon", 1, "Water", False, "d", None, "u"),
+            ledger.ask_weighing("cortexlab", "algernon", 20.0, "2026-11-21", "u").operation_id,
+        ),
+        (
+            subject_id,
+            ledger.ask_water(
+                "cortexlab", "algernon", 1, "Water", False, "d", None, "u"
+            ).operation_id,
         ),
     ]
     for aggregate_id, operation in intents:

@@ -317,7 +317,7 @@ def test_links_stored_by_earlier_versions_are_still_read(
     ledger = open_ledger(Settings(store="sqlite", sqlite_path=online.ledger))
     for volume, session_id in ((0.4, known), (0.6, unknown)):
         with provenance.acting_as(new_run()):  # as an earlier version recorded them
-            ledger.request_water(
+            ledger.ask_water(
                 "cortexlab",
                 "algernon",
                 volume,
