@@ -52,7 +52,7 @@ class PendingFold:
         kind = event_kind(event)
         if kind == "intent":
             self._open[key] = opened(position, event, self._session_for(event))
-            if getattr(event, "SUPERSEDES_REFUSED", False):  # a new plan replaces a refused one
+            if event.SUPERSEDES_REFUSED:  # a new plan replaces a refused one
                 name = type(event).__qualname__
                 for refused_key in [k for k, i in self._refused.items() if k[0] == aggregate_id]:
                     if self._refused[refused_key].intent == name:

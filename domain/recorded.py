@@ -193,9 +193,17 @@ class Intent(RecordedAggregate.Event):
     """Saved before a side effect; stays pending until a final outcome with its operation id."""
 
     KIND: ClassVar[EventKind] = "intent"
+    SUPERSEDES_REFUSED: ClassVar[bool] = False
+    """True where asking anew makes an older refused intent of the same kind moot (a new
+    manifest plan): `retry` no longer offers the refused one. `domain.pending` reads it too."""
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.open_intents[self.operation_id] = type(self).__name__
+        name = type(self).__name__
+        if self.SUPERSEDES_REFUSED:
+            for operation_id, closed in aggregate.closed_intents.items():
+                if closed == name:
+                    aggregate.refused.pop(operation_id, None)
+        aggregate.open_intents[self.operation_id] = name
 
 
 class Outcome(RecordedAggregate.Event):

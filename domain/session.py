@@ -243,18 +243,11 @@ class Session(RecordedAggregate):
             state["manifest"] = ""  # not kept then: the manifest was rebuilt from the settings
             state["sources"] = ""
 
-        SUPERSEDES_REFUSED: ClassVar[bool] = True
-        """A new plan makes an older refused one moot: `retry` never replays a stale manifest."""
+        SUPERSEDES_REFUSED = True  # `retry` never replays a stale manifest
 
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["overrides"] = {}  # none could be given then
-
-        def apply(self, aggregate: Session) -> None:
-            super().apply(aggregate)
-            for operation_id, name in aggregate.closed_intents.items():
-                if name == "ManifestRequested":  # a newer plan supersedes a refused one:
-                    aggregate.refused.pop(operation_id, None)  # `retry` never replays it
 
     class ManifestEmitted(Event, Outcome):
         """The manifest file is in the watched folder (its path and sha256, not its content)."""
