@@ -159,7 +159,7 @@ class RegistrationClient(OneSurface):
             return session, None
         self._report_left_out(requested, paths)
         if file_list is True:
-            found = self._registrar.files_by_session([path]).get(session_id, [])
+            found = self._registrar.registrable(session_id)  # scanned by the request above
             records = [dataset_record(self.ledger, dataset.id) for dataset in found]
         else:
             records = self._records(requested)

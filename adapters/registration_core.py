@@ -85,12 +85,22 @@ class RegistrationCore:
             session = self.ledger.find_session(ref)
             if session is None:
                 continue
-            rels = [rel] if rel else sorted(session.files, key=lambda r: PurePosixPath(r).parts)
-            for name in rels:
-                dataset = self.ledger.dataset(Dataset.create_id(session.id, name))
-                if dataset.state not in ("rejected", "moved"):
-                    per_session.setdefault(session.id, []).append(dataset)
+            found = self.registrable(session.id, [rel] if rel else None)
+            if found:
+                per_session.setdefault(session.id, []).extend(found)
         return per_session
+
+    def registrable(self, session_id: UUID, rels: Sequence[str] | None = None) -> list[Dataset]:
+        """The session's files (or these of them) that can be registered, as the ledger knows
+        them now (no scan), in ONE's order: by path parts, as `sorted(Path)` orders them."""
+        session = self.ledger.session(session_id)
+        names = (
+            rels
+            if rels is not None
+            else sorted(session.files, key=lambda r: PurePosixPath(r).parts)
+        )
+        datasets = [self.ledger.dataset(Dataset.create_id(session_id, name)) for name in names]
+        return [d for d in datasets if d.state not in ("rejected", "moved")]
 
     def perform(self, session_ids: frozenset[UUID] | None = None) -> list[SyncResult]:
         """Perform the pending work (of these sessions, or all): what `labledger sync` does."""
