@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from .dataset import Dataset
-from .recorded import Failure, RetryRecorded
+from .recorded import Failure, Intent, RetryRecorded
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class PendingFold:
         kind = event_kind(event)
         if kind == "intent":
             self._open[key] = opened(position, event, self._session_for(event))
-            if event.SUPERSEDES_REFUSED:  # a new plan replaces a refused one
+            # a new plan replaces a refused one of its kind (see Intent.SUPERSEDES_REFUSED)
+            if isinstance(event, Intent) and event.SUPERSEDES_REFUSED:
                 name = type(event).__qualname__
                 for refused_key in [k for k, i in self._refused.items() if k[0] == aggregate_id]:
                     if self._refused[refused_key].intent == name:
