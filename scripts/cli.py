@@ -1,7 +1,20 @@
 """The `labledger` command: parse, call the domain and adapters, print. Nothing else.
 
 Errors a user can cause arrive as `LabledgerError` and are printed as one line with exit status 1;
-usage errors exit 2 (argparse). Nothing else ever prints a traceback, unless --debug asks for it.
+usage errors exit 2 (argparse), and so do an unknown command or choice, with the nearest valid
+ones suggested. Nothing else ever prints a traceback, unless --debug asks for it.
+
+Fast start: heavy imports go inside handlers. Building the parser (for `--version`, `--help` and
+before every command) imports only this package's parser definitions and the standard library, so
+at module level a command module (and this one) imports only `argparse`, `pathlib`, `typing` and
+the light modules `options` and `command_parser`; settings, the ledger, the Alyx client, rich and
+the AIND models are imported inside the handler that uses them (types for annotations under
+`if TYPE_CHECKING:`). A `choices` list the parser needs lives in a light module, or is checked by
+a `type=` function that imports what it needs when called. tests/test_fast_start.py checks which
+modules each command loads.
+
+Every command is added with `add_parser(name, help=..., description=..., epilog=examples(...))`
+and every argument with a `help=`; tests/test_cli_help.py walks the parser to check it.
 """
 
 from __future__ import annotations
@@ -10,16 +23,9 @@ import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from ..adapters.alyx.command_run import one_run
-from ..adapters.database.event_store import store_errors
-from ..adapters.identity import this_run, tool_version
-from ..adapters.settings import load_settings
-from ..domain import provenance
-from ..domain.errors import LabledgerError
+from ..adapters.identity import tool_version
 from . import (
     alyx_commands,
     folder_commands,
@@ -28,7 +34,11 @@ from . import (
     sync_command,
     transfer_commands,
 )
-from .options import Handler, add_global_options
+from .command_parser import CommandParser, examples
+from .options import add_global_options
+
+if TYPE_CHECKING:
+    from .options import Handler
 
 COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command, retry_command, report_commands)
 """Modules that add their own commands: each has `add_commands(subparsers)`."""
@@ -38,11 +48,20 @@ LOG_WIDTH = 160
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="labledger",
         description="The event-sourced ledger of a lab's experiment sessions and files.",
+        epilog=examples(
+            "labledger scan ~/data/cortexlab/Subjects/algernon/2026-11-21/001",
+            "labledger register ~/data/cortexlab/Subjects/algernon/2026-11-21/001",
+            "labledger status",
+            "labledger sync",
+            "labledger COMMAND --help   # what COMMAND does, its arguments and examples",
+        ),
     )
-    parser.add_argument("--version", action="version", version=tool_version())
+    parser.add_argument(
+        "--version", action="version", version=tool_version(), help="print the version and exit"
+    )
     add_global_options(parser, suppress=False)
     commands_ = parser.add_subparsers(
         title="commands", dest="command", required=True, metavar="COMMAND"
@@ -105,6 +124,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # imported after parsing: `--help`, `--version` and usage errors never load them
+    from rich.console import Console
+
+    from ..adapters.alyx.command_run import one_run
+    from ..adapters.database.event_store import store_errors
+    from ..adapters.identity import this_run
+    from ..adapters.settings import load_settings
+    from ..domain import provenance
+    from ..domain.errors import LabledgerError
+
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(highlight=False, soft_wrap=True, width=LOG_WIDTH)

@@ -5,30 +5,32 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-
-from ..adapters.database.event_store import open_ledger
-from ..adapters.executors import scan_options
-from ..adapters.filesystem.scan import scan as scan_sessions
-from ..adapters.filesystem.scan import session_at
-from ..adapters.settings import Settings
-from ..domain.dataset import Dataset
 from ..domain.errors import LabledgerError
-from ..domain.ledger_queries import session_id_of
-from ..projections.render import history_lines, table, to_json
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..adapters.settings import Settings
 
 
 def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from ..adapters.database.event_store import open_ledger
+    from ..adapters.executors import scan_options
+    from ..adapters.filesystem.scan import scan as scan_sessions
+    from ..projections.render import table, to_json
+
     options = scan_options(settings)
     ledger = open_ledger(settings)
     errors = Console(stderr=True)
@@ -73,6 +75,13 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
 
 def history(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from ..adapters.database.event_store import open_ledger
+    from ..adapters.executors import scan_options
+    from ..adapters.filesystem.scan import session_at
+    from ..domain.dataset import Dataset
+    from ..domain.ledger_queries import session_id_of
+    from ..projections.render import history_lines, to_json
+
     ref, _, rel_path = session_at(args.path, scan_options(settings))
     ledger = open_ledger(settings)
     session_id = session_id_of(ref)

@@ -1,16 +1,21 @@
-"""Options shared by every `labledger` command, and the shape of a command handler."""
+"""Options shared by every `labledger` command, and the shape of a command handler.
+
+Light on purpose (see scripts/cli.py): every command's parser imports it.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from ..adapters.settings import Settings
+    from ..adapters.settings import Settings
 
-Handler = Callable[[argparse.Namespace, Settings, Console], int]
+Handler: TypeAlias = "Callable[[argparse.Namespace, Settings, Console], int]"
 """A command: parsed arguments, effective settings, the output console -> exit status."""
 
 
@@ -49,5 +54,7 @@ def add_global_options(parser: argparse.ArgumentParser, suppress: bool = True) -
 
 def warner() -> Callable[[str], None]:
     """Warnings go to stderr as one `labledger: warning: ...` line each."""
+    from rich.console import Console
+
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     return lambda text: errors.print(f"labledger: warning: {text}", markup=False)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from ..adapters.database.event_store import open_ledger
-from ..adapters.database.views import open_views
-from ..adapters.registration import Registrar
-from ..adapters.retry_refused import choose, reopen
-from ..adapters.settings import Settings
-from ..projections.render import table, to_json
 from .options import add_global_options, warner
 from .sync_command import report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..adapters.settings import Settings
 
 
 def add_commands(commands: Any) -> None:
@@ -44,6 +41,14 @@ def add_commands(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from rich.console import Console
+
+    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.views import open_views
+    from ..adapters.registration import Registrar
+    from ..adapters.retry_refused import choose, reopen
+    from ..projections.render import table, to_json
+
     ledger = open_ledger(settings)
     views = open_views(settings, ledger)
     chosen = choose(views, ledger.refused_intents(), args.targets)
@@ -73,5 +78,5 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if args.json:
         performed = [asdict(result) for result in results]
         console.print_json(to_json(asked + performed))
-        return report(Console(quiet=True), results, as_json=True)
-    return report(console, results)
+        return report(Console(quiet=True), "retry", results, as_json=True)
+    return report(console, "retry", results)

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from ..adapters.database.event_store import open_ledger
-from ..adapters.database.views import open_views
-from ..adapters.settings import Settings
-from ..adapters.watchdog.checks import service_checks
-from ..adapters.watchdog.overrides import TransferOverrides
-from ..adapters.watchdog_handover import (
-    RESTART_NOTE,
-    restart,
-    settings_warnings,
-    status_rows,
-    transfer,
-    transfer_status,
-)
 from ..domain.errors import LabledgerError
-from ..projections.render import table, to_json
 from .options import add_global_options, warner
 from .sync_command import report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..adapters.settings import Settings
 
 
 def add_commands(commands: Any) -> None:
@@ -109,8 +98,20 @@ def _warn(messages: list[str] | tuple[str, ...]) -> None:
         warn(message)
 
 
-def run_transfer(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def _warn_about_settings(settings: Settings) -> None:
+    from ..adapters.watchdog_handover import settings_warnings
+
     _warn(settings_warnings(settings))
+
+
+def run_transfer(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.views import open_views
+    from ..adapters.watchdog.overrides import TransferOverrides
+    from ..adapters.watchdog_handover import transfer, transfer_status
+    from ..projections.render import table, to_json
+
+    _warn_about_settings(settings)
     ledger = open_ledger(settings)
     views = open_views(settings, ledger)
     if args.status:
@@ -144,11 +145,13 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
         console.out(f"# {where} (sha256 {manifest.sha256}); dry run, nothing recorded")
         console.out(manifest.render().decode("utf-8"), end="", highlight=False)
         return 0
-    return report(console, run.results, args.json)
+    return report(console, "transfer", run.results, args.json)
 
 
 def run_validate(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    _warn(settings_warnings(settings))
+    from ..adapters.watchdog.checks import service_checks
+
+    _warn_about_settings(settings)
     rows = service_checks(settings.watchdog)
     _print_rows(console, "watchdog checks", rows, ["check", "result", "detail"], args.json)
     failed = [row for row in rows if row["result"] == "failed"]
@@ -161,7 +164,11 @@ def run_validate(args: argparse.Namespace, settings: Settings, console: Console)
 
 
 def run_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    _warn(settings_warnings(settings))
+    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.views import open_views
+    from ..adapters.watchdog_handover import status_rows
+
+    _warn_about_settings(settings)
     ledger = open_ledger(settings)
     rows = status_rows(open_views(settings, ledger), settings)
     _print_rows(console, "watchdog", rows, ["item", "value"], args.json)
@@ -169,15 +176,21 @@ def run_status(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def run_restart(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    _warn(settings_warnings(settings))
+    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.views import open_views
+    from ..adapters.watchdog_handover import RESTART_NOTE, restart
+
+    _warn_about_settings(settings)
     views = open_views(settings, open_ledger(settings))
     _warn([RESTART_NOTE])
-    return report(console, restart(views, settings), args.json)
+    return report(console, "watchdog restart", restart(views, settings), args.json)
 
 
 def _print_rows(
     console: Console, title: str, rows: list[dict[str, Any]], columns: list[str], as_json: bool
 ) -> None:
+    from ..projections.render import table, to_json
+
     if as_json:
         console.print_json(to_json(rows))
     else:
