@@ -38,7 +38,7 @@ def reference_dir(settings: Settings) -> Path:
 
 def scan_options(settings: Settings) -> ScanOptions:
     """How to classify files: the cached server lists (else the packaged Alyx 3.6.1 ones), and
-    the labs Alyx knows besides the configured ones (C-2)."""
+    the labs Alyx knows besides the configured ones (a folder above `Subjects` must be a lab)."""
     cache = reference_dir(settings)
     labs_file = cache / LABS_FILE
     alyx_labs: list[str] = json.loads(labs_file.read_text()) if labs_file.is_file() else []
@@ -89,7 +89,7 @@ def alyx_client(settings: Settings) -> Iterator[AlyxClient | None]:
 
 
 def local_today() -> str:
-    """The rig's local date: the revision table names new revisions after it (quirk C-21)."""
+    """The rig's local date: the revision table names new revisions after it, as ONE does."""
     return dt.date.today().isoformat()
 
 

@@ -32,12 +32,13 @@ class NewSessions(RegistrationRequests):
         fields: Mapping[str, Any] | None,
         now: dt.datetime | None = None,
     ) -> tuple[Path, UUID]:
-        """Make the next numbered folder (C-4) and, unless `fields` is None, record the intent to
-        register it with those fields (the start-time rule of `new_session_fields`).
+        """Make the next numbered folder (numbers on Alyx count too) and, unless `fields` is None,
+        record the intent to register it with those fields (the start-time rule of
+        `new_session_fields`).
 
         Every check comes first: the subject and lab of the path, the fields and the start time,
         the subject on Alyx when it answers. A refused call makes no folder and records nothing,
-        so running it again takes the same number (ONE made the folder first, C-6). "Today" and
+        so running it again takes the same number (ONE made the folder first). "Today" and
         "now" are read once, so a call at midnight cannot mix two days.
         """
         moment = now or dt.datetime.now()

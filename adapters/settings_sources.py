@@ -9,7 +9,7 @@ raise as a traceback (bad YAML) is one line naming the variable or file and the 
 clabe's files (`clabe.yml`) hold one section per service (`watchdog:`, `robocopy:`, …) and are
 layered: `./local/clabe.yml` over `./clabe.yml` over the machine's `%PROGRAMDATA%/clabe.yml`.
 labledger reads the same files in the same order, below its own settings file, and only their
-`watchdog:` section: clabe reads a file without that section whole (K-1), which lets a top-level
+`watchdog:` section: clabe reads a file without that section whole, which lets a top-level
 key of an unrelated file change the transfer settings.
 """
 
@@ -201,7 +201,7 @@ def clabe_files(environ: Mapping[str, str], cwd: Path | None = None) -> list[Pat
 
 def clabe_file_warnings(paths: list[Path], keys: Collection[str]) -> list[str]:
     """One warning per clabe file without a `watchdog:` section that holds some of its `keys` at
-    its top level: clabe would read them (K-1), labledger does not."""
+    its top level: clabe would read them, labledger does not."""
     warnings = []
     for path in paths:
         try:

@@ -43,7 +43,7 @@ RESTART_NOTE = (
     "configuration: the flag_dir set there must be the one in the config labledger reads, or "
     "manifests wait unseen"
 )
-"""Said at every restart (K-3)."""
+"""Said at every restart: the service may not read the configuration labledger wrote."""
 
 
 class ServiceNotStarted(LabledgerError):

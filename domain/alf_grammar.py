@@ -1,5 +1,5 @@
-"""The ALF grammar (§2.1-§2.4 of the registration contract) as patterns, and the one-line error
-every ALF parser raises.
+"""The ALF grammar (session path, collection, revision, file name) as patterns, and the one-line
+error every ALF parser raises.
 
 Pure: string work only.
 """
@@ -10,11 +10,12 @@ import re
 
 from .errors import InvalidALFPath
 
-# -- grammar pieces (§2.1-§2.4) --------------------------------------------------------------------
+# -- grammar pieces ------------------------------------------------------------------------------
 # Every pattern below is applied with `fullmatch` to ONE folder name or ONE file name, never
-# searched inside a longer string: that anchoring is the C-1/C-3 fix. The file-name pieces are
-# the contract's §2.4 pieces unchanged, because the split into object/attribute decides the
-# dataset type on the server too; only the digits are stricter than ONE's (see below).
+# searched inside a longer string: that anchoring stops ONE's truncation of bad names. The
+# file-name pieces are ONE-api 3.6.1's compiled pieces unchanged, because the split into
+# object/attribute decides the dataset type on the server too; only the digits are stricter than
+# ONE's (see below).
 
 LAB = r"\w+"
 """A lab folder: Unicode letters, digits, `_`. Only the folder directly above `Subjects`."""
@@ -27,10 +28,10 @@ DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 which ONE would send as they are). It must also be a real calendar date."""
 
 NUMBER = r"[0-9]{1,3}"
-"""A session number folder, 1 to 3 ASCII digits, spelled on the wire as on disk (S-6)."""
+"""A session number folder, 1 to 3 ASCII digits, sent as spelled on disk (Alyx keys on it)."""
 
 COLLECTION_FOLDER = r"[\w.-]+"
-"""One folder of a collection (`alf`, `probe00`): no space, no `#` (Alyx drops others, S-5)."""
+"""One folder of a collection (`alf`, `probe00`): no space, no `#` (Alyx drops others)."""
 
 REVISION_FOLDER = r"#(?P<revision>[\w.-]+)#"
 """The revision folder `#name#`; at most one, and it must directly contain the file."""

@@ -16,7 +16,7 @@ class SessionRef:
     subject: str
     date: datetime.date
     number: str
-    """Exactly as the folder spells it (`001` or `1`): Alyx keys file records on it (S-6)."""
+    """Exactly as the folder spells it (`001` or `1`): Alyx keys file records on it."""
 
     @property
     def alyx_path(self) -> str:

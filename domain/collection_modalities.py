@@ -138,7 +138,7 @@ def landing_clash(
     (modality, first path, second path, the name both write), or None.
 
     On Linux the service copies each path with rsync into `<modality>/<path's name>` (a folder
-    one level deeper, W-8), so two paths clash only by name. On Windows robocopy copies a
+    one level deeper), so two paths clash only by name. On Windows robocopy copies a
     folder's *contents* into `<modality>/`, so the collections' files (`contents`, relative to
     each folder, as the ledger knows them) clash by relative path, without any error: the
     second copy overwrites the first. A path without known contents counts by its name.

@@ -2,7 +2,7 @@
 
 It remembers what the scan saw (size, mtime, md5) so a re-run hashes only files that changed, why a
 file was rejected, what Alyx answered when it was registered, and every decision to move it into a
-revision folder, recorded before the move (ONE moves first and forgets: quirk C-20).
+revision folder, recorded before the move (ONE moves first and forgets).
 """
 
 from __future__ import annotations
@@ -199,7 +199,8 @@ class Dataset(RecordedAggregate):
     class RevisionProtected(Event):
         """Alyx reported existing revisions of this dataset and which are protected.
 
-        `today` is the client's local date that the revision table used (quirk C-21).
+        `today` is the client's local date that the revision table used (as ONE does: kept,
+        and recorded).
         """
 
         TOPIC = "labledger:Dataset.RevisionProtected"

@@ -1,7 +1,7 @@
-"""Dataset types and data formats (§4 of the registration contract), as pure data and functions.
+"""Dataset types and data formats (as Alyx 3.6.1 and ONE 3.6.1 match them), as data and functions.
 
 Alyx answers HTTP 500 for a file with no or several matching dataset types or data formats, and
-ONE drops such files with a DEBUG log line only (quirk C-7). `classify` gives each file a verdict
+ONE drops such files with a DEBUG log line only. `classify` gives each file a verdict
 before anything is sent: accepted with its type and format, or rejected with a code and a one-line
 reason, so the ledger can record a rejection event per file. The matching rules are the server's,
 so a file accepted here is one Alyx accepts.
@@ -56,7 +56,7 @@ class Rejected:
 
 
 def match_dataset_type(basename: str, types: Sequence[DatasetType]) -> list[DatasetType]:
-    """Every dataset type matching `basename` (§4.1); exactly one is needed to register.
+    """Every dataset type matching `basename`, by Alyx's rule; exactly one is needed to register.
 
     Blank pattern: the type's name must equal the file's `object.attribute` when the name is valid
     ALF, else its stem, case-sensitively. Other patterns: shell wildcards, case-insensitive. Case is
@@ -76,11 +76,11 @@ def match_dataset_type(basename: str, types: Sequence[DatasetType]) -> list[Data
 
 
 def match_data_formats(basename: str, formats: Sequence[DataFormat]) -> list[DataFormat]:
-    """Every data format whose extension equals the LAST suffix of `basename` (§4.2).
+    """Every data format whose extension equals the LAST suffix of `basename`.
 
-    One rule (C-8: ONE's walk used "name ends with", its register call "suffix equals"): the
+    One rule (ONE's walk used "name ends with", its register call "suffix equals"): the
     server's. `x.y.tar.bz2` is `.bz2`. A name without a suffix matches nothing, never the empty
-    extension of `notData`/`unknown`: Alyx would find two formats and answer 500 (S-7).
+    extension of `notData`/`unknown`: Alyx would find two formats and answer 500.
     """
     suffix = PurePosixPath(basename).suffix
     if not suffix:
@@ -91,7 +91,8 @@ def match_data_formats(basename: str, formats: Sequence[DataFormat]) -> list[Dat
 def classify(
     rel_path: str, types: Sequence[DatasetType], formats: Sequence[DataFormat]
 ) -> Accepted | Rejected:
-    """The verdict on one file path relative to its session folder (C-3, C-7, S-7 fixes).
+    """The verdict on one file path relative to its session folder: ONE sends names unchecked,
+    drops rejected files silently and sends extension-less files Alyx answers 500 for.
 
     In ONE's order: valid ALF path, then a known data format, then exactly one dataset type.
     """

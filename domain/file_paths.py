@@ -1,7 +1,7 @@
 """ALF file paths inside a session folder, `[collection/][#revision#/]name`, and ALF file names.
 
-ONE sends collections, revisions and names unchecked (C-3) and Alyx silently drops collection
-folders it cannot parse (S-5): every folder and the name are checked here, whole, and a refusal
+ONE sends collections, revisions and names unchecked and Alyx silently drops collection
+folders it cannot parse: every folder and the name are checked here, whole, and a refusal
 names the part and the rule. Pure: string work only.
 """
 
@@ -24,8 +24,8 @@ from .alf_values import FileName, RelPath
 def parse_rel_path(rel: str) -> RelPath:
     """Parse `[collection/][#revision#/]name`, POSIX, relative to the session folder.
 
-    ONE sends collections, revisions and names unchecked (C-3) and Alyx silently drops collection
-    folders it cannot parse (S-5), so every folder and the name are checked here, whole.
+    ONE sends collections, revisions and names unchecked and Alyx silently drops collection
+    folders it cannot parse, so every folder and the name are checked here, whole.
     """
     if not rel:
         raise invalid("file path is empty; name a file inside the session folder")

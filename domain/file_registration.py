@@ -3,7 +3,7 @@
 An operator asks to register files with options (repository, exists, server_only, default,
 version, whether to send the md5, extra fields). The ledger keeps them in each file's intent, so a
 registration performed later by `sync` sends exactly what was asked, even after a restart. Files of
-one session that share their options go in one POST, keys in ONE's order (contract §7.5).
+one session that share their options go in one POST, keys in ONE's order.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class FileRequest:
 
 
 def versions_for(count: int, versions: str | Sequence[str | None] | None) -> list[str | None]:
-    """One version per file, by labledger's rule (ONE cycles a list over the input, quirk C-13).
+    """One version per file, by labledger's rule (ONE cycles a list over the input,
+    rejected files included).
 
     None or a string: that for every file; a one-element list: its element for every file; a list
     with exactly one entry per file: by position. Anything else is refused, saying what was given.

@@ -2,7 +2,7 @@
 
 aind-watchdog-service 0.1.9 copies what a manifest names, POSTs its upload request, and never
 de-duplicates. So the same session and settings must always give the same bytes (modalities and
-schemas sorted, keys in a fixed order: clabe's sets made them vary, K-9), and the ledger tells one
+schemas sorted, keys in a fixed order: clabe's sets made them vary), and the ledger tells one
 emission from another by the sha256 of those bytes. Pure: the modality table, the settings and the
 acquisition time are passed in; nothing here reads a file or the clock.
 """
@@ -31,7 +31,7 @@ _DATA_NAME = re.compile(r"^(?P<label>[\w.-]+?)_(?P<when>\d{4}-\d{2}-\d{2}_\d{2}-
 
 
 def data_name(subject: str, acquired: datetime, platform: str | None = None) -> str:
-    """The AIND data name `[platform_]subject_YYYY-MM-DD_HH-MM-SS` (contract §3.2, K-7).
+    """The AIND data name `[platform_]subject_YYYY-MM-DD_HH-MM-SS` (the name of the S3 asset too).
 
     The transfer service names the cloud asset the same way, so the staging folder and the asset
     agree. The name carries the acquisition time to the second: sync rebuilds the manifest of a
@@ -88,7 +88,7 @@ class Manifest:
 
 
 def posix_destination(root: str, subject: str) -> str:
-    """`<root>/<subject>` as a POSIX string, whatever separators the settings used (K-8).
+    """`<root>/<subject>` as a POSIX string, whatever separators the settings used.
 
     A UNC root `\\\\server\\share` becomes `//server/share`, which Windows and the service read
     as the same share; writing it POSIX keeps backslashes out of every string of the manifest.
@@ -169,7 +169,7 @@ def _document(
     schemas: list[str],
     modalities: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The manifest's keys in the order the contract's example shows (§3.4)."""
+    """The manifest's keys in the order of the service's documented example."""
     document: dict[str, Any] = {
         "name": name,
         "subject_id": Quoted(subject),
@@ -177,7 +177,7 @@ def _document(
     }
     if options.schedule_time is not None:
         document["schedule_time"] = Quoted(options.schedule_time.isoformat(timespec="seconds"))
-    document["transfer_endpoint"] = options.transfer_endpoint  # null kept on purpose (W-10)
+    document["transfer_endpoint"] = options.transfer_endpoint  # null kept: absent means upload
     if options.platform is not None:
         document["platform"] = options.platform
     document.update(
@@ -210,7 +210,7 @@ def _document(
 
 
 def _option_warnings(options: TransferOptions, service_platform: str) -> list[str]:
-    """What the operator should know before the service acts on these settings (§9, K-10)."""
+    """What the operator should know before the service acts on these settings."""
     warnings = []
     endpoint = options.transfer_endpoint
     if endpoint is None:

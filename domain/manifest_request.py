@@ -1,8 +1,9 @@
 """The upload request a manifest carries (`transfer_service_args`), posted verbatim by the service.
 
-clabe always writes one (contract §11.4): it is the only way to send custom tasks, tags, another
+clabe always writes one: it is the only way to send custom tasks, tags, another
 bucket or the platform. It is built here as plain data, never as text, so the `{{ destination }}`
-placeholder is replaced inside strings (K-8) and the result is the same for the same inputs.
+placeholder is replaced inside strings (clabe pasted it into JSON text) and the result is the
+same for the same inputs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ PLATFORMS: dict[str, str] = {
     "single-plane-ophys": "Single-plane optical physiology platform",
     "SmartSPIM": "SmartSPIM platform",
 }
-"""Platform abbreviation -> name, as aind-data-transfer-service 2.0.2 knows them (contract §12).
+"""Platform abbreviation -> name, as aind-data-transfer-service 2.0.2 knows them.
 
 A table rather than an import: the transfer service is a test dependency only (it pins old
 libraries); tests/test_manifest.py proves this table equals its `Platform` list. An unknown
@@ -45,7 +46,7 @@ NOTIFY_ON = ("fail",)
 
 
 def resolve_placeholder(value: Any, destination: str) -> Any:
-    """A copy of `value` with `{{ destination }}` replaced inside every string (K-8).
+    """A copy of `value` with `{{ destination }}` replaced inside every string.
 
     Done in the parsed structure, never in serialised text, so a path with backslashes or quotes
     cannot make the tasks invalid.
@@ -68,7 +69,7 @@ def upload_request(
     abbreviations: list[str],
     modalities: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The upload request the service POSTs verbatim (ADTS SubmitJobRequestV2, §7.2, §11.4)."""
+    """The upload request the service POSTs verbatim (ADTS SubmitJobRequestV2)."""
     root = f"{destination}/{name}"
     tasks: dict[str, Any] = {
         "modality_transformation_settings": {

@@ -14,7 +14,7 @@ import yaml
 class Quoted(str):
     """A string always written in single quotes, whatever it looks like.
 
-    W-7: PyYAML reads an unquoted `20:00:00` as the base-60 integer 72000, which pydantic turns
+    PyYAML reads an unquoted `20:00:00` as the base-60 integer 72000, which pydantic turns
     into 20:00 UTC. PyYAML's dumper quotes that form by itself but not `08:30:00`; quoting every
     time, date and subject id makes the rule visible in the file and independent of the dumper.
     """

@@ -1,10 +1,10 @@
 """Values sent to Alyx for weighings and water, checked and rounded as ONE does.
 
 ONE rounds weights and volumes to 4 significant figures, lets negative values through to the
-server and says "Water volume" for a zero weight (quirk C-17); here zero, negative, non-finite
+server and says "Water volume" for a zero weight; here zero, negative, non-finite
 (inf, nan: Python's float() accepts them, JSON cannot carry them) and implausibly large values are
 refused with a message naming the measurement. Times are naive local ISO strings: Alyx stores an
-aware time as naive UTC (quirk S-9), which moves records to another day, so offsets are refused.
+aware time as naive UTC, which moves records to another day, so offsets are refused.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def water_millilitres(value: float, what: str = "water volume") -> float:
 
 
 def naive_local(value: str | dt.date | dt.datetime, what: str = "time") -> str:
-    """An ISO local time: a date -> midnight, ISO text parsed; a UTC offset refused (S-9)."""
+    """An ISO local time: a date -> midnight, ISO text parsed; a UTC offset refused."""
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):

@@ -1,6 +1,6 @@
 """The number of a new session folder: one more than any number already taken that day.
 
-ONE looks only at the local disk (quirk C-4), so two rigs both make `001` and the second
+ONE looks only at the local disk, so two rigs both make `001` and the second
 registration silently updates the first rig's session. Here every source that can know of a
 number counts: the local folders, Alyx (when reachable) and the ledger (numbers allocated on this
 or, with a shared ledger, any rig, even before their folders reached this disk).

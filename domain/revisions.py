@@ -2,14 +2,14 @@
 
 Alyx answers a `register-file` with `check_protected: true` by 403 "One or more datasets is
 protected" and, per file, the existing revisions of its dataset, latest first, `""` last, each with
-its protected flag. ONE-api then picks a location per file (rows A-F of the contract, §8) and a new
+its protected flag. ONE-api then picks a location per file (the revision decision table) and a new
 revision name (`next_revision`). The rows are kept here as a table read by one function, so each
 row is visible, testable on its own, and recorded by name with the decision.
 
-Two of ONE's choices are fixed (quirks C-18, C-19): a new revision name never reuses an existing
-revision, protected or not (except row D1, which reuses the latest on purpose), and lettering stops
-with an error after `z`. When that gives another name than ONE would, `Decision.one_would` says
-what ONE would have chosen, so the operator is told.
+Two of ONE's choices are fixed: a new revision name never reuses an existing revision, protected
+or not (except a latest revision that is unprotected and dated, which is reused on purpose), and
+lettering stops with an error after `z`. When that gives another name than ONE would,
+`Decision.one_would` says what ONE would have chosen, so the operator is told.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from .errors import LabledgerError
 
 PROTECTED_ERROR = "One or more datasets is protected"
-"""The `error` text of Alyx's 403 that starts the revision flow (§6.9.7 form 1)."""
+"""The `error` text of Alyx's 403 that starts the revision flow (to `check_protected: true`)."""
 
 
 class NoFreeRevision(LabledgerError):
-    """Lettering ran past `z` (or `Z`): ONE would continue with `{`, which is no letter (C-19)."""
+    """Lettering ran past `z` (or `Z`): ONE would continue with `{`, which is no letter."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Situation:
     info: tuple[tuple[str, bool], ...]
     """(revision name, protected) of every existing dataset, latest first, '' last."""
     today: str
-    """The client's local date, YYYY-MM-DD (quirk C-21: kept, and recorded)."""
+    """The client's local date, YYYY-MM-DD (as ONE uses it: kept, and recorded)."""
 
     @classmethod
     def of(cls, revision: str, info: Sequence[dict[str, bool]], today: str) -> Situation:
@@ -62,7 +62,7 @@ def next_revision(base: str, reserved: Collection[str], start: str = "a") -> str
     """`base` + the first character from `start` on whose name is not reserved.
 
     ONE moves to the next code point for ever (`z` -> `{`); here lettering stays within the case
-    of `start` and raises NoFreeRevision after `z`/`Z` (quirk C-19).
+    of `start` and raises NoFreeRevision after `z`/`Z`.
     """
     if len(start) != 1:
         raise ValueError(f"start must be one character, not {start!r}")
@@ -102,80 +102,81 @@ class Row:
     when: str
     applies: Callable[[Situation], bool]
     ours: Callable[[Situation], str | None]
-    """The revision labledger picks (C-18/C-19 fixed)."""
+    """The revision labledger picks (every existing name reserved, no letter after `z`)."""
     one: Callable[[Situation], str | None]
     """The revision ONE-api 3.6.1 picks."""
 
 
 def _free(s: Situation, base: str, start: str = "a") -> str:
-    """A new name: every existing revision is reserved, not only protected ones (C-18)."""
+    """A new name: every existing revision is reserved, not only the protected ones."""
     return next_revision(base, s.existing, start)
 
 
 def _today_or_next(s: Situation) -> str:
-    """Rows D2 and F take today's date; if a revision of that name exists, the next letter."""
+    """An undated unprotected latest revision, or any other protected latest one: today's date; if
+    a revision of that name exists, the next letter."""
     return _free(s, s.today) if s.today in s.existing else s.today
 
 
 ROWS: tuple[Row, ...] = (
     Row(
-        "A",
+        "never registered",
         "never registered: stays",
         lambda s: not s.info,
         lambda s: None,
         lambda s: None,
     ),
     Row(
-        "B1",
+        "in an unprotected revision",
         "already in an unprotected revision folder: stays",
         lambda s: bool(s.revision) and s.revision not in s.protected,
         lambda s: None,
         lambda s: None,
     ),
     Row(
-        "B2",
+        "in a protected revision",
         "in a protected revision folder: the next letter of that revision",
         lambda s: bool(s.revision) and s.revision in s.protected,
         lambda s: _free(s, s.revision),
         lambda s: _one_next(s.revision, s.protected),
     ),
     Row(
-        "C",
+        "original unprotected",
         "the original is the latest and unprotected: stays (the original is re-registered)",
         lambda s: s.latest == ("", False),
         lambda s: None,
         lambda s: None,
     ),
     Row(
-        "D1",
+        "latest unprotected, dated",
         "the latest revision is unprotected and dated: reused (that dataset is overwritten)",
         lambda s: not s.latest[1] and _is_date(s.latest[0]),
         lambda s: s.latest[0],
         lambda s: s.latest[0],
     ),
     Row(
-        "D2",
+        "latest unprotected, undated",
         "the latest revision is unprotected, not dated: today's revision",
         lambda s: not s.latest[1],
         _today_or_next,
         lambda s: s.today,
     ),
     Row(
-        "E1",
+        "latest protected, today's",
         "the latest revision is today's and protected: the next letter of today",
         lambda s: s.latest[0] == s.today,
         lambda s: _free(s, s.today),
         lambda s: _one_next(s.today, s.protected),
     ),
     Row(
-        "E2",
+        "latest protected, today's lettered",
         "the latest revision is a lettered revision of today, protected: the next letter",
         lambda s: s.today in s.latest[0] and len(s.latest[0]) > len(s.today),
         lambda s: _free(s, s.today, start=s.latest[0][-1]),
         lambda s: _one_next(s.today, s.protected, start=s.latest[0][-1]),
     ),
     Row(
-        "F",
+        "other protected latest",
         "any other protected latest revision: today's revision",
         lambda s: True,
         _today_or_next,
@@ -204,11 +205,11 @@ def decide(situation: Situation) -> Decision:
     for row in ROWS:
         if row.applies(situation):
             return Decision(row.name, row.when, row.ours(situation), row.one(situation))
-    raise AssertionError("row F applies to everything")  # pragma: no cover
+    raise AssertionError("the last row applies to everything")  # pragma: no cover
 
 
 def relocated(collection: str, filename: str, revision: str) -> str:
-    """The file's new path: `collection/#revision#/filename` (B2: replaces the old #R#)."""
+    """The file's new path: `collection/#revision#/filename` (replacing a protected `#old#`)."""
     return "/".join(part for part in (collection, f"#{revision}#", filename) if part)
 
 

@@ -1,9 +1,9 @@
 """The fields of an Alyx session: checked once when asked for, turned into ONE's request bodies.
 
-`register_session` in ONE builds its PUT from defaults (quirk C-11): re-registering without a
+`register_session` in ONE builds its PUT from defaults: re-registering without a
 start time resets it to midnight, replaces the users and the type. Here an update is built from
 the session Alyx holds, with only the fields the operator gave changed, and skipped when nothing
-changes. `subject` and `number` come from the folder only (ONE lets keywords override it, C-12).
+changes. `subject` and `number` come from the folder only (ONE lets keywords override it).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def check_fields(ref: SessionRef, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def midnight(ref: SessionRef) -> str:
-    """ONE's default start time: the folder's date at midnight (quirk C-5, kept with a warning)."""
+    """ONE's default start time: the folder's date at midnight (kept, with a warning)."""
     return dt.datetime.combine(ref.date, dt.time()).isoformat()
 
 

@@ -1,7 +1,7 @@
 """ALF session folders: `[lab/Subjects/]subject/date/number` parsed whole, and the lab decided.
 
-Every folder name is matched whole (ONE searches inside them and truncates, C-1), and the folder
-above `Subjects` counts as the lab only when it is a lab (C-2). Pure: string work only.
+Every folder name is matched whole (ONE searches inside them and truncates), and the folder
+above `Subjects` counts as the lab only when it is a lab. Pure: string work only.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from .alf_values import SessionRef
 def parse_session_path(path: str | PurePath) -> SessionRef:
     """Parse a session folder, absolute or relative, `/` or `\\` separated, trailing `/` allowed.
 
-    Folder names are matched whole, so a name ONE would truncate (C-1) is an error naming it. The
+    Folder names are matched whole, so a name ONE would truncate is an error naming it. The
     lab is the folder above a literal `Subjects` folder; whether it is a real lab is decided by
-    `resolve_lab` (C-2). `.` folders and empty names (`//`) are skipped, as pathlib does.
+    `resolve_lab`. `.` folders and empty names (`//`) are skipped, as pathlib does.
     """
     shown = str(path)
     folders = _folders(path)
@@ -57,7 +57,7 @@ def parse_session_path(path: str | PurePath) -> SessionRef:
 def resolve_lab(
     ref: SessionRef, configured_lab: str | None, known_labs: Collection[str] = ()
 ) -> SessionRef:
-    """Decide the session's lab: the C-2 fix.
+    """Decide the session's lab (ONE takes any folder above `Subjects` as the lab).
 
     ONE takes any folder above `Subjects` as the lab (`/mnt/s0/Data/Subjects/…` → lab `Data`)
     and sends it to Alyx. Here a path lab counts only when it is the configured lab or a lab Alyx

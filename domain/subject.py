@@ -2,7 +2,7 @@
 
 It holds the weighings and water administrations asked for, each under an idempotency key built
 from what identifies the measurement (time and value), so asking twice, or retrying after a lost
-reply, never makes a second record on Alyx (Alyx itself never de-duplicates: quirk S-11).
+reply, never makes a second record on Alyx (Alyx itself never de-duplicates weighings or water).
 
 A command run without a time takes "now" (to the second) as the measurement's time, so running it
 again after a timeout or a crash would give another key. Such an ask is therefore compared with

@@ -21,7 +21,7 @@ class TransferOptions:
     project_name: str
     user_email: str
     transfer_endpoint: str | None
-    """None writes an explicit `transfer_endpoint: null`: copy only, no upload (W-10)."""
+    """None writes an explicit `transfer_endpoint: null`: copy only (absent means upload)."""
     platform: str | None = None
     schedule_time: time | None = None
     job_type: str = "default"

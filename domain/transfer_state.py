@@ -1,7 +1,7 @@
 """Where each session's hand-over to the watchdog stands, and how to judge what the service did.
 
 The service's only success signal is moving the manifest into `manifest_complete`; on any failure
-the manifest just stays in `flag_dir` (contract §8). So confirming a transfer is a decision on two
+the manifest just stays in `flag_dir`. So confirming a transfer is a decision on two
 observations and a deadline, kept here as a table read by a pure function, tested row by row.
 Where each hand-over stands is kept by the session read model (`projections`); `Handover` is
 what the executor takes from it.
@@ -60,7 +60,7 @@ VERDICTS: dict[tuple[bool, bool, bool], Verdict] = {
         "moved by hand?); emit it again with `labledger transfer --force`",
     ),
 }
-"""Contract §8.4: confirmed = the emitted bytes are in manifest_complete and gone from flag_dir.
+"""Confirmed = the emitted bytes are in manifest_complete and gone from flag_dir.
 A manifest that vanished is stalled at once: the service never deletes a manifest it failed on,
 so waiting longer cannot help."""
 

@@ -1,7 +1,7 @@
 """The WatchdogService aggregate: the aind-watchdog-service instance of one machine.
 
 Restarting the service is a side effect like any other (clabe restarts it through a shell and
-keeps no record: K-5), so it follows the ledger's rule: the restart is asked for (intent) before
+keeps no record), so it follows the ledger's rule: the restart is asked for (intent) before
 any process is stopped, and what happened (the new process, or why it failed) is recorded after.
 """
 

@@ -210,7 +210,7 @@ def test_check_protected_shows_the_row(online: Cli, server: AlyxTestServer) -> N
     before = _today()
     rows = online("check-protected", str(session / "alf" / "licks.times.npy"), "--json").json()
     (row,) = rows
-    assert row["protected"] and row["row"] == "F"
+    assert row["protected"] and row["row"] == "other protected latest"
     assert row["would_go"] in {f"alf/#{day}#/licks.times.npy" for day in _days_since(before)}
 
 

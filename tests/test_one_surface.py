@@ -343,7 +343,7 @@ def test_check_protected_command_asks_about_files_the_ledger_never_saw(
     assert rows.code == 0, rows.err
     (row,) = rows.ok().json()
     assert row["file"] == "alf/licks.times.npy" and row["protected"] is True
-    assert row["session"] == f"cortexlab/{FIRST}" and row["row"] == "F"
+    assert row["session"] == f"cortexlab/{FIRST}" and row["row"] == "other protected latest"
     assert "left out" in rows.err and "notes.txt" in rows.err
 
 

@@ -1,4 +1,4 @@
-"""The revision table, row by row, with the contract's own examples (§8), and the lettering."""
+"""The revision table, row by row, with ONE's documented examples, and the lettering."""
 
 from __future__ import annotations
 
@@ -15,20 +15,31 @@ from labledger.domain.revisions import (
 
 T = "2026-11-21"
 
+# The table's rows, in order, by the situation each names.
+NEVER = "never registered"
+IN_UNPROTECTED = "in an unprotected revision"
+IN_PROTECTED = "in a protected revision"
+ORIGINAL = "original unprotected"
+DATED = "latest unprotected, dated"
+UNDATED = "latest unprotected, undated"
+TODAY = "latest protected, today's"
+TODAY_LETTERED = "latest protected, today's lettered"
+OTHER = "other protected latest"
+
 # (row, file's current revision, Alyx info latest first, labledger's revision, ONE's revision)
 EXAMPLES = [
-    ("A", "", [], None, None),
-    ("B1", "v3", [{"v2": True}], None, None),
-    ("B2", "v2", [{"v2": True}, {"v2a": True}, {"": True}], "v2b", "v2b"),
-    ("C", "", [{"": False}, {"v1": True}], None, None),
-    ("D1", "", [{"2020-01-01": False}, {"": True}], "2020-01-01", "2020-01-01"),
-    ("D1", "", [{T: False}, {"v1": True}], T, T),
-    ("D2", "", [{"v1": False}, {"foo": True}], T, T),
-    ("E1", "", [{T: True}, {"v1": True}], f"{T}a", f"{T}a"),
-    ("E2", "", [{f"{T}a": True}, {T: True}], f"{T}b", f"{T}b"),
-    ("E2", "", [{f"{T}A": True}, {T: True}], f"{T}B", f"{T}B"),
-    ("F", "", [{"": True}], T, T),
-    ("F", "", [{"2022-10-31": True}, {"": True}], T, T),
+    (NEVER, "", [], None, None),
+    (IN_UNPROTECTED, "v3", [{"v2": True}], None, None),
+    (IN_PROTECTED, "v2", [{"v2": True}, {"v2a": True}, {"": True}], "v2b", "v2b"),
+    (ORIGINAL, "", [{"": False}, {"v1": True}], None, None),
+    (DATED, "", [{"2020-01-01": False}, {"": True}], "2020-01-01", "2020-01-01"),
+    (DATED, "", [{T: False}, {"v1": True}], T, T),
+    (UNDATED, "", [{"v1": False}, {"foo": True}], T, T),
+    (TODAY, "", [{T: True}, {"v1": True}], f"{T}a", f"{T}a"),
+    (TODAY_LETTERED, "", [{f"{T}a": True}, {T: True}], f"{T}b", f"{T}b"),
+    (TODAY_LETTERED, "", [{f"{T}A": True}, {T: True}], f"{T}B", f"{T}B"),
+    (OTHER, "", [{"": True}], T, T),
+    (OTHER, "", [{"2022-10-31": True}, {"": True}], T, T),
 ]
 
 
@@ -45,19 +56,29 @@ def test_every_row_has_an_example() -> None:
 
 
 def test_rows_are_in_contract_order() -> None:
-    assert [row.name for row in ROWS] == ["A", "B1", "B2", "C", "D1", "D2", "E1", "E2", "F"]
+    assert [row.name for row in ROWS] == [
+        NEVER,
+        IN_UNPROTECTED,
+        IN_PROTECTED,
+        ORIGINAL,
+        DATED,
+        UNDATED,
+        TODAY,
+        TODAY_LETTERED,
+        OTHER,
+    ]
 
 
-# C-18: ONE reserves only protected names, so it may pick (and overwrite) an unprotected one.
+# ONE reserves only protected names, so it may pick (and overwrite) an unprotected one.
 DIFFERENCES = [
-    # E1 with an unprotected `Ta` already there: ONE overwrites it, labledger takes `Tb`.
-    ("E1", "", [{T: True}, {f"{T}a": False}, {"": True}], f"{T}b", f"{T}a"),
-    # B2 with an unprotected v2a: ONE reuses v2a, labledger takes v2b.
-    ("B2", "v2", [{"v2": True}, {"v2a": False}], "v2b", "v2a"),
-    # F when today's revision exists, protected but not latest: ONE picks T (403 cannot patch).
-    ("F", "", [{"v9": True}, {T: True}, {"": True}], f"{T}a", T),
-    # D2 when today's revision exists unprotected: ONE overwrites it, labledger letters it.
-    ("D2", "", [{"v1": False}, {T: False}, {"": True}], f"{T}a", T),
+    # Today's protected latest, an unprotected `Ta` there: ONE overwrites it, labledger takes `Tb`.
+    (TODAY, "", [{T: True}, {f"{T}a": False}, {"": True}], f"{T}b", f"{T}a"),
+    # In protected v2 with an unprotected v2a: ONE reuses v2a, labledger takes v2b.
+    (IN_PROTECTED, "v2", [{"v2": True}, {"v2a": False}], "v2b", "v2a"),
+    # Other protected latest, today's protected but not latest: ONE picks T (403 cannot patch).
+    (OTHER, "", [{"v9": True}, {T: True}, {"": True}], f"{T}a", T),
+    # Undated unprotected latest, today's unprotected: ONE overwrites it, labledger letters it.
+    (UNDATED, "", [{"v1": False}, {T: False}, {"": True}], f"{T}a", T),
 ]
 
 

@@ -3,14 +3,14 @@
 One transport seam (as httpx itself): tests pass an ``httpx.MockTransport``, production passes
 nothing, and both run the same code. What this client adds to httpx, and why:
 
-* Timeouts on every phase (C-10: ONE has none, and a hung server blocked rigs for ever).
+* Timeouts on every phase (ONE sets none, and a hung server blocked rigs for ever).
 * A token cached in a 0600 file, so the password is needed once; a refused token ("Invalid
   token.") is replaced once, as ONE does (see ``login``). Password and token never reach a
   message or log.
 * Retries only where they are harmless: GET, PUT, PATCH, and a POST the caller declares
   idempotent (register-file: same hashes, same result). A create (session, weighing, water) is
-  sent once; if no reply comes, :class:`AlyxNoReply` tells the caller to look it up first (S-1,
-  S-11) — ONE re-posts them on 429/503 and made duplicates.
+  sent once; if no reply comes, :class:`AlyxNoReply` tells the caller to look it up first (Alyx
+  never de-duplicates them) — ONE re-posts them on 429/503 and made duplicates.
 * One-line errors quoting the server (see ``errors``).
 * One timeout (or one refused login) per command: its clients share what they learn of a
   server (see ``command_run``).

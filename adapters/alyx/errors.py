@@ -6,10 +6,10 @@ and a name Alyx does not know that comes from the settings or from Alyx itself (
 the repository, the subject: create it on Alyx, or correct the setting). Only a refusal of the
 request's own content (a 4xx about what was sent) closes an intent; `labledger retry` re-opens it.
 ``AlyxNoReply`` is the one to be careful with: the request may have been carried out, so a create
-(session, weighing, water) must be looked up on Alyx before it is posted again (S-1, S-11).
+(session, weighing, water) must be looked up on Alyx before it is posted again (no de-duplication).
 
 Every message is one line naming the call and quoting the server's text; a reply that is not JSON
-(a proxy's HTML page) still shows its status and first line (C-9).
+(a proxy's HTML page) still shows its status and first line.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class AlyxError(LabledgerError):
 
     @property
     def protected_details(self) -> list[dict[str, Any]] | None:
-        """The per-file revision list of a "One or more datasets is protected" 403 (§6.9.7)."""
+        """The per-file revision list of a "One or more datasets is protected" 403."""
         return protected_details_of(self.body)
 
 
@@ -215,7 +215,7 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
 
 
 def server_text(body: object) -> str:
-    """The server's own explanation in any of Alyx's error body forms (§5), as one line.
+    """The server's own explanation in any of Alyx's error body forms, as one line.
 
     ``{"detail": m}``, ``{"error": m, "details": d}``, field errors ``{"f": ["m"], …}``
     (→ ``f: m; g: n``; ``non_field_errors`` unprefixed), a bare list or string.
@@ -295,7 +295,7 @@ def error_for_reply(
 
 
 def not_json(call: str, response: httpx.Response, *, scrub: Scrub) -> AlyxNotJson:
-    """A reply that cannot be parsed: its status and the first line of its text (C-9)."""
+    """A reply that cannot be parsed: its status and the first line of its text."""
     status = response.status_code
     first = scrub(one_line(first_line_of_markup(response.text), MAX_SERVER_TEXT))
     message = f"Alyx sent a reply that is not JSON to {call} ({status}): {first}"

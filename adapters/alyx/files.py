@@ -1,12 +1,12 @@
 """Registering a session's files on Alyx from their recorded intents, protected revisions included.
 
 One POST /register-file per session and set of options, as ONE sends it, always first with
-`check_protected: true` (so Alyx writes nothing when a file is protected, GUARD S-2). On the 403
+`check_protected: true` (so Alyx writes nothing when a file is protected). On the 403
 "One or more datasets is protected", each file's place is decided by the revision table
-(`domain.revisions`), every decision and move is recorded before the file moves (quirk C-20), and
+(`domain.revisions`), every decision and move is recorded before the file moves, and
 the files are posted again at their final paths with `check_protected: false`, as ONE does. Run
 again after a crash, the same code finishes the recorded moves first, and the protection check of
-the next POST finds every moved file in an unprotected revision (row B1), so nothing moves twice.
+the next POST finds every moved file in an unprotected revision (it stays), so nothing moves twice.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def _decide_protected(
             ledger.record_failure(
                 dataset.id,
                 pending.operation_id,
-                f"{dataset.rel_path} is protected on Alyx (row {decision.row}); refused as asked "
+                f"{dataset.rel_path} is protected on Alyx ({decision.row}); refused as asked "
                 f"(--refuse-protected); without it the file would move to {destination}",
                 False,
             )
@@ -228,9 +228,7 @@ def _decide_protected(
                 f"{dataset.rel_path}: labledger registers revision {decision.revision}, ONE would "
                 f"have used {decision.one_would} (an existing revision it would overwrite)"
             )
-        operation = ledger.request_move(
-            dataset.id, destination, f"row {decision.row}: {decision.why}"
-        )
+        operation = ledger.request_move(dataset.id, destination, decision.why)
         try:
             moved_to = _move(context, session, dataset.id, operation, report)
         except MoveRefused as error:  # recorded as this file's failure; the others go on

@@ -1,6 +1,6 @@
 """Load the dataset-type and data-format lists: from a cache directory, else the packaged copy.
 
-Files are classified before anything is sent to Alyx (so rejections are explained, C-7), which
+Files are classified before anything is sent to Alyx (so rejections are explained), which
 needs these lists even offline. The package ships the lists an Alyx 3.6.1 server serves; a cache
 directory holding lists refreshed from the lab's server (`dataset_types.json`,
 `data_formats.json`, as served) takes precedence, file by file. `fetch_reference_data` fills that

@@ -1,9 +1,9 @@
 """Creating or updating a session on Alyx, from its recorded intent, without ever a duplicate.
 
-Alyx accepts two identical POST /sessions (quirk S-1), so a create is only sent after a lookup by
+Alyx accepts two identical POST /sessions, so a create is only sent after a lookup by
 subject + date + number found nothing, and `CreateSent` is saved just before it: after a lost
 reply the next run looks up again and adopts what the server made. An existing session is updated
-with only the fields the operator gave (ONE's PUT resets the others, quirk C-11).
+with only the fields the operator gave (ONE's PUT resets the others).
 """
 
 from __future__ import annotations

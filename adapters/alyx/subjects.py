@@ -1,6 +1,6 @@
 """Posting a weighing or a water administration once, whatever happened to an earlier attempt.
 
-Alyx never de-duplicates them (quirk S-11), and a reply can be lost after the server stored the
+Alyx never de-duplicates them, and a reply can be lost after the server stored the
 record. So before every POST the subject's records on Alyx (listed in its detail) are searched for
 one with the same time and value that no other record of the ledger holds; if found, it is adopted
 instead of posted again (a deliberate second record, `--again`, finds the first one held).

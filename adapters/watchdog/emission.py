@@ -108,7 +108,7 @@ class TransferExecutor:
         return SyncResult(session.key, "emit manifest", "done", f"{emission.path}{note}")
 
     def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
-        """Record confirmed and stalled transfers of emitted manifests (§8.4)."""
+        """Record confirmed and stalled transfers of emitted manifests."""
         awaiting = self.views.handovers(session_ids)
         if not awaiting:
             return []
@@ -136,7 +136,7 @@ class TransferExecutor:
                 outcome, detail = "done", f"confirmed: {seen.complete_path}"
             elif seen.verdict.state == "stalled":
                 self.ledger.note_transfer_stalled(handover.session_id, handover.path, seen.reason)
-                outcome, detail = "queued", f"stalled: {seen.reason}"
+                outcome, detail = "stalled", seen.reason
             else:
                 outcome = "queued"
                 detail = f"waiting for the watchdog (stalled after {seen.due:%Y-%m-%d %H:%M})"

@@ -4,7 +4,7 @@ records anything, and reported by `labledger watchdog validate`.
 A manifest is written into the staging folder and renamed into `flag_dir` (see
 `manifest_writer`), so both folders must take a new file. Permissions, ACLs and read-only shares
 are only known by trying: a probe file is created and removed in each. Its name holds no
-`manifest` and it has no `.yml` suffix, so the service ignores it (contract §4.1).
+`manifest` and it has no `.yml` suffix, so the service ignores it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Looking at what the watchdog service did with an emitted manifest (contract §8.4).
+"""Looking at what the watchdog service did with an emitted manifest: confirmed or stalled.
 
 Success shows only as the manifest moved, unchanged, into `manifest_complete`; a failure shows as
 nothing at all (the manifest stays in `flag_dir`). So this module observes the two folders and,
@@ -94,7 +94,7 @@ def _what_is_known(document: dict[str, Any], name: str, watch: WatchConfig) -> s
 def last_log_record(log_file: Path, name: str) -> dict[str, Any] | None:
     """The service's last JSON log record for manifest `name`.
 
-    W-9: the logger's own `name` field overwrites the manifest's, so records are matched on
+    The logger's own `name` field overwrites the manifest's, so records are matched on
     `acquisition_name`.
     """
     try:

@@ -1,8 +1,8 @@
 """Writing a manifest into the watched folder so the service sees it once, complete.
 
 The service acts on a *created* event of `manifest*.yml` in `flag_dir`, ignores a rename inside
-that folder (W-3), loads at start-up anything named `*manifest*.*` there (W-5), and dies quietly
-if a manifest vanishes during its 10 s wait (W-4). So the file is written whole under a temporary
+that folder, loads at start-up anything named `*manifest*.*` there, and dies quietly
+if a manifest vanishes during its 10 s wait. So the file is written whole under a temporary
 name in a folder *outside* `flag_dir` on the same file system, synced, then renamed into
 `flag_dir` under its final name, and never touched again. Writing twice is harmless: a manifest
 already there (or already completed) with the same bytes means the emission happened.

@@ -2,8 +2,8 @@
 
 A session's sub-folder is a modality only when its name is exactly one of these; the transfer
 service turns each manifest key into a Modality with the same lookup, so an unknown key would
-fail the job after the copy (contract §3.1). The package is small (pydantic models, no I/O on
-import) and the abbreviation set is the same in its 5.x and 6.x series (§12).
+fail the job after the copy. The package is small (pydantic models, no I/O on
+import) and the abbreviation set is the same in its 5.x and 6.x series.
 """
 
 from __future__ import annotations

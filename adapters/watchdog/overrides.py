@@ -123,7 +123,7 @@ class TransferOverrides:
 
 
 def _posix(path: str) -> str:
-    """A destination as the manifest writes it: POSIX separators (K-8)."""
+    """A destination as the manifest writes it: POSIX separators."""
     return PureWindowsPath(path).as_posix() if "\\" in path else path
 
 

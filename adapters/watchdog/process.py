@@ -1,7 +1,7 @@
 """Finding, stopping and starting the watchdog service's process, on any OS.
 
-clabe asks `tasklist` through a shell, which exists only on Windows (K-4), and restarts with one
-unquoted shell string, so a path with spaces breaks (K-5), and throws the service's output away.
+clabe asks `tasklist` through a shell, which exists only on Windows, and restarts with one
+unquoted shell string, so a path with spaces breaks, and throws the service's output away.
 Here psutil finds the process on every OS, the executable is started from an argument list,
 never through a shell, and what the service prints is kept in a file.
 """
@@ -109,7 +109,7 @@ def stop(processes: list[ServiceProcess]) -> int:
 def service_arguments(executable: Path, config: Path) -> list[str]:
     """What clabe runs, as an argument list: `<exe> -c <config>`.
 
-    aind-watchdog-service 0.1.9 ignores -c and reads its central configuration (K-3); it is
+    aind-watchdog-service 0.1.9 ignores -c and reads its central configuration; it is
     passed anyway for the executables that honour it.
     """
     return [str(executable), "-c", str(config)]
@@ -120,7 +120,7 @@ def start(arguments: list[str], check_seconds: float, output: Path) -> int:
 
     The service's stdout and stderr go to `output` (appended, after a line naming this start),
     for as long as it runs: what it prints when it fails at start, or when its watcher thread
-    dies later (W-4), is kept there. Raises OSError when it cannot be started and
+    dies later (a manifest vanished), is kept there. Raises OSError when it cannot be started and
     ChildProcessError, naming its last lines of output, when it exits at once.
     """
     sink, offset = _open_output(output, arguments)

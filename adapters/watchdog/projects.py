@@ -1,4 +1,4 @@
-"""The project names the AIND metadata service knows (clabe's project-name check, §11.3).
+"""The project names the AIND metadata service knows (clabe's project-name check).
 
 The transfer service refuses a job whose project it does not know, but only after the copy; the
 check here runs before. The URL is a setting (clabe hard-codes it), an unreachable service is one

@@ -1,4 +1,4 @@
-"""Where the watchdog service is, and its own configuration (`WatchConfig`, contract §10).
+"""Where the watchdog service is, and its own configuration (`WatchConfig`).
 
 The executable and the configuration file come from the `watchdog:` settings or, when a setting
 is absent, from WATCHDOG_EXE / WATCHDOG_CONFIG as clabe reads them. The configuration is YAML read

@@ -1,10 +1,10 @@
 """The `watchdog:` settings section: clabe 0.14.1's WatchdogSettings, read the way labledger reads
 every setting (only this section of the file, LABLEDGER_WATCHDOG__* variables, one-line errors).
 
-clabe reads a YAML file without a `watchdog:` section whole (K-1) and unprefixed environment
-variables (K-2); here the shared loader reads only the section and only prefixed variables.
+clabe reads a YAML file without a `watchdog:` section whole and unprefixed environment
+variables; here the shared loader reads only the section and only prefixed variables.
 Keys that aind-watchdog-service 0.1.9 silently ignores are still accepted, so an existing clabe
-configuration loads, but each one gives a warning naming it (W-2) and none is written.
+configuration loads, but each one gives a warning naming it and none is written.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ IGNORED_KEYS: dict[str, str] = {
     "s3_bucket": "labledger writes it into transfer_service_args upload_jobs[].s3_bucket instead",
     "job_config": "under that name; labledger sends it as job_type, its new name: rename it",
 }
-"""Settings key -> what labledger does instead (contract §3.3, §11.1): one warning each."""
+"""Settings key -> what labledger does instead: one warning each."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -72,7 +72,7 @@ class WatchdogSettings(BaseModel):
     collection_modalities: dict[str, str | None] | None = None
     subject_ids: dict[str, str] | None = None  # nickname -> AIND subject id (no "_" allowed)
     subject_id_replace: dict[str, str] | None = None  # text -> replacement, for other subjects
-    user_email: str | None = None  # required: ADTS >= 2.2 refuses jobs without one (K-12)
+    user_email: str | None = None  # required: ADTS >= 2.2 refuses jobs without one
     checksum_mode_override: Literal["no_check", "file_size", "crc32"] | None = None
     s3_bucket: Literal["private", "open", "default"] | None = None
 
@@ -86,7 +86,7 @@ class WatchdogSettings(BaseModel):
     @field_validator("schedule_time", mode="before")
     @classmethod
     def _quoted_time(cls, value: object) -> object:
-        """W-7: an unquoted 20:00:00 arrives as the base-60 number 72000; refuse, show the fix."""
+        """An unquoted 20:00:00 arrives as the base-60 number 72000; refuse, show the fix."""
         if isinstance(value, bool) or not isinstance(value, int | float | datetime):
             return value
         if isinstance(value, datetime):
@@ -175,7 +175,7 @@ class WatchdogSettings(BaseModel):
 
     @model_validator(mode="after")
     def _job_config_alias(self) -> Self:
-        """`job_config` is an old name of `job_type` (§11.1): honoured unless they disagree."""
+        """`job_config` is an old name of `job_type`: honoured unless they disagree."""
         if self.job_config is None:
             return self
         if "job_type" in self.model_fields_set and self.job_type != self.job_config:
@@ -187,7 +187,7 @@ class WatchdogSettings(BaseModel):
         return self
 
     def ignored_key_warnings(self) -> list[str]:
-        """One warning per key aind-watchdog-service 0.1.9 would ignore, naming it (W-2)."""
+        """One warning per key aind-watchdog-service 0.1.9 would ignore, naming it."""
         return [
             f"watchdog.{key} is ignored by aind-watchdog-service 0.1.9: {instead}"
             for key, instead in IGNORED_KEYS.items()

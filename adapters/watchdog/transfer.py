@@ -180,7 +180,7 @@ def _parse_acquired(text: str, day: date) -> datetime:
 
 
 def _local(value: datetime) -> datetime:
-    """A naive local wall-clock time, to the second (the manifest's form, §14)."""
+    """A naive local wall-clock time, to the second (the manifest's form)."""
     if value.tzinfo is not None:
         value = value.astimezone().replace(tzinfo=None)
     return value.replace(microsecond=0)
@@ -196,7 +196,7 @@ def _on_day(value: datetime, day: date, source: str) -> datetime:
 
 
 def check_sources(manifest: Manifest, key: str) -> None:
-    """Every modality and schema path must exist, or the service refuses the job (§8.2)."""
+    """Every modality and schema path must exist, or the service refuses the job."""
     paths = [
         *(path for paths in manifest.document["modalities"].values() for path in paths),
         *manifest.document["schemas"],
