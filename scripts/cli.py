@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..adapters.identity import tool_version
 from . import (
     alyx_commands,
+    database_commands,
     folder_commands,
     report_commands,
     retry_command,
@@ -40,7 +41,14 @@ from .options import add_global_options
 if TYPE_CHECKING:
     from .options import Handler
 
-COMMAND_GROUPS = (alyx_commands, transfer_commands, sync_command, retry_command, report_commands)
+COMMAND_GROUPS = (
+    alyx_commands,
+    transfer_commands,
+    sync_command,
+    retry_command,
+    report_commands,
+    database_commands,
+)
 """Modules that add their own commands: each has `add_commands(subparsers)`."""
 
 LOG_WIDTH = 160
