@@ -16,10 +16,12 @@ from typing import TypeVar
 import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from ...domain.errors import LedgerUnavailable
 from ...domain.ledger import Ledger
 from ..settings import Settings
+from .store_failures import explain
 
 T = TypeVar("T")
 
@@ -47,7 +49,7 @@ def ledger_env(settings: Settings) -> dict[str, str]:
         }
     pg = settings.postgres
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": POSTGRES_FACTORY,
         "POSTGRES_DBNAME": pg.dbname,
         "POSTGRES_HOST": pg.host,
         "POSTGRES_PORT": str(pg.port),
@@ -58,7 +60,15 @@ def ledger_env(settings: Settings) -> dict[str, str]:
     }
     if pg.schema_name:
         env["POSTGRES_SCHEMA"] = pg.schema_name
+    if not pg.create_tables:
+        env["CREATE_TABLE"] = "no"
+    env.update({f"POSTGRES_{param.upper()}": value for param, value in pg.tls().items()})
     return env
+
+
+POSTGRES_FACTORY = f"{__package__}.postgres_factory:TLSPostgresFactory"
+"""eventsourcing's PostgreSQL factory with the TLS settings passed on (named, not imported: a
+command on SQLite never loads eventsourcing's PostgreSQL module)."""
 
 
 def open_ledger(settings: Settings) -> Ledger:
@@ -68,8 +78,8 @@ def open_ledger(settings: Settings) -> Ledger:
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             _check_sqlite_file(settings)
             _use_wal(settings)
-        elif settings.store == "postgres" and settings.postgres.schema_name:
-            creating_tables(lambda: _create_schema(settings))
+        elif settings.store == "postgres":
+            creating_tables(lambda: _reach_postgres(settings))
         return creating_tables(lambda: Ledger(env=ledger_env(settings)))
 
 
@@ -144,10 +154,15 @@ def _use_wal(settings: Settings) -> None:
             time.sleep(0.02)
 
 
-def _create_schema(settings: Settings) -> None:
-    """eventsourcing creates tables but not schemas; a configured schema is created here."""
+def _reach_postgres(settings: Settings) -> None:
+    """Connect once, directly, before eventsourcing's connection pool does: the pool would only
+    say it got no connection in `connect_timeout` seconds, where libpq says why at once (no such
+    database or role, refused, TLS). eventsourcing creates tables but not schemas; a configured
+    schema is created here (unless a DBA creates both: `create_tables` false, as PostgreSQL checks
+    the CREATE privilege even where IF NOT EXISTS then finds the schema there)."""
     pg = settings.postgres
     with psycopg.connect(
+        make_conninfo("", **pg.tls()),
         dbname=pg.dbname,
         host=pg.host,
         port=pg.port,
@@ -156,9 +171,10 @@ def _create_schema(settings: Settings) -> None:
         connect_timeout=pg.connect_timeout,
         autocommit=True,
     ) as connection:
-        connection.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pg.schema_name))
-        )
+        if pg.schema_name and pg.create_tables:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pg.schema_name))
+            )
 
 
 @contextmanager
@@ -170,20 +186,4 @@ def store_errors(settings: Settings) -> Iterator[None]:
     except LedgerUnavailable:
         raise
     except (PersistenceError, sqlite3.Error, psycopg.Error, OSError) as error:
-        raise LedgerUnavailable(f"{where}: {explain(error)}") from error
-
-
-def explain(error: BaseException) -> str:
-    """One line: what went wrong with the store and what to do about it."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    lowered = text.lower()
-    if "locked" in lowered:
-        return (
-            f"{text}; another labledger (or a program holding the file) is writing. "
-            "Wait for it to finish and run again"
-        )
-    if "not a database" in lowered or "malformed" in lowered:
-        return f"{text}; the file is corrupt. Move it aside, or set sqlite_path to another file"
-    if "connection" in lowered or "timeout" in lowered or "connect" in lowered:
-        return f"{text}; check that PostgreSQL is running and the postgres.* settings"
-    return text
+        raise LedgerUnavailable(f"{where}: {explain(error, settings.postgres)}") from error
