@@ -45,6 +45,7 @@ from .settings_sources import (
     ENV_PREFIX,
     ClabeFileSource,
     EnvironmentSource,
+    SettingsFileSource,
     choose_settings_file,
     clabe_files,
     env_name,
@@ -112,24 +113,37 @@ class Settings(BaseSettings):
     def _expand_user(cls, value: Path | None) -> Path | None:
         return None if value is None else value.expanduser()
 
-    def describe(self) -> dict[str, str]:
-        """Every effective setting as text (keys as in the YAML file), the password as "***"."""
-        described: dict[str, str] = {}
+    def effective(self) -> dict[str, object]:
+        """Every effective setting by its dotted key (as in the YAML file: ``alyx.base_url``),
+        a secret as MASK when set and None otherwise, so that no caller can show one."""
+        flat: dict[str, object] = {}
         for key, value in self.model_dump(by_alias=True).items():
-            if isinstance(value, dict):
-                described.update({f"{key}.{sub}": _show(v) for sub, v in value.items()})
+            if key in SECTIONS and isinstance(value, dict):
+                flat.update({f"{key}.{sub}": _masked(v) for sub, v in value.items()})
             else:
-                described[key] = _show(value)
-        return described
+                flat[key] = _masked(value)
+        return flat
+
+    def describe(self) -> dict[str, str]:
+        """Every effective setting as text (keys as in the YAML file), a password as MASK."""
+        return {key: _show(value) for key, value in self.effective().items()}
 
 
 SECTIONS: dict[str, type[BaseModel]] = sections(Settings)
 """Nested sections of the settings file (``postgres:``, ``alyx:``, …) by key."""
 
 
-def _show(value: object) -> str:
+MASK = "********"
+"""What is shown for a password that is set (nothing is shown for one that is not)."""
+
+
+def _masked(value: object) -> object:
     if isinstance(value, SecretStr):
-        return "***"
+        return MASK if value.get_secret_value() else None
+    return value
+
+
+def _show(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
@@ -154,7 +168,7 @@ def _flags(overrides: Mapping[str, Any], path: Key = ()) -> dict[str, Any]:
     return flags
 
 
-class _Origin(NamedTuple):
+class Origin(NamedTuple):
     """Where one value came from: how to name it, where it is, and how to fix it."""
 
     name: str  # "postgres.port" or "LABLEDGER_POSTGRES__PORT"
@@ -171,14 +185,19 @@ def _holds(values: Mapping[str, Any], key: Key) -> bool:
     return True
 
 
-def _origin(key: Key, layers: Sequence[tuple[_Origin, Mapping[str, Any]]]) -> _Origin:
-    """The source that gave ``key`` (or the nearest mapping above it), highest precedence first."""
-    for n in range(len(key), 0, -1):
+Layers = Sequence[tuple[Origin, Mapping[str, Any]]]
+"""What each source gave, highest precedence first."""
+
+
+def _origin(key: Key, layers: Layers, exact: bool = False) -> Origin:
+    """The source that gave ``key`` (or, unless ``exact``, the nearest mapping above it: where a
+    bad value of a whole section came from), highest precedence first."""
+    for n in range(len(key), len(key) - 1 if exact else 0, -1):
         for where, values in layers:
             if _holds(values, key[:n]):
                 name = env_name(key[:n]) if where.kind == "environment" else ".".join(key[:n])
                 return where._replace(name=name)
-    return _Origin(".".join(key), "the defaults", "default")
+    return Origin(".".join(key), "the defaults", "default")
 
 
 def _known_keys(parent: Key) -> list[str]:
@@ -194,7 +213,7 @@ def _known_env_names() -> str:
     return ", ".join(map(env_name, keys))
 
 
-def _describe_error(error: ErrorDetails, origin: _Origin) -> str:
+def _describe_error(error: ErrorDetails, origin: Origin) -> str:
     """One pydantic error as one line naming the source; inputs shown only if harmless."""
     key: Key = tuple(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
@@ -235,31 +254,87 @@ def load_settings(
     and ``clabe.yml`` in ``cwd`` (default: the working folder), then the machine-wide
     ``%PROGRAMDATA%/clabe.yml``. Every problem is raised as one-line :class:`InvalidSettings`.
     """
-    env = os.environ if environ is None else environ
-    path = choose_settings_file(config_file, env)
-    flags = _flags(overrides or {})
-    environment = EnvironmentSource(Settings, env)
-    own = [settings_file_source(Settings, path)] if path is not None else []
-    file_sources = [*own, *(ClabeFileSource(Settings, file) for file in clabe_files(env, cwd))]
-    # The default ledger path depends on XDG_DATA_HOME, which must come from `env` too.
-    data_dir = InitSettingsSource(
-        Settings, {"sqlite_path": default_data_dir(env) / LEDGER_FILE_NAME}
-    )
-    token = _CHOSEN.set((environment, *file_sources, data_dir))
+    return _Inputs.read(config_file, overrides, environ, cwd).settings()
+
+
+def load_settings_with_sources(
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[Settings, dict[str, Origin]]:
+    """The effective settings as :func:`load_settings` gives them, and where each value came
+    from, by the dotted key of :meth:`Settings.effective`: the flag (named by its setting), the
+    ``LABLEDGER_*`` variable, the settings file or clabe file (by path), or the defaults."""
+    inputs = _Inputs.read(config_file, overrides, environ, cwd)
+    settings, layers = inputs.settings(), inputs.layers()
+    return settings, {
+        key: _origin(tuple(key.split(".")), layers, exact=True) for key in settings.effective()
+    }
+
+
+def check_values(values: Mapping[str, Any], source: str) -> Settings:
+    """``values`` (nested as in the settings file) over the defaults, nothing else read; a bad
+    one is :class:`InvalidSettings` naming its key and ``source`` ("the command line")."""
     try:
-        return Settings(**flags)
+        return Settings(**values)
     except ValidationError as exc:
+        raise _invalid(exc, [(Origin("", source, "flag"), values)]) from None
+
+
+def _invalid(exc: ValidationError, layers: Layers) -> InvalidSettings:
+    """The first error of ``exc`` as one line naming the source that gave the value."""
+    errors = exc.errors(include_url=False)
+    key = tuple(str(part) for part in errors[0]["loc"])
+    message = _describe_error(errors[0], _origin(key, layers))
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return InvalidSettings(message)
+
+
+class _Inputs(NamedTuple):
+    """The sources of one load, chosen once: read for the model, and again to name sources."""
+
+    flags: dict[str, Any]
+    environment: EnvironmentSource
+    files: list[SettingsFileSource]
+    data_dir: InitSettingsSource
+
+    @classmethod
+    def read(
+        cls,
+        config_file: Path | None,
+        overrides: Mapping[str, Any] | None,
+        environ: Mapping[str, str] | None,
+        cwd: Path | None,
+    ) -> _Inputs:
+        env = os.environ if environ is None else environ
+        path = choose_settings_file(config_file, env)
+        own = [settings_file_source(Settings, path)] if path is not None else []
+        clabe = [ClabeFileSource(Settings, file) for file in clabe_files(env, cwd)]
+        # The default ledger path depends on XDG_DATA_HOME, which must come from `env` too.
+        data_dir = {"sqlite_path": default_data_dir(env) / LEDGER_FILE_NAME}
+        return cls(
+            _flags(overrides or {}),
+            EnvironmentSource(Settings, env),
+            [*own, *clabe],
+            InitSettingsSource(Settings, data_dir),
+        )
+
+    def settings(self) -> Settings:
+        token = _CHOSEN.set((self.environment, *self.files, self.data_dir))
+        try:
+            return Settings(**self.flags)
+        except ValidationError as exc:
+            # `from None`: pydantic's own text includes raw inputs, the password among them.
+            raise _invalid(exc, self.layers()) from None
+        finally:
+            _CHOSEN.reset(token)
+
+    def layers(self) -> Layers:
+        """What the flags, the environment and each file gave, highest precedence first."""
         layers = [
-            (_Origin("", "the command line", "flag"), flags),
-            (_Origin("", "the environment", "environment"), environment()),
+            (Origin("", "the command line", "flag"), self.flags),
+            (Origin("", "the environment", "environment"), self.environment()),
         ]
-        layers += [(_Origin("", str(f.path), "file"), f()) for f in file_sources]
-        errors = exc.errors(include_url=False)
-        key = tuple(str(part) for part in errors[0]["loc"])
-        message = _describe_error(errors[0], _origin(key, layers))
-        if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more)"
-        # `from None`: pydantic's own text includes raw inputs, the password among them.
-        raise InvalidSettings(message) from None
-    finally:
-        _CHOSEN.reset(token)
+        return layers + [(Origin("", str(f.path), "file"), f()) for f in self.files]

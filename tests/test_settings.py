@@ -314,7 +314,7 @@ def test_password_never_leaked(env: dict[str, str], tmp_path: Path) -> None:
         str(settings.describe()),
     ):
         assert SECRET not in text
-    assert settings.describe()["postgres.password"] == "***"
+    assert settings.describe()["postgres.password"] == "********"
 
 
 @pytest.mark.parametrize("value", ["12345678", "[hunter2-s3cret]", "{a: hunter2-s3cret}"])
