@@ -57,11 +57,13 @@ class CommandParser(argparse.ArgumentParser):
         raise argparse.ArgumentError(action, unknown("choice", str(value), choices))
 
 
-def unknown(what: str, word: str, choices: Iterable[Any]) -> str:
-    """`unknown command 'stauts'; did you mean 'status'?`, or the valid choices when none is
-    close."""
+def unknown(what: str, word: str, choices: Iterable[Any], listing: str | None = None) -> str:
+    """`unknown command 'stauts'; did you mean 'status'?`, or, when no choice is close, the
+    valid ones (`listing`, or all of them)."""
     names = [str(choice) for choice in choices]
     close = difflib.get_close_matches(word, names, n=3, cutoff=0.6)
     if close:
-        return f"unknown {what} {word!r}; did you mean " + " or ".join(map(repr, close)) + "?"
-    return f"unknown {what} {word!r}; choose from {', '.join(names)}"
+        quoted = [repr(name) for name in close]
+        either = ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
+        return f"unknown {what} {word!r}; did you mean {either}?"
+    return f"unknown {what} {word!r}; choose from {listing or ', '.join(names)}"

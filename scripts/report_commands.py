@@ -11,31 +11,19 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from ..adapters.database.event_store import describe_store, open_ledger
-from ..adapters.database.views import Views, open_views
-from ..adapters.filesystem.atomic import write_atomically
-from ..adapters.settings import Settings
 from ..domain.errors import LabledgerError
-from ..projections.audit_query import KINDS, AuditQuery
-from ..projections.html import render_html
-from ..projections.render import table, to_csv, to_json
-from ..projections.report_model import Report, Timeline
-from ..projections.reports import (
-    AUDIT_COLUMNS,
-    PENDING_COLUMNS,
-    STATUS_COLUMNS,
-    audit_rows,
-    pending_rows,
-    status_rows,
-    timelines,
-)
-from ..projections.rows import AuditEntry, SessionRow
-from ..projections.selection import select_sessions
+from .command_parser import unknown
 from .options import add_global_options
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..adapters.database.views import Views
+    from ..adapters.settings import Settings
+    from ..projections.report_model import Report, Timeline
+    from ..projections.rows import AuditEntry, SessionRow
 
 
 def add_commands(commands: Any) -> None:
@@ -72,6 +60,7 @@ def add_commands(commands: Any) -> None:
         "--kind",
         action="append",
         default=[],
+        type=audit_kind,
         help="intent, outcome, fact, or an event name such as Registered or "
         "Session.RegistrationFailed (repeatable)",
     )
@@ -145,6 +134,8 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from ..projections.reports import STATUS_COLUMNS, timelines
+
     _check_output(args)
     views = _views(settings)
     rows = _status_of(views, _chosen(views, args.sessions))
@@ -154,6 +145,8 @@ def run_status(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def run_pending(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from ..projections.reports import PENDING_COLUMNS, pending_rows, timelines
+
     _check_output(args)
     views = _views(settings)
     all_sessions = views.sessions()
@@ -173,6 +166,9 @@ def run_pending(args: argparse.Namespace, settings: Settings, console: Console) 
 
 
 def run_audit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from ..projections.audit_query import AuditQuery
+    from ..projections.reports import AUDIT_COLUMNS, audit_rows, timelines
+
     if args.limit is not None and args.limit < 1:
         raise LabledgerError(f"--limit {args.limit} must be at least 1")
     _check_output(args)
@@ -185,7 +181,7 @@ def run_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
         users=tuple(args.user),
         since=utc_bound(args.since, "--since", end_of_day=False),
         until=utc_bound(args.until, "--until", end_of_day=True),
-        kinds=tuple(_check_kinds(args.kind)),
+        kinds=tuple(args.kind),
         limit=args.limit,
     )
     entries = views.audit(query)
@@ -228,6 +224,8 @@ def run_replay(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def run_project(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from ..adapters.database.event_store import describe_store
+
     if args.follow:
         from ..adapters.database.follow import check_followable  # only --follow needs it
 
@@ -258,6 +256,9 @@ def run_project(args: argparse.Namespace, settings: Settings, console: Console) 
 
 
 def _views(settings: Settings, catch_up: bool = True) -> Views:
+    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.views import open_views
+
     views = open_views(settings, open_ledger(settings))
     if catch_up:
         views.catch_up()
@@ -266,6 +267,8 @@ def _views(settings: Settings, catch_up: bool = True) -> Views:
 
 def _status_of(views: Views, sessions: list[SessionRow]) -> list[dict[str, Any]]:
     """The status rows of these sessions: the table of `status`, the timelines' headings."""
+    from ..projections.reports import status_rows
+
     ids = [session.id for session in sessions]
     return status_rows(sessions, views.datasets(ids), views.intents()) if ids else []
 
@@ -273,6 +276,8 @@ def _status_of(views: Views, sessions: list[SessionRow]) -> list[dict[str, Any]]
 def _chosen(
     views: Views, wanted: Sequence[str], sessions: list[SessionRow] | None = None
 ) -> list[SessionRow]:
+    from ..projections.selection import select_sessions
+
     every = views.sessions() if sessions is None else sessions
     if not wanted:
         return every
@@ -284,19 +289,26 @@ def _entries(
     views: Views, args: argparse.Namespace, session_ids: Sequence[str]
 ) -> list[AuditEntry]:
     """The audit entries the HTML timelines need (none for other formats)."""
+    from ..projections.audit_query import AuditQuery
+
     if not args.html or not session_ids:
         return []
     return views.audit(AuditQuery(session_ids=tuple(session_ids)))
 
 
-def _check_kinds(kinds: Sequence[str]) -> list[str]:
-    for kind in kinds:
-        if not kind.replace(".", "").isalnum():
-            raise LabledgerError(
-                f"--kind {kind!r} is neither one of {', '.join(KINDS)} nor an event name "
-                "(e.g. Registered, Session.RegistrationFailed)"
-            )
-    return list(kinds)
+def audit_kind(text: str) -> str:
+    """A `--kind` value, checked as it is parsed (a usage error, exit 2, when unknown) against
+    the kinds and the ledger's event names, by class name or with its aggregate (`Registered`,
+    `Session.Registered`). The event classes are imported only when --kind is given."""
+    from ..domain.event_catalog import event_classes
+    from ..projections.audit_query import KINDS
+
+    events = sorted({cls.__qualname__ for cls in event_classes().values()})
+    short = sorted({name.rpartition(".")[2] for name in events})
+    if text in KINDS or text in events or text in short:
+        return text
+    listing = f"{', '.join(KINDS)}, or an event name: {', '.join(short)} (or Aggregate.Name)"
+    raise argparse.ArgumentTypeError(unknown("kind", text, [*KINDS, *short, *events], listing))
 
 
 def utc_bound(text: str | None, option: str, end_of_day: bool) -> str | None:
@@ -325,6 +337,9 @@ def _report(
     timeline_list: list[Timeline],
     filters: dict[str, str] | None = None,
 ) -> Report:
+    from ..adapters.database.event_store import describe_store
+    from ..projections.report_model import Report
+
     return Report(
         title=f"labledger {name}",
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -344,6 +359,10 @@ def _check_output(args: argparse.Namespace) -> None:
 
 def _emit(console: Console, args: argparse.Namespace, report: Report) -> int:
     """The report as asked: terminal table, or JSON / CSV / HTML to the terminal or a file."""
+    from ..adapters.filesystem.atomic import write_atomically
+    from ..projections.html import render_html
+    from ..projections.render import table, to_csv, to_json
+
     if args.json:
         text = to_json(report.rows) + "\n"
     elif args.csv:
