@@ -10,8 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def copy_checkout(folder: Path) -> Path:
-    """Copy the checkout's files into `folder` (created) and return it."""
+def checkout_files() -> list[str]:
+    """The checkout's files as git lists them (committed or not), relative to ROOT, without the
+    venv or files deleted but not yet staged."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -19,10 +20,17 @@ def copy_checkout(folder: Path) -> Path:
         text=True,
         check=True,
     ).stdout
-    for name in filter(None, listed.split("\0")):
+    return [
+        name
+        for name in filter(None, listed.split("\0"))
+        if not name.startswith(".venv/") and (ROOT / name).is_file()
+    ]
+
+
+def copy_checkout(folder: Path) -> Path:
+    """Copy the checkout's files into `folder` (created) and return it."""
+    for name in checkout_files():
         source = ROOT / name
-        if name.startswith(".venv/") or not source.is_file():
-            continue
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
