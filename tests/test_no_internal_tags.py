@@ -25,8 +25,8 @@ from tests.doors import Door
 TAG = re.compile(
     r"(?<![\w-])[ACDKSW]-\d{1,2}(?![\w-])"  # a numbered quirk: "(W-4)", "C-10:", "S-1,"
     r"|§"  # a section of a reference: "§8.4"
-    r"|\b[Rr]ows? [A-F][12]?\b"  # the decision table's rows: "row A", "rows A-F", "Row E1"
-    r"|(?<![\w#-])[BDE][12](?![\w-])"  # a row alone: "(B2: ...)", "D1 reuses"
+    r"|\b[Rr]ows?[ -][A-F][12]?\b"  # the decision table's rows: "row A", "rows A-F", "Row E1"
+    r"|(?<![\w#])[BDE][12](?![\w-])"  # a row alone: "(B2: ...)", "D1 reuses", "the row-D1 move"
 )
 """An internal tag, precise enough to spare ordinary text: a UUID, an ISO date, `UTF-8`, a
 hyphenated word, a revision folder such as `#2026-11-21a#`."""
@@ -50,6 +50,7 @@ TAGGED = [
     "Row E1 with an unprotected revision",
     "the new path (B2: replaces the old one)",
     "except D1, which reuses the latest",
+    "the row-D1 move onto other bytes",
 ]
 
 ORDINARY = [
