@@ -6,11 +6,16 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+import os
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+
+from .table_layout import Column, plan, resolve, table_width
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
@@ -59,8 +64,27 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-KEEP_WHOLE = frozenset({"session", "when", "since", "step"})
-"""Columns never folded across lines: a session key or a time must stay greppable in a log."""
+ALL_COLUMNS = 100_000
+"""A console this wide (`--wide`) shows every column of a table, whatever the terminal's width."""
+
+
+def show_all_columns(console: Console) -> None:
+    """`--wide`: tables on this console show every column, each cell whole (lines may be longer
+    than the terminal; `less -S` scrolls them)."""
+    console.width = ALL_COLUMNS
+
+
+def table_budget(console: Console) -> int | None:
+    """The characters a table may use: the terminal's width (or COLUMNS), None for no limit.
+
+    A pipe or a file has no width (unless COLUMNS gives one): a log or `grep` gets every column
+    and each row on one line rather than cells folded to a made-up width.
+    """
+    if console.width >= ALL_COLUMNS:
+        return None
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        return None
+    return console.width
 
 
 def table(
@@ -69,24 +93,99 @@ def table(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[str],
     empty: str = "nothing recorded yet",
+    layout: Mapping[str, Column] | None = None,
 ) -> None:
-    """Rows as a terminal table with the given columns; an empty list says `empty`."""
+    """Rows as a terminal table with the given columns; an empty list says `empty`.
+
+    `layout` holds the report's column rules (`table_layout`); a column without one follows the
+    common rules. The table fits the terminal without splitting an eid, key, path or time.
+    """
     if not rows:
         console.print(f"{title}: {empty}", markup=False)
         return
-    grid = Table(title=title, title_justify="left")
-    for column in columns:
-        numeric = all(isinstance(row.get(column), int) for row in rows)
-        widest = max(len(_cell(row.get(column))) for row in rows)
+    rules = resolve(columns, layout)
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    budget = table_budget(console)
+    layout_plan = plan(rules, cells, budget)
+    if layout_plan.stacked:
+        _stacked(console, title, rules, cells, budget)
+        return
+    index = {name: position for position, name in enumerate(columns)}
+    grid = Table(title=title, title_justify="left", width=table_width(layout_plan.widths))
+    for name, width in zip(layout_plan.shown, layout_plan.widths, strict=True):
+        numeric = all(isinstance(row.get(name), int) for row in rows)
         grid.add_column(
-            column.replace("_", " "),
+            name.replace("_", " "),
             justify="right" if numeric else "left",
-            overflow="fold",  # never truncate a key or an error: a log must keep it all
-            min_width=widest if column in KEEP_WHOLE else None,
+            width=width,
+            overflow="fold",  # never reached: a width never cuts a word (see table_layout)
         )
-    for row in rows:
-        grid.add_row(*(_cell(row.get(column)) for column in columns))
-    console.print(grid)
+    for row in cells:
+        grid.add_row(*(row[index[name]] for name in layout_plan.shown))
+    console.print(grid, crop=False)
+    for name in layout_plan.below:
+        _listed_below(console, name, layout_plan.shown[0], index, cells, budget)
+    if layout_plan.hidden:
+        console.print(
+            f"not shown at {budget} columns: {', '.join(layout_plan.hidden)} "
+            "(--wide shows every column)",
+            markup=False,
+            style="dim",
+        )
+
+
+def _listed_below(
+    console: Console,
+    name: str,
+    key: str,
+    index: dict[str, int],
+    cells: list[list[str]],
+    budget: int | None,
+) -> None:
+    """A long text column that did not fit: its values under the table, by the row's key."""
+    values = [(row[index[key]], row[index[name]]) for row in cells if row[index[name]] != "-"]
+    if not values:
+        return
+    console.print(f"{name.replace('_', ' ')}:", markup=False)
+    for row_key, value in values:
+        for line in wrap_words(f"{row_key}: {value}", budget, indent=2, hanging=4):
+            console.print(line, markup=False)
+
+
+def _stacked(
+    console: Console,
+    title: str,
+    rules: Sequence[Column],
+    cells: list[list[str]],
+    budget: int | None,
+) -> None:
+    """No table fits: every row as a block of "column  value" lines (empty values left out)."""
+    console.print(title, markup=False)
+    label_width = max(cell_len(rule.label) for rule in rules)
+    for number, row in enumerate(cells, start=1):
+        console.print(f"── {number} of {len(cells)} ──", markup=False, style="dim")
+        for rule, value in zip(rules, row, strict=True):
+            if value == "-":
+                continue
+            text = f"{rule.label.ljust(label_width)}  {value}"
+            for line in wrap_words(text, budget, indent=0, hanging=label_width + 2):
+                console.print(line, markup=False)
+
+
+def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken between words only: a word longer
+    than a line (a long path) stays whole on a line of its own."""
+    first = " " * indent
+    if width is None:
+        return [first + text]
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=first,
+        subsequent_indent=" " * hanging,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first]
 
 
 def _cell(value: Any) -> str:
@@ -94,11 +193,14 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, dict):
         return ", ".join(f"{key}={_cell(item)}" for key, item in value.items())
-    return str(value)
+    return " ".join(str(value).split())
 
 
 def history_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Events as one readable line each: when, file, what, who@where, operation, details."""
+    """Events as one readable line each: when (UTC, as `audit` shows it), file, what,
+    who@where, operation, details."""
+    from .reports import short_time  # the reports' domain imports only when history prints
+
     lines = []
     for row in rows:
         who = f"{row['os_user']}@{row['host']}"
@@ -107,7 +209,7 @@ def history_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
         file = f"{row['file']}  " if row.get("file") else ""
         details = _cell(row["details"])
         lines.append(
-            f"{row['timestamp'][:19]}  {file}{row['event']} [{row['kind']}]  {who}  "
+            f"{short_time(row['timestamp'])}  {file}{row['event']} [{row['kind']}]  {who}  "
             f"op {row['operation_id'][:8]}  {details}".rstrip()
         )
     return lines

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.errors import LabledgerError
 from .command_parser import unknown
 from .options import add_global_options
+from .output_flags import add_wide, apply_wide
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -127,6 +128,7 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
     )
+    add_wide(parser)
     add_global_options(parser)
 
 
@@ -362,6 +364,7 @@ def _emit(console: Console, args: argparse.Namespace, report: Report) -> int:
     from ..adapters.filesystem.atomic import write_atomically
     from ..projections.html import render_html
     from ..projections.render import table, to_csv, to_json
+    from ..projections.table_layout import REPORT_LAYOUTS
 
     if args.json:
         text = to_json(report.rows) + "\n"
@@ -371,7 +374,9 @@ def _emit(console: Console, args: argparse.Namespace, report: Report) -> int:
         text = render_html(report)
     else:
         empty = "nothing matches these filters" if report.filters else "nothing recorded yet"
-        table(console, report.title.removeprefix("labledger "), report.rows, report.columns, empty)
+        name = report.title.removeprefix("labledger ")
+        apply_wide(console, args)
+        table(console, name, report.rows, report.columns, empty, REPORT_LAYOUTS.get(name))
         return 0
     if args.output is None:
         console.out(text, end="", highlight=False)
