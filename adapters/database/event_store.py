@@ -8,15 +8,13 @@ cannot be created) becomes one `LedgerUnavailable` line naming the store and the
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from typing import TypeVar
 
-import psycopg
 from eventsourcing.persistence import PersistenceError
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from ...domain.errors import LedgerUnavailable
 from ...domain.ledger import Ledger
@@ -95,7 +93,7 @@ def creating_tables(open_store: Callable[[], T]) -> T:
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             return open_store()
-        except (PersistenceError, psycopg.Error) as error:
+        except (PersistenceError, *_postgres_errors()) as error:
             if not _raced(error) or attempt == CREATE_ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt)
@@ -113,6 +111,14 @@ RACE_SIGNS = (
 PostgreSQL's catalogue conflicts; eventsourcing's tracking table, which both processes found
 missing and both marked as created; SQLite refusing at once, without waiting for its lock, a
 transaction that read the schema before the other process changed it."""
+
+
+def _postgres_errors() -> tuple[type[Exception], ...]:
+    """psycopg's base error, once psycopg is loaded. It is imported only for a PostgreSQL store
+    (eventsourcing's postgres module, `_reach_postgres`), so a command on an SQLite ledger never
+    pays for it, and before it is loaded none of its errors can have been raised."""
+    psycopg = sys.modules.get("psycopg")
+    return (psycopg.Error,) if psycopg is not None else ()
 
 
 def _raced(error: Exception) -> bool:
@@ -160,6 +166,10 @@ def _reach_postgres(settings: Settings) -> None:
     database or role, refused, TLS). eventsourcing creates tables but not schemas; a configured
     schema is created here (unless a DBA creates both: `create_tables` false, as PostgreSQL checks
     the CREATE privilege even where IF NOT EXISTS then finds the schema there)."""
+    import psycopg  # a PostgreSQL store only (see `_postgres_errors`)
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
     pg = settings.postgres
     with psycopg.connect(
         make_conninfo("", **pg.tls()),
@@ -185,5 +195,5 @@ def store_errors(settings: Settings) -> Iterator[None]:
         yield
     except LedgerUnavailable:
         raise
-    except (PersistenceError, sqlite3.Error, psycopg.Error, OSError) as error:
+    except (PersistenceError, sqlite3.Error, OSError, *_postgres_errors()) as error:
         raise LedgerUnavailable(f"{where}: {explain(error, settings.postgres)}") from error

@@ -20,7 +20,7 @@ from ...domain.errors import LabledgerError
 from ...domain.ledger import Ledger
 from ..settings import Settings
 from .event_store import open_ledger, store_errors
-from .view_store import PostgresViewStore
+from .postgres_view_store import PostgresViewStore
 from .views import VIEWS_NAME, open_views, views_env
 
 

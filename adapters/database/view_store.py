@@ -11,21 +11,19 @@ catching up at once (a report and `project --follow`, or two rigs) never fold an
 Rows are JSON documents keyed by (kind, id); the audit trail is a table with one column per filter
 so `labledger audit` filters in SQL. The same statements serve both stores: only the placeholder
 style and the table names differ (`Dialect`). Statements are built from constants and `?` marks
-only; every value goes in as a parameter (hence the S608 waivers).
+only; every value goes in as a parameter (hence the S608 waivers). The PostgreSQL store is in
+`postgres_view_store`, so that a command on an SQLite ledger never loads psycopg.
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg.sql import SQL
 
 from ...projections.audit_query import AuditQuery
 from ...projections.fold import PageChanges, PageFold
@@ -284,36 +282,6 @@ class SQLiteViewStore(ViewQueries, SQLiteTrackingRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.view_statements()]
-
-    def close(self) -> None:
-        self.datastore.close()
-
-
-class PostgresViewStore(ViewQueries, PostgresTrackingRecorder):
-    """The views in the ledger's PostgreSQL database and schema."""
-
-    def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        schema = self.datastore.schema
-
-        def name(table: str) -> str:
-            return f'"{schema}"."{table}"'
-
-        tracking = name(self.tracking_table_name)
-        self.dialect = Dialect(
-            "%s",
-            name(ROWS_TABLE),
-            name(AUDIT_TABLE),
-            tracking,
-            "BIGINT",
-            # a transaction-scoped advisory lock, keyed by the tracking table's name
-            f"SELECT pg_advisory_xact_lock({zlib.crc32(tracking.encode())})",
-        )
-        for statement in self.view_statements():
-            # this module's own statements (constants and the table names), never outside text
-            self.sql_create_statements.append(
-                SQL(statement).format()  # pyright: ignore[reportArgumentType]
-            )
 
     def close(self) -> None:
         self.datastore.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory
@@ -25,7 +25,10 @@ from ...projections.audit_query import AuditQuery
 from ...projections.rows import AuditEntry, DatasetRow, IntentRow, Row, SessionRow
 from ..settings import Settings
 from .event_store import creating_tables, ledger_env, store_errors
-from .view_store import PostgresViewStore, SQLiteViewStore, ViewStore
+from .view_store import SQLiteViewStore, ViewStore
+
+if TYPE_CHECKING:
+    from .postgres_view_store import PostgresViewStore
 
 R = TypeVar("R", bound=Row)
 
@@ -46,7 +49,11 @@ def views_env(settings: Settings) -> dict[str, str]:
 
 
 def view_class(settings: Settings) -> type[SQLiteViewStore] | type[PostgresViewStore]:
-    return PostgresViewStore if settings.store == "postgres" else SQLiteViewStore
+    if settings.store == "postgres":
+        from .postgres_view_store import PostgresViewStore  # only a PostgreSQL ledger loads it
+
+        return PostgresViewStore
+    return SQLiteViewStore
 
 
 def open_view_store(settings: Settings) -> ViewStore:
