@@ -83,7 +83,7 @@ def zm_1085(alyx_http: httpx.Client) -> str:
     return str(reply.json()["id"])
 
 
-# -- transport (§5) -------------------------------------------------------------------------------
+# -- transport ------------------------------------------------------------------------------------
 
 
 def test_auth_token_form_or_json_and_bad_credentials(alyx_server: AlyxTestServer) -> None:
@@ -190,7 +190,7 @@ def test_api_schema_is_what_one_reads(alyx_http: httpx.Client) -> None:
     assert schema.url("sessions", "read") == "/sessions/{eid}"
 
 
-# -- sessions (§6.6-§6.8) -------------------------------------------------------------------------
+# -- sessions -------------------------------------------------------------------------------------
 
 
 def test_session_create_reproduces_the_observed_replies(alyx_http: httpx.Client) -> None:
@@ -236,7 +236,7 @@ def test_sessions_are_never_deduplicated_and_list_newest_first(
 ) -> None:
     request = fixture("sessions.create.request.json")
     first = alyx_http.post("/sessions", json=request).json()
-    second = alyx_http.post("/sessions", json=request).json()  # S-1: a duplicate
+    second = alyx_http.post("/sessions", json=request).json()  # Alyx makes a duplicate
     alyx_http.post("/sessions", json={**request, "start_time": "2026-11-20T09:00:00"})
     lookup = "/sessions?date_range=2026-11-21%2C2026-11-21&number=001&subject=algernon"
     found = alyx_http.get(lookup).json()
@@ -297,12 +297,12 @@ def test_session_update_read_and_naive_utc(
         "/sessions",
         json={"subject": "algernon", "number": 1, "start_time": "2024-01-02T00:30:00+02:00"},
     )
-    assert aware.json()["start_time"] == "2024-01-01T22:30:00"  # S-9
-    alyx_server.state.add_subject("algernon", lab="cortexlab")  # S-10: a shared nickname
+    assert aware.json()["start_time"] == "2024-01-01T22:30:00"  # stored as naive UTC
+    alyx_server.state.add_subject("algernon", lab="cortexlab")  # a nickname two labs share
     assert alyx_http.get("/subjects/algernon").status_code == 500
 
 
-# -- register-file (§6.9) -------------------------------------------------------------------------
+# -- register-file -------------------------------------------------------------------------------
 
 REGISTER_VOLATILE = VOLATILE | {"session"}
 
@@ -372,7 +372,7 @@ def test_register_file_errors(
         assert (reply.status_code, reply.json()) == (expected["status_code"], expected), name
     anonymous = httpx.post(
         alyx_server.url("/register-file"), json={**valid, "created_by": None}
-    )  # S-8: no credentials needed; no created_by → the observed database error
+    )  # no credentials needed; no created_by → the observed database error
     assert anonymous.status_code == 500
     assert re.fullmatch(
         r'null value in column "labmember_id" of relation "actions_session_users" violates '
@@ -406,7 +406,7 @@ def test_register_file_errors(
             {"detail": 'Invalid QC value "BAD" for dataset "alf/licks.times.npy"'},
         ),
         (
-            {"filenames": ["README"]},  # S-7: no extension, two formats with ""
+            {"filenames": ["README"]},  # no extension, two formats with ""
             500,
             {"detail": "get() returned more than one DataFormat -- it returned 2!"},
         ),
@@ -468,7 +468,7 @@ def test_file_records_and_exists_table(
     changes: dict[str, Any],
     expected: dict[str, bool],
 ) -> None:
-    """§6.9.4 row by row; the lab owns personal P1, P2 and server S."""
+    """File records and `exists`, row by row; the lab owns personal P1, P2 and server S."""
     alyx_server.state.add_repository(P2, personal=True)
     alyx_server.state.add_lab("emptylab")
     assert _exists(_register_licks(alyx_http, **changes)) == expected
@@ -493,7 +493,7 @@ def test_reregistration_rows(
     alyx_http: httpx.Client,
     algernon: str,
 ) -> None:
-    """§6.9.6 row by row."""
+    """Re-registration and idempotency, row by row."""
     alyx_server.state.add_user("other_user")
     first = _register_licks(alyx_http, name=S, versions="1.0", qc="PASS")
     assert (_exists(first), first["qc"]) == ({P1: False, S: True}, 10)
@@ -502,7 +502,7 @@ def test_reregistration_rows(
     assert same["id"] == first["id"]
     assert {r["id"] for r in same["file_records"]} == record_ids
     assert _exists(same) == {P1: False, S: True}  # same hash: exists kept
-    assert (same["created_by"], same["file_size"], same["qc"]) == ("other_user", 11, 0)  # S-4
+    assert (same["created_by"], same["file_size"], same["qc"]) == ("other_user", 11, 0)  # replaced
     dataset = alyx_server.state.datasets[first["id"]]
     assert (dataset.version, dataset.default_dataset) == ("2.0", True)
     patched = _register_licks(alyx_http, hashes=["b" * 32])
@@ -531,11 +531,11 @@ def test_reregistration_rows(
         f'exists on repository "{P1}" for a different dataset.',
         "status_code": 400,
     }
-    assert alyx_server.state.datasets[first["id"]].default_dataset is False  # S-2
+    assert alyx_server.state.datasets[first["id"]].default_dataset is False  # written
 
 
 def test_default_flag(alyx_server: AlyxTestServer, alyx_http: httpx.Client, algernon: str) -> None:
-    """§6.9.5: `default` true moves the flag; false only clears this dataset's."""
+    """`default` true moves the flag; false only clears this dataset's."""
     original = _register_licks(alyx_http)
     assert _register_licks(alyx_http, default=False)["default"] is False
     assert not any(d.default_dataset for d in alyx_server.state.datasets.values())
@@ -546,14 +546,14 @@ def test_default_flag(alyx_server: AlyxTestServer, alyx_http: httpx.Client, alge
     assert alyx_server.state.datasets[revised["id"]].default_dataset is False
     relative = revised["file_records"][0]["relative_path"]
     assert relative == "algernon/2026-11-21/001/alf/#v1#/licks.times.npy"
-    number_as_sent = _register_licks(alyx_http, path="algernon/2026-11-21/1")  # S-6
+    number_as_sent = _register_licks(alyx_http, path="algernon/2026-11-21/1")  # kept as sent
     assert number_as_sent["id"] == original["id"]
     assert "algernon/2026-11-21/1/alf/licks.times.npy" in {
         r["relative_path"] for r in number_as_sent["file_records"]
     }
 
 
-# -- protection (§6.9.7, §6.10, §6.13) -----------------------------------------------------------
+# -- protection ---------------------------------------------------------------------------
 
 
 def test_protection_both_403_forms_and_their_side_effects(
@@ -579,7 +579,7 @@ def test_protection_both_403_forms_and_their_side_effects(
         fixture("register-file.403-protected.json"),
     )
     assert state.find_datasets(algernon, name="spikes.times.npy") == [original]
-    # ONE's second POST after row F
+    # ONE's second POST, the original moved into today's revision
     revised = register(alyx_http, fixture("register-file.revision.request.json"))
     assert revised.status_code == 201
     assert strip(revised.json(), REGISTER_VOLATILE) == strip(
@@ -593,7 +593,7 @@ def test_protection_both_403_forms_and_their_side_effects(
     skip |= {"hash", "file_size", "file_records"}
     assert strip(listed, skip) == strip(observed, skip)
     assert alyx_http.get(f"/datasets?session={algernon}&protected=True").json()["count"] == 1
-    # form 2: check_protected false on the protected original (S-2: flags written first)
+    # form 2: check_protected false on the protected original (flags written first)
     state.add_user("second_user")
     body = fixture("register-file.cannot-patch.request.json") | {"created_by": "second_user"}
     cannot = register(alyx_http, body)
@@ -632,7 +632,7 @@ def test_check_protected(
     query = {**request, "filenames": ",".join(request["filenames"])}
     assert alyx_http.get("/check-protected", params=query).json() == with_body.json()
     anonymous = httpx.request("GET", alyx_server.url("/check-protected"), json=request)
-    assert anonymous.json() == with_body.json()  # S-8
+    assert anonymous.json() == with_body.json()  # no credentials needed
     # latest revision first (creation time, not name), "" last
     register(alyx_http, fixture("register-file.named-repository.request.json"))
     state.protect_dataset(
@@ -658,7 +658,7 @@ def test_check_protected(
             ]
         }
     ]
-    # errors are 500s; it writes users and parents (S-12)
+    # errors are 500s; it writes users and parents
     missing = alyx_http.request(
         "GET", "/check-protected", json={**zm_request, "path": "ZM_1085/2020-01-01/001"}
     )
@@ -686,12 +686,12 @@ def test_check_protected(
     assert state.sessions[zm_1085].parent_session == second.id
 
 
-# -- weighings and water (§6.11, §6.12) -----------------------------------------------------------
+# -- weighings and water ---------------------------------------------------------------------------
 
 
 def test_weighings(alyx_server: AlyxTestServer, alyx_http: httpx.Client) -> None:
     request = fixture("weighings.request.json")
-    replies = [alyx_http.post("/weighings", json=request) for _ in range(2)]  # S-11
+    replies = [alyx_http.post("/weighings", json=request) for _ in range(2)]  # never de-duplicated
     assert [r.status_code for r in replies] == [201, 201]
     first = replies[0].json()
     assert strip(first) == strip(fixture("weighings.201.json"))
@@ -890,7 +890,7 @@ def test_drop_and_lose_reply_faults(alyx_server: AlyxTestServer, alyx_http: http
     with pytest.raises(httpx.RemoteProtocolError):
         alyx_http.post("/weighings", json=body)
     assert len(alyx_server.state.weighings) == 1  # acted, reply lost
-    assert alyx_http.post("/weighings", json=body).status_code == 201  # a blind retry: S-11
+    assert alyx_http.post("/weighings", json=body).status_code == 201  # a blind retry: two
     assert len(alyx_server.state.weighings) == 2
 
 
@@ -933,7 +933,7 @@ def test_request_log(alyx_server: AlyxTestServer, alyx_http: httpx.Client) -> No
     assert alyx_server.requests.lines() == ["GET /sessions", "POST /weighings", "POST /auth-token"]
 
 
-# -- ONE-api 3.6.1 RegistrationClient end to end (§7, §8) -----------------------------------------
+# -- ONE-api 3.6.1 RegistrationClient end to end ---------------------------------------------------
 
 
 def _sample_session(tmp_path: Path) -> Path:
@@ -961,7 +961,7 @@ def test_one_start_up_requests(
     )
     assert all(entry.has_auth for entry in log[1:])
     assert len(one_client.dtypes) == 114
-    assert one_client.file_extensions.count("") == 2  # notData and unknown (§4.2)
+    assert one_client.file_extensions.count("") == 2  # notData and unknown
     assert Path.home() == tmp_path / "one_home"  # ONE's parameters stay in the test's folder
     assert (tmp_path / f"one_home/.one/.127.0.0.1_{alyx_server.port}").is_file()
     assert one_client.one.alyx.cache_dir == tmp_path / "one_cache"
@@ -1026,12 +1026,12 @@ def test_one_register_session_files_and_idempotent_reregistration(
         "check_protected": True,
         "labs": "cortexlab",
     }
-    assert list(post.body) == list(fixture("register-file.request.json"))  # §7.5 key order
+    assert list(post.body) == list(fixture("register-file.request.json"))  # ONE's key order
     assert [f"{r['collection']}/{r['name']}" for r in records] == expected
     assert session["data_dataset_session_related"] == records
     state = alyx_server.state
     assert len(state.datasets) == 6
-    assert {r.exists for r in state.file_records.values()} == {False}  # S-3
+    assert {r.exists for r in state.file_records.values()} == {False}  # ONE's defaults
     before = state.snapshot()
     ids = set(state.datasets)
     again = one_client.register_files([folder / name for name in expected])
@@ -1047,7 +1047,9 @@ def test_one_protected_revisions(
     one_client: Any,
     tmp_path: Path,
 ) -> None:
-    """§8 rows F, C and A in one request, then E1, B2 and D1, checked on the server."""
+    """The revision table on the server: a protected original, an unprotected one and a new file
+    in one request, then today's protected revision, a protected revision folder and a dated
+    unprotected latest revision."""
     state = alyx_server.state
     today = datetime.datetime.today().strftime("%Y-%m-%d")  # T, as ONE computes it
     folder = _sample_session(tmp_path)
@@ -1072,9 +1074,9 @@ def test_one_protected_revisions(
     alyx_server.requests.clear()
     records = one_client.register_files(files)
     assert [(r["collection"], r["revision"], r["default"]) for r in records] == [
-        ("alf/probe00", today, True),  # F
-        ("alf", "", True),  # C
-        ("alf/probe00", "", True),  # A
+        ("alf/probe00", today, True),  # protected original: today's revision
+        ("alf", "", True),  # unprotected original: stays
+        ("alf/probe00", "", True),  # never registered: stays
     ]
     first, second = alyx_server.requests.calls("POST", "/register-file")
     assert (first.body["check_protected"], second.body["check_protected"]) == (True, False)
@@ -1096,16 +1098,16 @@ def test_one_protected_revisions(
         return record
 
     state.protect_dataset(moved.id)
-    e1 = register_new_spikes(b"E1")
+    e1 = register_new_spikes(b"today's revision protected")
     assert (e1["revision"], e1["default"]) == (f"{today}a", True)
-    assert (probe / f"#{today}a#/spikes.times.npy").read_bytes() == b"E1"
+    assert (probe / f"#{today}a#/spikes.times.npy").read_bytes() == b"today's revision protected"
     state.protect_dataset(e1["id"])
     b2 = one_client.register_files(probe / f"#{today}a#/spikes.times.npy")
     assert b2["revision"] == f"{today}aa"
     assert (probe / f"#{today}aa#/spikes.times.npy").exists()
-    d1 = register_new_spikes(b"D1")  # latest (Taa) unprotected and date-like: reused
+    d1 = register_new_spikes(b"dated")  # latest (Taa) unprotected and date-like: reused
     assert (d1["id"], d1["revision"]) == (b2["id"], f"{today}aa")
-    assert state.datasets[d1["id"]].hash == hashlib.md5(b"D1").hexdigest()
+    assert state.datasets[d1["id"]].hash == hashlib.md5(b"dated").hexdigest()
     spikes = [d for d in state.snapshot()["datasets"] if d["name"] == "spikes.times.npy"]
     assert sorted((d["revision"], d["protected"], d["default"]) for d in spikes) == [
         ("", True, False),
@@ -1122,7 +1124,7 @@ def test_one_retries_a_503_with_retry_after(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """ONE re-sends a POST answered 503 (§5 Retries); the fault did not act, the retry did."""
+    """ONE re-sends a POST answered 503 (its retries); the fault did not act, the retry did."""
     monkeypatch.setattr("one.webclient.uniform", lambda low, high: 0.0)  # no jitter sleep
     folder = _sample_session(tmp_path)
     alyx_server.state.add_session("algernon", "2026-11-21T00:00:00", 1)

@@ -30,7 +30,7 @@ PROXY_HTML = (
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-"""A reverse proxy's error page: the non-JSON body of quirk C-9."""
+"""A reverse proxy's error page: a non-JSON body that hid the status from ONE."""
 
 
 @dataclass
@@ -122,7 +122,7 @@ class Faults:
         times: int | None = 1,
         skip: int = 0,
     ) -> FaultRule:
-        """Alyx's throttling reply: 429, `Retry-After: <seconds>` and its `detail` (§5)."""
+        """Alyx's throttling reply: 429, `Retry-After: <seconds>` and its `detail`."""
         body = {
             "detail": f"Request was throttled. Expected available in {seconds} seconds.",
             "status_code": 429,

@@ -1,9 +1,9 @@
-"""Routing, authentication, body decoding and pagination of the Alyx test server (§5, §6).
+"""Routing, authentication, body decoding and pagination of the Alyx test server.
 
 `dispatch` turns one decoded request into a `Reply` whose body is the final JSON: it finds the
 route (paths as ONE sends them, a trailing slash also accepted), checks `Authorization: Token <t>`
 (403 `Authentication credentials were not provided.` / `Invalid token.`; `register-file` and
-`check-protected` also run unauthenticated, quirk S-8), runs the state method under the state's
+`check-protected` also run unauthenticated, as on Alyx), runs the state method under the state's
 lock, pages list replies (`count/next/previous/results`, `limit`/`offset`, page size 250, at
 most 1000, absolute `next`), and turns uncaught exceptions into Alyx's
 `{"status_code": 500, "detail": "<exception text>"}`. `openapi_schema` is what ONE reads from

@@ -1,13 +1,12 @@
 """The in-memory Alyx 3.6.1 of the test server: model, behaviour and reply shapes, no HTTP.
 
-Everything follows `/work/shared/reference/alyx-registration.md` (cited as §n) and the observed
-replies in `ALYX_FIXTURES`. The quirks a client must live with are reproduced on purpose: duplicate
-sessions (S-1), the non-atomic `register-file` with its side effects before a 403 (S-2), `exists`
-false everywhere with ONE's defaults (S-3), `created_by`/`qc` overwritten (S-4), dropped collection
-folders (S-5), the number string kept in record paths (S-6), the 500 for extension-less files
-(S-7), unauthenticated `register-file`/`check-protected` (S-8), aware datetimes stored as naive UTC
-(S-9), shared nicknames answering 500 (S-10), no de-duplication of weighings and water (S-11) and
-a `check-protected` that writes (S-12).
+Everything follows `/work/shared/reference/alyx-registration.md` and the observed replies in
+`ALYX_FIXTURES`. The quirks a client must live with are reproduced on purpose: duplicate sessions,
+the non-atomic `register-file` with its side effects before a 403, `exists` false everywhere with
+ONE's defaults, `created_by`/`qc` overwritten, dropped collection folders, the number string kept
+in record paths, the 500 for extension-less files, unauthenticated `register-file` and
+`check-protected`, aware datetimes stored as naive UTC, shared nicknames answering 500, no
+de-duplication of weighings and water, and a `check-protected` that writes.
 
 Every public `AlyxState` method that implements an endpoint takes an `ApiRequest` and returns a
 `Reply` or raises `ApiError`; `handlers.dispatch` calls them with `state.lock` held, so a request
@@ -426,7 +425,7 @@ class WaterAdministration:
 
 @dataclass(frozen=True)
 class _FileInfo:
-    """One `filenames` entry of register-file/check-protected, parsed as Alyx does (§2.8)."""
+    """One `filenames` entry of register-file/check-protected, parsed as Alyx does."""
 
     sent: str
     rel_dir_path: str
@@ -442,8 +441,14 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _load(name: str, directory: Path) -> Json:
-    return json.loads((directory / name).read_text(encoding="utf-8"))
+Fixtures = Callable[[str], Json]
+"""Gives a fixture file's content by its name in the shared fixture folder (`data.dataformat.json`,
+`labs.list.200.json`, ...): read from a folder, or made up (`tests.alyx_server.seed`)."""
+
+
+def fixtures_in(directory: Path) -> Fixtures:
+    """The fixture files of a folder (the shared `../shared/fixtures/alyx` by default)."""
+    return lambda name: json.loads((directory / name).read_text(encoding="utf-8"))
 
 
 def _as_bool(value: Json) -> bool:
@@ -454,7 +459,7 @@ def _as_bool(value: Json) -> bool:
 
 
 def _split(value: Json) -> list[Json] | None:
-    """A list field that may also be a comma-separated string (§6.9.1); None when absent."""
+    """A list field that may also be a comma-separated string; None when absent."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -481,7 +486,7 @@ def _per_file(value: Json, count: int, *, broadcast: bool) -> list[Json]:
 
 
 def _parse_datetime(value: Json) -> datetime:
-    """An ISO 8601 string as Alyx stores it: naive; an aware value becomes naive UTC (S-9)."""
+    """An ISO 8601 string as Alyx stores it: naive; an aware value becomes naive UTC."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -582,7 +587,7 @@ class AlyxState:
 
     def __init__(
         self,
-        fixtures: Path = ALYX_FIXTURES,
+        fixtures: Path | Fixtures = ALYX_FIXTURES,
         base_url: str = FIXTURE_BASE_URL,
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
@@ -609,12 +614,12 @@ class AlyxState:
         self.file_records: dict[str, FileRecord] = {}
         self.weighings: dict[str, Weighing] = {}
         self.water_administrations: dict[str, WaterAdministration] = {}
-        self._load_fixtures(fixtures)
+        self._load_fixtures(fixtures_in(fixtures) if isinstance(fixtures, Path) else fixtures)
 
     # -- loading --------------------------------------------------------------------------------
 
-    def _load_fixtures(self, directory: Path) -> None:
-        for item in _load("data.datasettype.json", directory):
+    def _load_fixtures(self, load: Fixtures) -> None:
+        for item in load("data.datasettype.json"):
             fields = item["fields"]
             self.dataset_types[fields["name"]] = DatasetType(
                 id=item["pk"],
@@ -625,7 +630,7 @@ class AlyxState:
                 json=fields["json"],
             )
         self.dataset_types["unknown"] = DatasetType(id=UNKNOWN_DATASET_TYPE_ID, name="unknown")
-        for item in _load("data.dataformat.json", directory):
+        for item in load("data.dataformat.json"):
             fields = item["fields"]
             self.data_formats[fields["name"]] = DataFormat(
                 id=item["pk"],
@@ -639,19 +644,19 @@ class AlyxState:
         self.data_formats["unknown"] = DataFormat(
             id=UNKNOWN_DATA_FORMAT_ID, name="unknown", file_extension=""
         )
-        for item in _load("actions.watertype.json", directory):
+        for item in load("actions.watertype.json"):
             fields = item["fields"]
             self.water_types[fields["name"]] = WaterType(item["pk"], fields["name"], fields["json"])
-        for item in _load("data.datarepositorytype.json", directory):
+        for item in load("data.datarepositorytype.json"):
             fields = item["fields"]
             self.repository_types[fields["name"]] = (item["pk"], fields["json"])
-        for repo in _load("data-repository.list.200.json", directory)["results"]:
+        for repo in load("data-repository.list.200.json")["results"]:
             self.repositories[repo["name"]] = Repository(**repo)
-        for lab in _load("labs.list.200.json", directory)["results"]:
+        for lab in load("labs.list.200.json")["results"]:
             self.labs[lab["name"]] = Lab(**lab)
-        for project in _load("projects.list.200.json", directory)["results"]:
+        for project in load("projects.list.200.json")["results"]:
             self.projects[project["name"]] = Project(**project)
-        user = _load("users.read.200.json", directory)
+        user = load("users.read.200.json")
         self.users[user["username"]] = User(
             id=user["id"],
             username=user["username"],
@@ -662,7 +667,7 @@ class AlyxState:
             allowed_users=list(user["allowed_users"]),
             is_stock_manager=user["is_stock_manager"],
         )
-        for subject in _load("subjects.list.200.json", directory)["results"]:
+        for subject in load("subjects.list.200.json")["results"]:
             fields = {key: subject[key] for key in SUBJECT_FIELDS if key != "lab"}
             self.subjects[subject["id"]] = Subject(
                 id=subject["id"],
@@ -729,7 +734,7 @@ class AlyxState:
         responsible_user: str | None = TEST_USER,
         **fields: Json,
     ) -> Subject:
-        """A subject; nicknames may repeat across labs (S-10)."""
+        """A subject; nicknames may repeat across labs."""
         with self.lock:
             subject = Subject(
                 id=str(uuid.uuid4()),
@@ -805,7 +810,7 @@ class AlyxState:
             return tag
 
     def protect_dataset(self, dataset_id: str, tag: str = "protected_tag") -> Tag:
-        """Tag the dataset with a protected tag, created if needed, as Alyx users do (§6.13)."""
+        """Tag the dataset with a protected tag, created if needed, as Alyx users do."""
         with self.lock:
             found = self.tags.get(tag)
             if found is None:
@@ -1006,7 +1011,7 @@ class AlyxState:
         return [s for s in self.subjects.values() if s.nickname == nickname]
 
     def _one_subject(self, nickname: str) -> Subject | None:
-        """`Subject.objects.get(nickname=...)`: None when absent, 500 when shared (S-10)."""
+        """`Subject.objects.get(nickname=...)`: None when absent, 500 when shared."""
         found = self._subjects_named(nickname)
         if len(found) > 1:
             raise detail_error(
@@ -1164,7 +1169,7 @@ class AlyxState:
         return None
 
     def _dataset_item(self, dataset: Dataset, *, with_flags: bool) -> dict[str, Json]:
-        """`GET /datasets` item (`with_flags`: protected/public) or dataset detail (§6.13)."""
+        """`GET /datasets` item (`with_flags`: protected/public) or dataset detail."""
         session = self.sessions[dataset.session_id]
         item: dict[str, Json] = {
             "url": self._url("datasets", dataset.id),
@@ -1203,7 +1208,7 @@ class AlyxState:
         return item
 
     def _register_item(self, dataset: Dataset) -> dict[str, Json]:
-        """One element of the `register-file` reply (§6.9.3)."""
+        """One element of the `register-file` reply."""
         session = self.sessions[dataset.session_id]
         return {
             "id": dataset.id,
@@ -1317,7 +1322,7 @@ class AlyxState:
     # -- endpoints: authentication and reference lists ------------------------------------------
 
     def auth_token(self, request: ApiRequest) -> Reply:
-        """`POST /auth-token` (§6.1), form or JSON body."""
+        """`POST /auth-token`, form or JSON body."""
         data = request.data()
         missing = {
             key: ["This field is required."]
@@ -1351,7 +1356,7 @@ class AlyxState:
         return Reply(200, self._dataset_type_item(found))
 
     def create_dataset_type(self, request: ApiRequest) -> Reply:
-        """`POST /dataset-types`: patterns are stored lower-cased (§4.3)."""
+        """`POST /dataset-types`: patterns are stored lower-cased."""
         data = request.data()
         name = data.get("name")
         if not name:
@@ -1495,7 +1500,7 @@ class AlyxState:
         return Reply(200, [self._subject_item(s) for s in items], paginate=True)
 
     def read_subject(self, request: ApiRequest) -> Reply:
-        """`GET /subjects/<nickname>` with `weighings` and `water_administrations` (§6.4)."""
+        """`GET /subjects/<nickname>` with `weighings` and `water_administrations`."""
         subject = self._one_subject(request.params["nickname"])
         if subject is None:
             raise not_found("Subject")
@@ -1531,7 +1536,7 @@ class AlyxState:
     # -- endpoints: sessions ----------------------------------------------------------------------
 
     def list_sessions(self, request: ApiRequest) -> Reply:
-        """`GET /sessions` (§6.6): filters, newest first."""
+        """`GET /sessions`: filters, newest first."""
         sessions = self._ordered_sessions()
         errors: dict[str, list[str]] = {}
         subject = request.arg("subject")
@@ -1619,7 +1624,7 @@ class AlyxState:
         return found
 
     def create_session(self, request: ApiRequest) -> Reply:
-        """`POST /sessions` (§6.7): validated, never de-duplicated (S-1)."""
+        """`POST /sessions`: validated, never de-duplicated."""
         clean = self._validate_session(request.data(), partial=False)
         subject: Subject = clean["subject"]
         now = self.clock()
@@ -1635,7 +1640,7 @@ class AlyxState:
         return Reply(201, self._session_detail(session))
 
     def update_session(self, request: ApiRequest) -> Reply:
-        """`PUT` (sent fields replace, others stay) or `PATCH /sessions/<eid>` (§6.8)."""
+        """`PUT` (sent fields replace, others stay) or `PATCH /sessions/<eid>`."""
         session = self._session(request.params["eid"])
         clean = self._validate_session(request.data(), partial=request.method == "PATCH")
         self._apply_session(session, clean)
@@ -1748,10 +1753,10 @@ class AlyxState:
             raise field_errors(errors)
         return clean
 
-    # -- endpoints: register-file and check-protected (§6.9, §6.10) ----------------------------
+    # -- endpoints: register-file and check-protected ----------------------------------------------
 
     def register_file(self, request: ApiRequest) -> Reply:
-        """`POST /register-file` in session mode, step by step as §6.9.2 (not atomic: S-2)."""
+        """`POST /register-file` in session mode, step by step as Alyx does (not atomic)."""
         data = request.data()
         content_type, object_id = data.get("content_type"), data.get("object_id")
         if content_type or object_id:
@@ -1814,8 +1819,8 @@ class AlyxState:
         return Reply(201, response)
 
     def check_protected(self, request: ApiRequest) -> Reply:
-        """`GET /check-protected` (§6.10): JSON body or query; always HTTP 200 unless an error,
-        which becomes a 500; it writes users and parent sessions like register-file (S-12)."""
+        """`GET /check-protected`: JSON body or query; always HTTP 200 unless an error,
+        which becomes a 500; it writes users and parent sessions like register-file."""
         data = request.body if isinstance(request.body, dict) and request.body else None
         if data is None:
             data = {key: values[-1] for key, values in request.query.items() if values}
@@ -1855,7 +1860,7 @@ class AlyxState:
         return found
 
     def _register_path(self, data: dict[str, Json]) -> tuple[str, Subject, str, int]:
-        """The normalised `path`, its subject, date and number (§2.8)."""
+        """The normalised `path`, its subject, date and number."""
         path = data.get("path")
         if not path:
             raise detail_error(500, "The path argument is required.")
@@ -1877,8 +1882,8 @@ class AlyxState:
     def _get_session(
         self, subject: Subject, day: str, number: int, creator: User | None
     ) -> Session:
-        """Alyx's `_get_session` (§6.9.2 step 3): base session first, then the numbered one;
-        the creator joins both, the numbered one gets the base as parent."""
+        """Alyx's `_get_session` (register-file's third step): base session first, then the
+        numbered one; the creator joins both, the numbered one gets the base as parent."""
         same_day = [
             s
             for s in self._ordered_sessions()
@@ -1902,7 +1907,7 @@ class AlyxState:
 
     def _add_session_user(self, session: Session, user: User | None) -> None:
         row = next(self._session_user_rows)
-        if user is None:  # an anonymous request without created_by (S-8)
+        if user is None:  # an anonymous request without created_by
             raise detail_error(
                 500,
                 'null value in column "labmember_id" of relation "actions_session_users" '
@@ -1913,7 +1918,7 @@ class AlyxState:
             session.users.append(user.username)
 
     def _file_info(self, rel_path: str, subject: Subject, day: str, filename: str) -> _FileInfo:
-        """Collection and revision of one filename, from `path` + filename (§2.8, S-5)."""
+        """Collection and revision of one filename, from `path` + filename (bad folders dropped)."""
         full = PurePosixPath(rel_path, filename).as_posix()
         found = re.search(rf"{re.escape(subject.nickname)}/{day}/\d{{1,3}}", full)
         if not found:
@@ -1958,7 +1963,7 @@ class AlyxState:
         return sorted(names)
 
     def _protection_info(self, session: Session, info: _FileInfo) -> list[dict[str, bool]]:
-        """`[{revision or "": protected}, ...]`, latest revision first, "" last (§6.9.7)."""
+        """`[{revision or "": protected}, ...]`, latest revision first, "" last."""
         datasets = [
             d
             for d in self.datasets.values()
@@ -1973,7 +1978,7 @@ class AlyxState:
         return [{self._revision_name(d): self.is_protected(d)} for d in datasets]
 
     def _dataset_type_for(self, name: str) -> DatasetType:
-        """§4.1, as Alyx 3.6.1 and ONE 3.6.1 share it; 500 on zero or several matches."""
+        """Dataset-type matching as Alyx 3.6.1 and ONE 3.6.1 share it; 500 on zero or several."""
         from one.alf.path import filename_parts
         from one.alf.spec import is_valid
 
@@ -1998,7 +2003,7 @@ class AlyxState:
         return matches[0]
 
     def _data_format_for(self, name: str) -> DataFormat:
-        """The format of the LAST extension (§4.2); 500 on zero or several (S-7)."""
+        """The format of the LAST extension; 500 on zero or several."""
         suffix = PurePosixPath(name).suffix
         matches = [f for f in self.data_formats.values() if f.file_extension == suffix]
         if not matches:
@@ -2023,7 +2028,7 @@ class AlyxState:
         version: Json,
         qc: Json,
     ) -> Dataset:
-        """§6.9.2 step 7 for one file; every write stays when a later step fails (S-2)."""
+        """register-file's seventh step for one file; every write stays when a later step fails."""
         revision = self._revision(info.revision) if info.revision is not None else None
         dataset_type = self._dataset_type_for(info.name)
         data_format = self._data_format_for(info.name)
@@ -2139,7 +2144,7 @@ class AlyxState:
                 record.json = None
         return dataset
 
-    # -- endpoints: weighings and water (§6.11, §6.12) -------------------------------------------
+    # -- endpoints: weighings and water ------------------------------------------------------------
 
     def create_weighing(self, request: ApiRequest) -> Reply:
         data = request.data()
@@ -2280,7 +2285,7 @@ class AlyxState:
             errors["user"] = [f"Object with username={value} does not exist."]
         return str(value)
 
-    # -- endpoints: datasets and tags (§6.13) ---------------------------------------------------
+    # -- endpoints: datasets and tags --------------------------------------------------------------
 
     def list_datasets(self, request: ApiRequest) -> Reply:
         datasets = self._ordered_datasets()
