@@ -172,6 +172,16 @@ def _stacked(
                 console.print(line, markup=False)
 
 
+def print_lines(console: Console, lines: Sequence[str]) -> None:
+    """Indented lines of text, each wrapped between words to the terminal (a pipe: unwrapped),
+    continuing two columns further in than it starts."""
+    budget = table_budget(console)
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        for part in wrap_words(line.lstrip(" "), budget, indent, indent + 2):
+            console.print(part, markup=False)
+
+
 def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[str]:
     """`text` in lines of at most `width` characters, broken between words only: a word longer
     than a line (a long path) stays whole on a line of its own."""

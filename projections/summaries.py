@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.pending import intent_details
+from .words import plural, size_text
 
 MAX_VALUE = 80
 """Characters of one field value in a generic summary (the JSON keeps everything)."""
 
 
 def _count(items: list[Any], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+    return plural(len(items), noun)
 
 
 def _fields(event: Any) -> str:
@@ -33,7 +34,7 @@ PHRASES: dict[str, Callable[[Any], str]] = {
             for part, count in (
                 (f"{_count(e.discovered, 'file')} new or changed", len(e.discovered)),
                 (f"{_count(e.rejected, 'file')} rejected", len(e.rejected)),
-                (f"{e.unchanged} unchanged", e.unchanged),
+                (f"{plural(e.unchanged, 'file')} unchanged", e.unchanged),
             )
             if count
         )
@@ -56,7 +57,7 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "Session.TransferStalled": lambda e: f"transfer stalled: {e.reason}",
     "Dataset.Created": lambda e: f"file {e.rel_path}",
     "Dataset.Discovered": lambda e: (
-        f"{e.dataset_type} ({e.data_format}), {e.size} bytes, md5 {e.md5[:8]}"
+        f"{e.dataset_type} ({e.data_format}), {size_text(e.size)}, md5 {e.md5[:8]}"
     ),
     "Dataset.Rejected": lambda e: f"rejected: {e.reason}",
     "Dataset.RegistrationRequested": lambda e: "register file on Alyx",
@@ -86,7 +87,9 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "Subject.WaterAdministrationFailed": lambda e: _failure("water administration", e),
     "WatchdogService.Created": lambda e: f"watchdog service on {e.machine}",
     "WatchdogService.RestartRequested": lambda e: f"restart {e.executable}",
-    "WatchdogService.Restarted": lambda e: f"running as pid {e.pid} ({e.stopped} stopped)",
+    "WatchdogService.Restarted": lambda e: (
+        f"running as pid {e.pid} ({plural(e.stopped, 'process', 'processes')} stopped)"
+    ),
     "WatchdogService.RestartFailed": lambda e: _failure("restart", e),
     "Session.RegistrationReplaced": lambda e: "replaced by a newer request with other fields",
     "Dataset.RegistrationReplaced": lambda e: "replaced by a newer request with other fields",

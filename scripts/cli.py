@@ -37,6 +37,7 @@ from . import (
 )
 from .command_parser import CommandParser, examples
 from .options import add_global_options
+from .output_flags import add_quiet, add_wide
 
 if TYPE_CHECKING:
     from .options import Handler
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="files hashed in parallel (setting hash_workers; default: cores)",
     )
     scan.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_wide(scan)
+    add_quiet(scan, "the files left out and why (listed under the summary)")
     add_global_options(scan)
     scan.set_defaults(handler=folder_commands.scan)
 

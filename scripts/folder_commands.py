@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
+from .output_flags import apply_wide
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,13 +30,16 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from ..adapters.database.event_store import open_ledger
     from ..adapters.executors import scan_options
     from ..adapters.filesystem.scan import scan as scan_sessions
-    from ..projections.render import table, to_json
+    from ..projections.left_out import left_out_lines, rejected_files
+    from ..projections.render import print_lines, table, to_json
+    from ..projections.table_layout import SCAN
+    from ..projections.words import plural
 
     options = scan_options(settings)
     ledger = open_ledger(settings)
     errors = Console(stderr=True)
     with Progress(
-        TextColumn("hashing {task.fields[files]} files"),
+        TextColumn("hashing {task.fields[files]}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -46,7 +50,7 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ) as bar:
 
         def progress(files: int, total: int) -> Callable[[int], None]:
-            task = bar.add_task("hash", total=total, files=files)
+            task = bar.add_task("hash", total=total, files=plural(files, "file"))
             return lambda done: bar.advance(task, done)
 
         summaries = scan_sessions(ledger, args.sessions, options, progress)
@@ -69,8 +73,13 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     ]
     if args.json:
         console.print_json(to_json(rows))
-    else:
-        table(console, "scan", rows, ["session", "new_or_changed", "rejected", "unchanged"])
+        return 0
+    apply_wide(console, args)
+    table(console, "scan", rows, ["session", "new_or_changed", "rejected", "unchanged"], SCAN)
+    if not args.quiet:
+        print_lines(
+            console, left_out_lines(rejected_files(ledger, [s.session_id for s in summaries]))
+        )
     return 0
 
 
