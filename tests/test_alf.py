@@ -1,5 +1,7 @@
-"""ALF parsing: the contract's tables (§2.5, §2.6), one-line errors naming the part, agreement
-with ONE-api 3.6.1 on every path both accept, and the deliberate differences (C-1, C-2, C-3)."""
+"""ALF parsing: ONE-api's example tables of file names and session paths, one-line errors naming
+the part, agreement with ONE-api 3.6.1 on every path both accept, and the deliberate differences
+(ONE truncates folder names, takes any folder above `Subjects` as the lab, sends collections,
+revisions and file names unchecked)."""
 
 from __future__ import annotations
 
@@ -84,7 +86,7 @@ def _raises(call: Callable[[], object]) -> str:
     return message
 
 
-# -- §2.5 file names -----------------------------------------------------------------------------
+# -- file names ------------------------------------------------------------------------------------
 
 VALID_FILENAMES = [
     ("spikes.times.npy", ("", "spikes", "times", "", "", "npy")),
@@ -143,7 +145,7 @@ def test_invalid_filenames_name_the_part(name: str, names: str, why: str) -> Non
     assert filename_parts(name, assert_valid=False)[1] is None  # ONE refuses these too
 
 
-# -- §2.6 session paths --------------------------------------------------------------------------
+# -- session paths ---------------------------------------------------------------------------------
 
 JAN_2 = datetime.date(2024, 1, 2)
 VALID_SESSIONS = [
@@ -220,7 +222,7 @@ def test_number_error_is_the_documented_line() -> None:
     )
 
 
-# -- resolve_lab (C-2) ---------------------------------------------------------------------------
+# -- resolve_lab: is the folder above Subjects a lab? ----------------------------------------------
 
 DATA_LAB = parse_session_path("/data/Subjects/SW_001/2024-01-02/001")
 NO_LAB = parse_session_path("/data/SW_001/2024-01-02/001")
@@ -252,7 +254,7 @@ def test_path_and_configuration_disagree() -> None:
     assert "disagrees" in message
 
 
-# -- relative paths (C-3) ------------------------------------------------------------------------
+# -- relative paths: collections, revisions, file names --------------------------------------------
 
 VALID_REL_PATHS = [
     ("spikes.times.npy", "", ""),
@@ -465,7 +467,7 @@ def _lab(path: str, configured: str | None) -> SessionRef:
 
 DELIBERATE_DIFFERENCES = [
     Difference(
-        "C-1",
+        "ONE reads a session path loosely",
         "subject with a space is truncated",
         lambda _: _session("/d/my subject/2024-01-02/001"),
         ("", "subject", "2024-01-02", "001"),
@@ -473,7 +475,7 @@ DELIBERATE_DIFFERENCES = [
         "my subject",
     ),
     Difference(
-        "C-1",
+        "ONE reads a session path loosely",
         "subject with a plus is truncated",
         lambda _: _session("/d/S+1/2024-01-02/001"),
         ("", "1", "2024-01-02", "001"),
@@ -481,7 +483,7 @@ DELIBERATE_DIFFERENCES = [
         "S+1",
     ),
     Difference(
-        "C-1",
+        "ONE reads a session path loosely",
         "number 0001 is a session folder read as 000",
         lambda _: (
             str(get_session_path("/d/S1/2024-01-02/0001")),
@@ -492,7 +494,7 @@ DELIBERATE_DIFFERENCES = [
         "0001",
     ),
     Difference(
-        "C-1",
+        "ONE reads a session path loosely",
         "number 1234 is read as 123",
         lambda _: _session("/d/S1/2024-01-02/1234")[3],
         "123",
@@ -500,7 +502,7 @@ DELIBERATE_DIFFERENCES = [
         "1234",
     ),
     Difference(
-        "C-1",
+        "ONE reads a session path loosely",
         "non-ASCII digits are a number",
         lambda _: _session("/d/S1/2024-01-02/١٢٣")[3],
         "١٢٣",
@@ -508,7 +510,7 @@ DELIBERATE_DIFFERENCES = [
         "١٢٣",
     ),
     Difference(
-        "C-1",
+        "ONE reads a session path loosely",
         "lab with a hyphen is truncated",
         lambda _: _session("/x/my-lab/Subjects/S1/2024-01-02/001")[0],
         "lab",
@@ -516,7 +518,7 @@ DELIBERATE_DIFFERENCES = [
         "my-lab",
     ),
     Difference(
-        "C-1",
+        "ONE reads a session path loosely",
         "missing subject folder: Subjects is the subject",
         lambda _: _session("/data/Subjects/2024-01-02/001"),
         ("", "Subjects", "2024-01-02", "001"),
@@ -524,7 +526,7 @@ DELIBERATE_DIFFERENCES = [
         "Subjects",
     ),
     Difference(
-        "C-2",
+        "ONE takes any folder as the lab",
         "unknown lab from a Subjects parent",
         lambda _: _session("/data/Subjects/SW_001/2024-01-02/001")[0],
         "data",
@@ -532,7 +534,7 @@ DELIBERATE_DIFFERENCES = [
         "data",
     ),
     Difference(
-        "C-2",
+        "ONE takes any folder as the lab",
         "path lab disagrees with the configured lab",
         lambda _: _session("/mnt/s0/Data/Subjects/SW_001/2024-01-02/001")[0],
         "Data",
@@ -540,7 +542,7 @@ DELIBERATE_DIFFERENCES = [
         "Data",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "collection with a space is dropped",
         lambda _: _folders("/d/S1/2024-01-02/001/my data/spikes.times.npy"),
         ("", ""),
@@ -548,7 +550,7 @@ DELIBERATE_DIFFERENCES = [
         "my data",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "collection with a plus is dropped",
         lambda _: _folders("/d/S1/2024-01-02/001/raw+video/x.y.npy"),
         ("", ""),
@@ -556,7 +558,7 @@ DELIBERATE_DIFFERENCES = [
         "raw+video",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "collection below a revision is dropped",
         lambda _: _folders("/d/S1/2024-01-02/001/#v1#/alf/x.y.npy"),
         ("", "v1"),
@@ -564,7 +566,7 @@ DELIBERATE_DIFFERENCES = [
         "#v1#",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "two revisions: the second is dropped",
         lambda _: _folders("/d/S1/2024-01-02/001/#a#/#b#/x.y.npy"),
         ("", "a"),
@@ -572,7 +574,7 @@ DELIBERATE_DIFFERENCES = [
         "#a#",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "parent folder as a collection",
         lambda _: _as_tuple(rel_path_parts("../x.y.npy"))[0],
         "..",
@@ -580,7 +582,7 @@ DELIBERATE_DIFFERENCES = [
         "..",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "empty folder kept in the collection",
         lambda _: _as_tuple(rel_path_parts("alf//x.y.npy"))[0],
         "alf/",
@@ -588,7 +590,7 @@ DELIBERATE_DIFFERENCES = [
         "alf//x.y.npy",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "file name with a trailing newline",
         lambda _: filename_parts("spikes.times.npy\n")[-1],
         "npy",
@@ -596,7 +598,7 @@ DELIBERATE_DIFFERENCES = [
         "spikes.times.npy\\n",
     ),
     Difference(
-        "C-3",
+        "ONE sends paths unchecked",
         "walk registers a file name with a hyphen in the object",
         lambda tmp: _walk(tmp, "alf/_iblrig_left-Camera.times.npy"),
         ["alf/_iblrig_left-Camera.times.npy"],
@@ -604,15 +606,15 @@ DELIBERATE_DIFFERENCES = [
         "_iblrig_left-Camera.times.npy",
     ),
     Difference(
-        "C-3",
-        "walk registers a collection with a space (S-5 drops it)",
+        "ONE sends paths unchecked",
+        "walk registers a collection with a space (Alyx drops it)",
         lambda tmp: _walk(tmp, "my data/_iblrig_leftCamera.times.npy"),
         ["my data/_iblrig_leftCamera.times.npy"],
         lambda: parse_rel_path("my data/_iblrig_leftCamera.times.npy"),
         "my data",
     ),
     Difference(
-        "C-8",
+        "ONE's walk checks nothing",
         "walk registers an editor backup (ends with the '' extension)",
         lambda tmp: _walk(tmp, "alf/_iblrig_leftCamera.times.npy~"),
         ["alf/_iblrig_leftCamera.times.npy~"],
