@@ -164,8 +164,8 @@ def _reach_postgres(settings: Settings) -> None:
     """Connect once, directly, before eventsourcing's connection pool does: the pool would only
     say it got no connection in `connect_timeout` seconds, where libpq says why at once (no such
     database or role, refused, TLS). eventsourcing creates tables but not schemas; a configured
-    schema is created here (unless a DBA creates both: `create_tables` false, as PostgreSQL checks
-    the CREATE privilege even where IF NOT EXISTS then finds the schema there)."""
+    schema is created here when missing (PostgreSQL asks for the privilege to create one even
+    where IF NOT EXISTS then finds it: a lab's role may own its schema but not the database)."""
     import psycopg  # a PostgreSQL store only (see `_postgres_errors`)
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
@@ -181,7 +181,12 @@ def _reach_postgres(settings: Settings) -> None:
         connect_timeout=pg.connect_timeout,
         autocommit=True,
     ) as connection:
-        if pg.schema_name and pg.create_tables:
+        if not (pg.schema_name and pg.create_tables):
+            return
+        found = connection.execute(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %s", (pg.schema_name,)
+        ).fetchone()
+        if found is None:
             connection.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pg.schema_name))
             )

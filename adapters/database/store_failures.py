@@ -127,8 +127,13 @@ CAUSES = (
         f"to create the tables) on the schema ({README})",
     ),
     _cause(
+        "connect privilege",
+        r'permission denied for database "?(?P<name>[^"\s]+)"?.*CONNECT privilege',
+        f"role {{user}} may not connect to database {{name}}; grant it CONNECT ({README})",
+    ),
+    _cause(
         "database privileges",
-        r"permission denied for database (?P<name>\S+)",
+        r'permission denied for database "?(?P<name>[^"\s]+)',
         "role {user} may not create schema {schema} in database {name}; create the schema for "
         f"it as the database's owner, or grant it CREATE on the database ({README})",
     ),
