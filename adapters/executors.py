@@ -1,4 +1,8 @@
-"""Which executors this installation has, built from the settings (the composition root)."""
+"""Which executors this installation has, built from the settings (the composition root).
+
+The Alyx client and the executors are imported by the functions that build them: the offline
+commands use `scan_options` only, and must not load the HTTP client (see scripts/cli.py).
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,20 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from ..domain.ledger_queries import session_id_of
-from ..domain.outcomes import Executor
-from .alyx.client import AlyxClient
-from .alyx.errors import AlyxError
-from .alyx.executor import AlyxExecutor, OfflineAlyx
-from .alyx.reference_data import (
-    fetch_labs,
-    fetch_reference_data,
-    load_reference_data,
-)
-from .alyx.sessions import AlyxContext, Warn
-from .database.views import Views
-from .filesystem.atomic import write_atomically
+from .alyx.reference_data import load_reference_data
 from .filesystem.scan import ScanOptions, session_at
 from .filesystem.user_dirs import default_data_dir
 from .settings import Settings
-from .watchdog.emission import TransferExecutor
-from .watchdog.restart import RestartExecutor
+
+if TYPE_CHECKING:
+    from ..domain.outcomes import Executor
+    from .alyx.client import AlyxClient
+    from .alyx.sessions import Warn
+    from .database.views import Views
 
 LABS_FILE = "labs.json"
 
@@ -55,6 +53,10 @@ def refresh_reference(settings: Settings, warn: Warn) -> None:
 
     ONE fetches the lists whenever its client is built and cannot work offline; here a server
     that does not answer leaves the cache (or the packaged lists) in use, with a warning."""
+    from .alyx.errors import AlyxError
+    from .alyx.reference_data import fetch_labs, fetch_reference_data
+    from .filesystem.atomic import write_atomically
+
     cache = reference_dir(settings)
     try:
         with alyx_client(settings) as client:
@@ -84,6 +86,8 @@ def alyx_client(settings: Settings) -> Iterator[AlyxClient | None]:
     if settings.alyx.base_url is None:
         yield None
         return
+    from .alyx.client import AlyxClient
+
     with AlyxClient(settings.alyx, alyx_username(settings)) as client:
         yield client
 
@@ -96,6 +100,11 @@ def local_today() -> str:
 @contextmanager
 def build_executors(settings: Settings, views: Views, warn: Warn) -> Iterator[list[Executor]]:
     """Every executor, in the order sync runs them; closed (connections) on exit."""
+    from .alyx.executor import AlyxExecutor, OfflineAlyx
+    from .alyx.sessions import AlyxContext
+    from .watchdog.emission import TransferExecutor
+    from .watchdog.restart import RestartExecutor
+
     ledger = views.ledger
     with ExitStack() as stack:
         client = stack.enter_context(alyx_client(settings))

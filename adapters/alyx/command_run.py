@@ -11,8 +11,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
-from .errors import AlyxError
+if TYPE_CHECKING:  # annotations only: every command enters a run, most never talk to Alyx
+    from .errors import AlyxError
 
 
 class AlyxRun:
