@@ -40,8 +40,9 @@ LABLEDGER = Path(sys.executable).parent / "labledger"
 TIMEOUT = 60.0
 """Seconds a single run may take before the test fails (a hung run is a failure, not a wait)."""
 
-PASSED_THROUGH = re.compile(r"LABLEDGER_[A-Z0-9_]+|WATCHDOG_EXE|WATCHDOG_CONFIG")
-"""The only variables a test may add: labledger's settings and the two the README documents."""
+PASSED_THROUGH = re.compile(r"LABLEDGER_[A-Z0-9_]+|WATCHDOG_EXE|WATCHDOG_CONFIG|COLUMNS")
+"""The only variables a test may add: labledger's settings, the two the README documents, and
+COLUMNS, the width a user's shell gives a terminal."""
 
 MACHINE_CLOCK = re.compile(r"LD_PRELOAD|FAKETIME(_[A-Z0-9_]+)?|DONT_FAKE_MONOTONIC")
 """Variables inherited as they are: the machine's clock. `.ci/faketime-pytest` moves the clock of
@@ -93,7 +94,9 @@ class Door:
         chosen = {**self.env, **(extra or {})}
         stray = sorted(name for name in chosen if not PASSED_THROUGH.fullmatch(name))
         if stray:
-            raise ValueError(f"only LABLEDGER_* and WATCHDOG_* variables may be set: {stray}")
+            raise ValueError(
+                f"only LABLEDGER_*, WATCHDOG_* and COLUMNS variables may be set: {stray}"
+            )
         home = str(self.home)
         clock = {name: value for name, value in os.environ.items() if MACHINE_CLOCK.fullmatch(name)}
         return {
