@@ -1,0 +1,59 @@
+"""`labledger config init`'s test of the Alyx connection, with labledger's own client: does the
+server answer, and does it accept the user?
+
+Two requests, each tried once (an operator is waiting): a GET of the API root without a token
+(any JSON reply, even a refusal, shows an Alyx answers at that address), then, when a user is
+given, a GET of that user with the client's login: the cached token, or a login with the password
+(which caches a token for later runs). With neither, the login is not tried and the result says
+how to give one. Nothing the server could take as work is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .client import AlyxClient
+from .command_run import one_run
+from .errors import AlyxError, AlyxLoginNeeded, AlyxRefused
+from .settings import AlyxSettings
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The outcome: whether it worked, and one line saying what was found."""
+
+    ok: bool
+    message: str
+
+
+class _RootProbe(AlyxClient):
+    """The client, plus a GET of the API root sent without a token."""
+
+    def answer_of_root(self) -> None:
+        self._call("GET", "/", idempotent=True, authenticated=False)
+
+
+def check_connection(alyx: AlyxSettings, username: str | None) -> ConnectionCheck:
+    """Ask the server at ``alyx.base_url`` as ``username`` (None: only whether it answers)."""
+    once = alyx.model_copy(update={"max_attempts": 1})
+    with one_run(), _RootProbe(once, username or "anonymous") as client:
+        url = client.base_url
+        try:
+            client.answer_of_root()
+        except AlyxRefused:
+            pass  # a JSON refusal (401, 403, 404) is an answer: Alyx is there
+        except AlyxError as error:  # no answer, a 5xx, or a reply that is not Alyx's JSON
+            return ConnectionCheck(False, error.message)
+        if username is None:
+            return ConnectionCheck(True, f"Alyx at {url} answers (no user given: login not tried)")
+        try:
+            client.get(f"/users/{username}")
+        except AlyxLoginNeeded:
+            return ConnectionCheck(
+                True,
+                f"Alyx at {url} answers; login not tried: no password given and no token cached "
+                f"for {username} (set alyx.password or LABLEDGER_ALYX__PASSWORD once)",
+            )
+        except AlyxError as error:
+            return ConnectionCheck(False, error.message)
+    return ConnectionCheck(True, f"logged in to Alyx at {url} as {username}")
