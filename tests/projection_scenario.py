@@ -70,7 +70,7 @@ def _licks_registered(ledger: Ledger) -> None:
 def _spikes_protected_and_moved(ledger: Ledger) -> None:
     spikes = Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy")
     ledger.note_revision_protected(spikes, [{"": True}], today="2026-11-21")
-    move = ledger.request_move(spikes, MOVED_TO, why="row F")
+    move = ledger.request_move(spikes, MOVED_TO, why="protected original")
     arrived = ledger.record_moved(spikes, move, "alf/spikes.times.npy", MOVED_TO)
     op = ledger.dataset(arrived).open_registration()
     assert op is not None

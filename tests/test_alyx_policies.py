@@ -34,7 +34,7 @@ REF = SessionRef("cortexlab", "algernon", dt.date(2026, 11, 21), "001")
         ([], [], [], ("001", False)),
         (["001", "007"], [], [], ("008", False)),  # gaps are not filled, as in ONE
         (["001", ".002", "notes"], [], [], ("002", False)),
-        (["001"], [3], [], ("004", True)),  # Alyx ahead of the disk: another rig (C-4)
+        (["001"], [3], [], ("004", True)),  # Alyx ahead of the disk: another rig
         (["001"], [], ["005"], ("006", False)),  # allocated in the ledger, folder elsewhere
     ],
 )

@@ -70,7 +70,7 @@ def test_update_changes_only_given_fields(online: Cli, server: AlyxTestServer) -
     assert result.code == 0, result.err
     (alyx_session,) = server.state.snapshot()["sessions"]
     assert alyx_session["n_trials"] == 400
-    assert alyx_session["task_protocol"] == "choiceWorld"  # not reset (ONE's PUT would, C-11)
+    assert alyx_session["task_protocol"] == "choiceWorld"  # not reset (ONE's PUT would)
     assert alyx_session["start_time"] == START
 
 

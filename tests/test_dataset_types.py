@@ -1,4 +1,5 @@
-"""Dataset types and data formats: §4.1's table row by row, §4.2, the real Alyx 3.6.1 lists,
+"""Dataset types and data formats: the type-matching table row by row, formats by extension, the
+real Alyx 3.6.1 lists,
 agreement with ONE's `get_dataset_type`, served-list parsing and the packaged copy."""
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ SERVED = ReferenceData.from_served(
 )
 NPY = (DataFormat("npy", ".npy"),)
 
-# -- §4.1 ----------------------------------------------------------------------------------------
+# -- dataset types ---------------------------------------------------------------------------------
 
 OBJ_ATTR = DatasetType("obj.attr", "")
 FOO_BAR = DatasetType("foo.bar", "*FOO.b?r*")
@@ -119,7 +120,7 @@ def test_case_is_folded_like_one() -> None:
     assert get_dataset_type("STRAßE.name.npy", [street]).name == "street.name"
 
 
-# -- §4.2 ----------------------------------------------------------------------------------------
+# -- data formats ----------------------------------------------------------------------------------
 
 FORMAT_EXAMPLES = [
     ("_ibl_trials.table.pqt", ["parquet"]),
@@ -142,7 +143,7 @@ def test_data_format_by_last_suffix(basename: str, expected: list[str]) -> None:
 
 
 def test_extension_less_never_matches_the_empty_extension() -> None:
-    """S-7: `notData` and `unknown` have extension ''; Alyx would find both and answer 500."""
+    """`notData` and `unknown` have extension ''; Alyx would find both and answer 500."""
     assert sorted(f.name for f in SERVED.data_formats if not f.file_extension) == [
         "notData",
         "unknown",

@@ -171,7 +171,7 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
     spikes = Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy")
     registration = ledger.request_dataset_registration(spikes, hash="a" * 32)
     ledger.note_revision_protected(spikes, [{"": True}], today="2026-11-21")
-    move = ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", why="row F")
+    move = ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", why="protected")
     assert move != registration
     assert [p.intent for p in ledger.pending_intents()] == [
         "Dataset.RegistrationRequested",
@@ -282,7 +282,7 @@ def test_record_failure_answers_each_kind_of_intent(ledger: Ledger) -> None:
         (session_id, ledger.request_session_registration(REF, FOLDER)),
         (session_id, ledger.request_manifest(session_id, "m.yml", "/watch")),
         (spikes, ledger.request_dataset_registration(spikes)),
-        (spikes, ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", "row F")),
+        (spikes, ledger.request_move(spikes, "alf/#2026-11-21#/spikes.times.npy", "protected")),
         (
             subject_id,
             ledger.ask_weighing("cortexlab", "algernon", 20.0, "2026-11-21", "u").operation_id,

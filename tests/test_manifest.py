@@ -2,7 +2,7 @@
 
 Every manifest built here is read back with yaml.safe_load and validated by the real
 `aind_watchdog_service.models.ManifestConfig` (and the service's own `IngestedManifest`, which
-requires `name`: W-1), through `accepted_by_service`, which the other transfer tests use too.
+requires `name`), through `accepted_by_service`, which the other transfer tests use too.
 """
 
 from __future__ import annotations
@@ -67,12 +67,12 @@ def accepted_by_service(content: bytes) -> ManifestConfig:
     with pytest.warns(UserWarning, match="Manually setting name is discouraged"):
         manifest = ManifestConfig(**data)
     ingested = IngestedManifest(**data, checksum_mode="crc32")
-    assert ingested.name == data["name"] == manifest.name, "W-1: name must be written"
+    assert ingested.name == data["name"] == manifest.name, "the service needs the name written"
     assert manifest.modalities, "the service refuses a manifest without modalities"
     assert set(manifest.modalities) <= set(modality_names())
     assert manifest.transfer_service_args is not None
-    assert manifest.transfer_service_args.user_email, "K-12: ADTS >= 2.2 needs an e-mail"
-    assert "\\" not in content.decode(), "paths are written POSIX (K-8)"
+    assert manifest.transfer_service_args.user_email, "ADTS >= 2.2 needs an e-mail"
+    assert "\\" not in content.decode(), "paths are written POSIX"
     return manifest
 
 
@@ -123,7 +123,7 @@ def test_default_manifest_is_accepted_and_names_the_aind_data_name() -> None:
 
 @pytest.mark.parametrize("platform", [None, "behavior", "multiplane-ophys"])
 def test_name_is_what_the_service_computes_itself(platform: str | None) -> None:
-    """K-7: the staging folder gets the name the model (and the S3 prefix) would compute."""
+    """The staging folder gets the name the model (and the S3 prefix) would compute."""
     computed = ManifestConfig(
         subject_id="algernon",
         acquisition_datetime=ACQUIRED,
@@ -147,7 +147,7 @@ def test_a_name_that_is_no_data_name_is_refused() -> None:
 
 
 def test_schedule_time_is_quoted_so_yaml_cannot_read_a_number() -> None:
-    """W-7: unquoted, 20:00:00 is the integer 72000 (20:00 UTC); quoted it is local 20:00."""
+    """Unquoted, 20:00:00 is the integer 72000 (20:00 UTC); quoted it is local 20:00."""
     assert yaml.safe_load("schedule_time: 20:00:00")["schedule_time"] == 72000
     for value, text in ((time(20, 0), "'20:00:00'"), (time(8, 30), "'08:30:00'")):
         content = build(schedule_time=value).render()
@@ -183,7 +183,7 @@ def test_no_folder_under_a_modality_is_a_clear_error() -> None:
 
 
 def test_same_session_gives_the_same_bytes_whatever_the_order() -> None:
-    """K-9: clabe built modalities and schemas from sets; here re-emission is byte-identical."""
+    """clabe built modalities and schemas from sets; here re-emission is byte-identical."""
     shuffled = dataclasses.replace(SESSION, files=tuple(reversed(FILES)))
     extra = {"behavior": ["/data/extra/b.csv", "/data/extra/a.csv"]}
     first = build(extra_modality_data=extra, data_description_tags=("b", "a"))
@@ -198,7 +198,7 @@ def test_same_session_gives_the_same_bytes_whatever_the_order() -> None:
 
 
 def test_upload_tasks_get_the_destination_structurally_even_from_a_unc_share() -> None:
-    """K-8: `{{ destination }}` replaced inside the parsed tasks, with a POSIX path."""
+    """`{{ destination }}` replaced inside the parsed tasks, with a POSIX path."""
     tasks = {"custom_task": {"job_settings": {"input_dir": "{{ destination }}/behavior"}}}
     manifest = build(
         destination="\\\\allen\\aind\\scratch",
@@ -246,7 +246,7 @@ def test_posix_destination(root: str, expected: str) -> None:
 
 
 def test_null_endpoint_is_written_explicitly_and_warned() -> None:
-    """W-10: a dropped null would bring back the production endpoint at load."""
+    """A dropped null would bring back the production endpoint at load."""
     manifest = build(transfer_endpoint=None, delete_modalities_source_after_success=True)
     assert "transfer_endpoint: null\n" in manifest.render().decode()
     assert accepted_by_service(manifest.render()).transfer_endpoint is None
@@ -291,7 +291,7 @@ def test_modality_table_comes_from_aind_data_schema_models() -> None:
         "behavior-videos", "brightfield", "confocal", "ecephys", "fMOST", "fib", "icephys",
         "merfish", "one-photon", "pophys", "scRNAseq", "slap2",
     }  # fmt: skip
-    assert set(modality_names()) == expected  # contract §12
+    assert set(modality_names()) == expected  # the service's abbreviations
     assert modality_names() == {m().abbreviation: m().name for m in _defaults(Modality.ALL)}
 
 

@@ -3,8 +3,9 @@ test servers; the servers (sessions, datasets, file records, revisions, default 
 flags, weighings, water) and the session folders must end the same.
 
 The deliberate differences are left out of these scenarios and tested where they are decided:
-tests/test_revisions.py (C-18/C-19 lettering), tests/test_revision_mover.py (no overwrite on D1),
-tests/test_alyx_registration.py (merged update, C-11), tests/test_alyx_policies.py."""
+tests/test_revisions.py (lettering: no existing revision reused, none after `z`),
+tests/test_revision_mover.py (no overwrite when a dated unprotected revision is reused),
+tests/test_alyx_registration.py (merged update), tests/test_alyx_policies.py."""
 
 from __future__ import annotations
 
@@ -102,28 +103,28 @@ def test_new_session_files_and_reregistration(pair: Pair) -> None:
     pair.assert_same()
 
 
-def test_protected_rows_f_c_a_then_e1_b2(pair: Pair) -> None:
+def test_protected_original_and_new_files_then_todays_revisions(pair: Pair) -> None:
     pair.one.register_session(pair.one_folder)
     pair.labledger("register", str(pair.our_folder))
     pair.both(_protect("alf/probe00/spikes.times.npy"))
     new = (SAMPLE / "alf/probe00/spikes.clusters.npy").read_bytes()
-    pair.both(_write("alf/probe00/clusters.amps.npy", new))  # never registered: row A
+    pair.both(_write("alf/probe00/clusters.amps.npy", new))  # never registered: stays
     files = ["alf/probe00/spikes.times.npy", "alf/licks.times.npy", "alf/probe00/clusters.amps.npy"]
-    pair.one.register_files([pair.one_folder / f for f in files])  # rows F, C, A
+    pair.one.register_files([pair.one_folder / f for f in files])  # protected moves, others stay
     pair.labledger("register", *(str(pair.our_folder / f) for f in files))
     pair.assert_same()
     assert (pair.our_folder / f"alf/probe00/#{TODAY}#/spikes.times.npy").exists()
 
     pair.both(_protect(f"alf/probe00/#{TODAY}#/spikes.times.npy"))
-    pair.both(_write("alf/probe00/spikes.times.npy", b"E1"))
-    pair.one.register_files(pair.one_folder / "alf/probe00/spikes.times.npy")  # row E1
+    pair.both(_write("alf/probe00/spikes.times.npy", b"new"))
+    pair.one.register_files(pair.one_folder / "alf/probe00/spikes.times.npy")  # today's protected
     pair.labledger("register", str(pair.our_folder / "alf/probe00/spikes.times.npy"))
     pair.assert_same()
-    assert (pair.our_folder / f"alf/probe00/#{TODAY}a#/spikes.times.npy").read_bytes() == b"E1"
+    assert (pair.our_folder / f"alf/probe00/#{TODAY}a#/spikes.times.npy").read_bytes() == b"new"
 
     pair.both(_protect(f"alf/probe00/#{TODAY}a#/spikes.times.npy"))
     in_revision = f"alf/probe00/#{TODAY}a#/spikes.times.npy"
-    pair.one.register_files(pair.one_folder / in_revision)  # row B2
+    pair.one.register_files(pair.one_folder / in_revision)  # in a protected revision
     pair.labledger("register", str(pair.our_folder / in_revision))
     pair.assert_same()
     assert (pair.our_folder / f"alf/probe00/#{TODAY}aa#/spikes.times.npy").exists()

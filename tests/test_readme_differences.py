@@ -438,7 +438,8 @@ def test_a_move_is_recorded_and_its_registration_finished(
 def test_an_unprotected_revision_is_not_reused(
     one: Ones, client: RegistrationClient, server: AlyxTestServer, tmp_path: Path
 ) -> None:
-    """Row E1 with an unprotected `<today>a` already there, made before today's protected one."""
+    """Today's revision protected and latest, with an unprotected `<today>a` already there, made
+    before today's protected one."""
     today = dt.date.today().isoformat()
     licks = "alf/licks.times.npy"
     sides = ((one.client, one.server, one.session()), (client, server, _ours(tmp_path)))
@@ -469,7 +470,8 @@ def test_an_unprotected_revision_is_not_reused(
 
 
 def test_one_overwrites_a_different_file_in_the_revision(one: Ones) -> None:
-    """ONE's side of the row-D1 move onto other bytes (labledger's: test_client_returns)."""
+    """ONE's side of the move into a dated unprotected revision holding other bytes (labledger's:
+    test_client_returns)."""
     past = (dt.date.today() - dt.timedelta(days=9)).isoformat()
     folder = one.session()
     licks = folder / "alf" / "licks.times.npy"

@@ -25,8 +25,8 @@ from labledger.adapters.database.views import Views
 from labledger.adapters.settings import Settings
 from labledger.adapters.watchdog import manifest_writer
 from labledger.adapters.watchdog.emission import TransferExecutor
+from labledger.domain.exit_status import MUST_ACT, STILL_QUEUED
 from labledger.domain.ledger import Ledger
-from labledger.scripts import sync_command
 from tests.cli_helpers import Cli, Result
 from tests.test_cli_errors import assert_one_line_error
 from tests.test_manifest import accepted_by_service
@@ -117,7 +117,7 @@ def every_emitted_manifest_is_accepted(tmp_path: Path) -> Iterator[None]:
 @pytest.fixture
 def sync_transfers(monkeypatch: pytest.MonkeyPatch) -> None:
     """`labledger sync` with the TransferExecutor, as build_executors assembles it."""
-    original = executors.build_executors  # as sync_command imported it
+    original = executors.build_executors
 
     @contextmanager
     def build(settings: Settings, views: Views, warn: Any) -> Iterator[list[Any]]:
@@ -126,7 +126,7 @@ def sync_transfers(monkeypatch: pytest.MonkeyPatch) -> None:
                 built.append(TransferExecutor(views, settings.watchdog, warn=warn))
             yield built
 
-    monkeypatch.setattr(sync_command, "build_executors", build)
+    monkeypatch.setattr(executors, "build_executors", build)  # sync imports it when it runs
 
 
 def test_transfer_emits_the_manifest_the_ledger_describes(rig: Rig) -> None:
@@ -278,15 +278,16 @@ def test_a_manifest_left_in_flag_dir_past_the_deadline_is_stalled(
     assert rig("transfer", str(rig.session), "--acquired", "11:16:17").code == 0
     time.sleep(0.1)
     result = rig("sync", "--json")
-    assert result.code == 0, result.err
+    assert result.code == MUST_ACT, result.err
+    assert result.err.startswith("labledger: error: 1 transfer stalled, first cortexlab/algernon")
     [row] = [r for r in result.json() if r["action"] == "confirm transfer"]
-    assert row["outcome"] == "queued" and row["detail"].startswith("stalled: still in flag_dir")
+    assert row["outcome"] == "stalled" and row["detail"].startswith("still in flag_dir")
     assert "nothing was copied" in row["detail"]
     [status] = rig("status", "--json").json()
     assert status["transfer"] == "stalled" and "past the deadline" in status["last_error"]
-    assert rig("sync").code == 0
+    assert rig("sync").code == MUST_ACT, "a stall is reported by every sync until it ends"
     assert rig.names().count("TransferStalled") == 1  # the same reason is not recorded twice
-    assert os.listdir(rig.flag) == [FILE]  # never deleted nor rewritten (W-4)
+    assert os.listdir(rig.flag) == [FILE]  # never deleted nor rewritten: the service would die
 
     (rig.flag / FILE).rename(rig.complete / FILE)  # the service got to it at last
     assert rig("sync").code == 0
@@ -306,11 +307,11 @@ def test_a_crash_between_intent_and_emission_then_sync_emits_exactly_once(
     assert rig("status", "--json").json()[0]["pending"] == 1
 
     synced = rig("sync", "--json")
-    assert synced.code == 0, synced.err
+    assert synced.code == STILL_QUEUED, synced.err  # the watchdog has not taken it yet
     assert [r["outcome"] for r in synced.json() if r["action"] == "emit manifest"] == ["done"]
     assert os.listdir(rig.flag) == [FILE]
     assert rig.names().count("ManifestEmitted") == 1
-    assert rig("sync").code == 0 and rig.names().count("ManifestEmitted") == 1
+    assert rig("sync").code == STILL_QUEUED and rig.names().count("ManifestEmitted") == 1
     assert os.listdir(rig.flag) == [FILE]
     assert rig("status", "--json").json()[0]["pending"] == 0
 
@@ -327,7 +328,7 @@ def test_a_crash_after_the_rename_is_recorded_by_sync_without_writing_again(
             rig("transfer", str(rig.session), "--acquired", "11:16:17")
     stamp = (rig.flag / FILE).stat()
     synced = rig("sync", "--json")
-    assert synced.code == 0, synced.err
+    assert synced.code == STILL_QUEUED, synced.err
     [row] = [r for r in synced.json() if r["action"] == "emit manifest"]
     assert row["outcome"] == "done" and "not written again" in row["detail"]
     after = (rig.flag / FILE).stat()
@@ -362,7 +363,7 @@ def test_sync_writes_the_planned_manifest_whatever_the_settings_say_by_then(
 
     synced = rig("sync", "--json")
 
-    assert synced.code == 0, synced.err
+    assert synced.code == STILL_QUEUED, synced.err
     assert [r["outcome"] for r in synced.json() if r["action"] == "emit manifest"] == ["done"]
     written = (rig.flag / FILE).read_text()
     assert written == planned

@@ -83,7 +83,7 @@ def test_observe_reports_copy_started_and_the_last_log_record(tmp_path: Path) ->
     assert seen.verdict.state == "stalled"
     assert "the copy started" in seen.reason
     assert "stage_failure" in seen.reason and "500" in seen.reason
-    # W-9: the logger's own `name` is "root"; matching is on acquisition_name
+    # the logger's own `name` is "root"; matching is on acquisition_name
     assert last_log_record(log, "root") is None
     assert last_log_record(log, "n2") == records[1]
     assert describe_record(records[1]) == "stage_complete"

@@ -1,7 +1,7 @@
 """Writing a manifest into the watched folder: one *created* event, never twice, never touched.
 
 The service's watcher is the `watchdog` library's Observer reacting to *created* events of
-`manifest*.yml` (W-3: a rename inside the folder is a *moved* event it ignores). The same
+`manifest*.yml` (a rename inside the folder is a *moved* event it ignores). The same
 Observer watches the folder here, so the test sees what the service would see.
 """
 
@@ -109,7 +109,7 @@ def test_the_service_sees_one_creation_of_the_final_name(
 def test_a_rename_inside_flag_dir_is_what_the_service_misses(
     folders: dict[str, Path], watcher: Recorder
 ) -> None:
-    """W-3 is real here too: the naive recipe produces a *moved* event, not a creation."""
+    """The ignored rename is real here: the naive recipe makes a *moved* event, not a creation."""
     temporary = folders["flag"] / "tmp_n"
     temporary.write_bytes(build().render())
     os.replace(temporary, folders["flag"] / "manifest_n.yml")

@@ -40,7 +40,6 @@ from labledger.adapters.watchdog.projects import (
 from labledger.adapters.watchdog.restart import RestartExecutor
 from labledger.domain.ledger import Ledger
 from labledger.domain.watchdog import WatchdogService
-from labledger.scripts import sync_command
 from tests.cli_helpers import Cli
 from tests.test_cli_errors import assert_one_line_error
 
@@ -238,11 +237,11 @@ def test_restart_runs_the_argument_list_and_records_it(
     [(arguments, options)] = calls
     assert arguments == [str(service.executable), "-c", str(service.config)]
     assert not options.get("shell", False)
-    assert service.starts() == [["-c", str(service.config)]]  # spaces intact: no shell (K-5)
+    assert service.starts() == [["-c", str(service.config)]]  # spaces intact: no shell
     [running] = find_service(service.executable)
     [row] = result.json()
     assert row["outcome"] == "done" and row["detail"] == f"pid {running.pid}; 0 process(es) stopped"
-    assert "ignores -c" in result.err  # K-3
+    assert "ignores -c" in result.err  # 0.1.9 reads its central configuration
     kinds = [(entry.event, entry.kind) for entry in service.history()]
     assert kinds == [
         ("WatchdogService.Created", "fact"),
@@ -288,7 +287,7 @@ def test_a_crash_before_the_restart_is_recorded_does_not_start_it_twice(
     [running] = find_service(service.executable)
     assert service.history()[-1].event == "WatchdogService.RestartRequested"
 
-    original = executors.build_executors  # as sync_command imported it
+    original = executors.build_executors
 
     @contextmanager
     def build(settings: Settings, views: Views, warn: Callable[[str], None]) -> Iterator[Any]:
@@ -297,7 +296,7 @@ def test_a_crash_before_the_restart_is_recorded_does_not_start_it_twice(
                 built.append(RestartExecutor(views.ledger, settings.watchdog))
             yield built
 
-    monkeypatch.setattr(sync_command, "build_executors", build)
+    monkeypatch.setattr(executors, "build_executors", build)  # sync imports it when it runs
     synced = service.cli("sync", "--json")
     assert synced.code == 0, synced.err
     [row] = [r for r in synced.json() if r["action"] == "restart"]
@@ -326,7 +325,7 @@ def test_validate_reports_an_unknown_project_and_stray_files(service: Service) -
     result = service.cli("watchdog", "validate", "--json")
     rows = {row["check"]: row for row in result.json()}
     assert rows["process"]["result"] == "warning" and "not running" in rows["process"]["detail"]
-    assert "manifest_x.yml.tmp" in rows["stray files"]["detail"]  # W-5
+    assert "manifest_x.yml.tmp" in rows["stray files"]["detail"]  # the service would load it
     assert_one_line_error(result, "1 watchdog check(s) failed", "project name", "Unknown Project")
 
 

@@ -1,7 +1,7 @@
 """The `watchdog:` settings section, the service's paths and its WatchConfig file.
 
 Every key of clabe 0.14.1's WatchdogSettings is read from the file and the environment; keys the
-0.1.9 service ignores are warned about one by one; YAML's sexagesimal trap (W-7) is refused.
+0.1.9 service ignores are warned about one by one; YAML's sexagesimal trap is refused.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def test_the_environment_fills_the_section(tmp_path: Path, env: dict[str, str]) 
 def test_an_unquoted_time_is_refused_with_the_quoted_form(
     tmp_path: Path, env: dict[str, str], written: str, shown: str
 ) -> None:
-    """W-7: YAML 1.1 reads these as base-60 integers; pydantic would make them UTC times."""
+    """YAML 1.1 reads these as base-60 integers; pydantic would make them UTC times."""
     message = refused(tmp_path, env, f"watchdog:\n  schedule_time: {written}\n")
     assert message.startswith(f"watchdog.schedule_time in {tmp_path}")
     assert f"write it quoted: {shown}" in message
@@ -166,7 +166,7 @@ def test_job_config_disagreeing_with_job_type_is_refused(
 def test_top_level_watchdog_keys_are_not_read_as_the_section(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    """K-1: clabe read a file without `watchdog:` whole; here a top-level key is unknown."""
+    """clabe read a file without `watchdog:` whole; here a top-level key is unknown."""
     assert 'unknown key "project_name"' in refused(tmp_path, env, "project_name: leaked\n")
 
 
@@ -180,7 +180,7 @@ def test_top_level_watchdog_keys_are_not_read_as_the_section(
     ],
 )
 def test_transfer_needs_each_setting_explicitly(values: dict[str, str], first: str) -> None:
-    """K-10/K-12: no DEV endpoint default, no missing e-mail discovered after the copy."""
+    """No DEV endpoint default, no missing e-mail discovered after the copy."""
     with pytest.raises(InvalidSettings) as caught:
         WatchdogSettings.model_validate(values).transfer_options()
     assert str(caught.value).startswith(f"watchdog.{first} is not set")
