@@ -11,10 +11,10 @@ What labledger does differently on purpose (README, "Where labledger differs fro
 purpose") is left out of these scenarios: re-running `register_session` (ONE re-sends every file
 and resets the session's fields), a path given twice, a `versions` list cycled over the input,
 unknown water keywords, a weighing or water record asked twice, aware datetimes, revision letters
-where ONE would reuse an unprotected revision or run past `z`, a row-D1 move onto different
-bytes, a failing flag in `create_sessions`, a path without a lab, a session of today created
-without a start time (labledger starts it now, ONE at midnight). Where ONE raises:
-tests/test_one_drop_in_refusals.py.
+where ONE would reuse an unprotected revision or run past `z`, a move into a dated unprotected
+revision holding different bytes, a failing flag in `create_sessions`, a path without a lab, a
+session of today created without a start time (labledger starts it now, ONE at midnight). Where
+ONE raises: tests/test_one_drop_in_refusals.py.
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def test_weighings_and_water_with_and_without_session(twin: Twin) -> None:
     twin.assert_same()
 
 
-def test_check_protected_files_and_rows_a_b1_c_f_then_e1_b2_e2(twin: Twin) -> None:
+def test_check_protected_files_and_every_protected_revision_case(twin: Twin) -> None:
     today = _today()
     ses = twin.session()
     two = twin.session(f"algernon/{SAMPLE_DAY}/002")
@@ -267,14 +267,14 @@ def test_check_protected_files_and_rows_a_b1_c_f_then_e1_b2_e2(twin: Twin) -> No
     twin.protect(spikes)
     twin.protect(left)
     twin.protect(f"{two}/alf/licks.times.npy")
-    twin.write(spikes, b"F: a new spikes.times")
-    twin.write(f"{ses}/alf/probe00/clusters.amps.npy", b"A: never registered")
-    twin.write(f"{ses}/alf/#v3#/_ibl_trials.probabilityLeft.npy", b"B1: v3 is not protected")
+    twin.write(spikes, b"a new spikes.times, the original protected")
+    twin.write(f"{ses}/alf/probe00/clusters.amps.npy", b"never registered")
+    twin.write(f"{ses}/alf/#v3#/_ibl_trials.probabilityLeft.npy", b"v3 is not protected")
     files = [
-        at(spikes),  # F: [{"": true}] -> #today#
-        at(licks),  # C: [{"": false}] -> stays
-        at(f"{ses}/alf/probe00/clusters.amps.npy"),  # A: [] -> stays
-        at(f"{ses}/alf/#v3#/_ibl_trials.probabilityLeft.npy"),  # B1: v3 not protected -> stays
+        at(spikes),  # protected original: [{"": true}] -> #today#
+        at(licks),  # unprotected original: [{"": false}] -> stays
+        at(f"{ses}/alf/probe00/clusters.amps.npy"),  # never registered: [] -> stays
+        at(f"{ses}/alf/#v3#/_ibl_trials.probabilityLeft.npy"),  # v3 not protected -> stays
     ]
     twin.step(
         call("check_protected_files", files),
@@ -287,18 +287,18 @@ def test_check_protected_files_and_rows_a_b1_c_f_then_e1_b2_e2(twin: Twin) -> No
         call("register_files", files),
     )
     twin.protect(f"{ses}/alf/probe00/#{today}#/spikes.times.npy")
-    twin.write(spikes, b"E1: the latest revision is today's and protected")
-    twin.step(call("register_files", at(spikes)))  # E1 -> #today a#
+    twin.write(spikes, b"the latest revision is today's and protected")
+    twin.step(call("register_files", at(spikes)))  # today's protected -> #today a#
     twin.protect(f"{ses}/alf/probe00/#{today}a#/spikes.times.npy")
     in_revision = f"{ses}/alf/probe00/#{today}a#/spikes.times.npy"
-    twin.step(call("register_files", [text(in_revision)]))  # B2 -> #today aa#
+    twin.step(call("register_files", [text(in_revision)]))  # in protected #today a# -> #today aa#
     twin.protect(f"{ses}/alf/probe00/#{today}aa#/spikes.times.npy")
-    twin.write(spikes, b"E2: the latest is today's plus letters, protected")
-    twin.step(call("register_files", [at(spikes)]))  # E2 -> #today b#
+    twin.write(spikes, b"the latest is today's plus letters, protected")
+    twin.step(call("register_files", [at(spikes)]))  # today's lettered, protected -> #today b#
     twin.assert_same()
 
 
-def test_rows_d1_and_d2(twin: Twin) -> None:
+def test_unprotected_latest_revision_dated_or_not(twin: Twin) -> None:
     today, past = _today(), (dt.date.today() - dt.timedelta(days=9)).isoformat()
     ses = twin.session()
     licks = f"{ses}/alf/licks.times.npy"
@@ -331,16 +331,16 @@ def test_rows_d1_and_d2(twin: Twin) -> None:
     twin.protect(f"{ses}/alf/probe00/#v1#/clusters.depths.npy")
     twin.protect(f"{ses}/alf/probe00/#foo#/spikes.clusters.npy")
     twin.remove(f"{ses}/alf/#{past}#/licks.times.npy")  # the revision's file is not on this rig
-    twin.write(licks, b"D1: moves into the past revision")
+    twin.write(licks, b"moves into the past revision")
     twin.write(depths, b"depths today")  # the same bytes as the file already in #today#
-    twin.write(clusters, b"D2: v2 is not a date")
+    twin.write(clusters, b"v2 is not a date")
     twin.step(
         call(
             "register_files",
             [
-                at(licks),  # D1: [{past: false}, {"": true}] -> #past#
-                at(depths),  # D1: [{today: false}, {v1: true}, {"": false}] -> #today#
-                at(clusters),  # D2: [{v2: false}, {foo: true}, {"": false}] -> #today#
+                at(licks),  # dated: [{past: false}, {"": true}] -> #past#
+                at(depths),  # dated: [{today: false}, {v1: true}, {"": false}] -> #today#
+                at(clusters),  # undated: [{v2: false}, {foo: true}, {"": false}] -> #today#
             ],
         ),
         call("find_files", text(ses)),  # revision folders included
