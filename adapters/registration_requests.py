@@ -5,7 +5,7 @@ the exact requests it would send.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,17 @@ class RegistrationRequests(RegistrationCore):
 
         A session folder means the session and (with `choice`) every file of it not registered
         as it is now; a file means that file. Everything is checked (fields, versions, rejected
-        files) before anything is recorded, and files are hashed once.
+        files) before anything is recorded, and files are hashed once. Stopped by Ctrl-C while
+        files are hashed, it records what was read of the sessions it finished (as `scan`
+        would), so a re-run hashes only the rest; the registrations are asked by a whole run.
         """
-        plans, left_out = self._plan(paths, fields, choice)
+        read: list[SessionScan] = []
+        try:
+            plans, left_out = self._plan(paths, fields, choice, read.append)
+        except KeyboardInterrupt:
+            if read:
+                self.ledger.record_scans(read)
+            raise
         sessions = [
             (plan.ref, plan.scan.folder, plan.fields or {})
             for plan in plans
@@ -165,9 +173,11 @@ class RegistrationRequests(RegistrationCore):
         paths: Sequence[Path],
         fields: dict[str, Any] | None,
         choice: FileChoice | None,
+        read: Callable[[SessionScan], None] = lambda found: None,
     ) -> tuple[list[_SessionPlan], dict[int, str]]:
         """What registering these paths means, checked, with nothing recorded yet; and the
-        positions of the paths left out (only with `choice.leave_out`), with why."""
+        positions of the paths left out (only with `choice.leave_out`), with why. `read` gets
+        each session's scan as soon as all its files are read."""
         leave_out = choice is not None and choice.leave_out
         left_out: dict[int, str] = {}
         per_session: dict[Path, list[tuple[int, str]]] = {}
@@ -183,7 +193,7 @@ class RegistrationRequests(RegistrationCore):
                 continue
             per_session.setdefault(Path(folder), []).append((index, rel))
         plans: list[_SessionPlan] = []
-        scans = observe(self.ledger, list(per_session), self.scan_options, no_progress)
+        scans = observe(self.ledger, list(per_session), self.scan_options, no_progress, read)
         for scan, inputs in zip(scans, per_session.values(), strict=True):
             checked = None if fields is None else check_fields(scan.ref, fields)
             rels = [rel for _, rel in inputs]

@@ -2,14 +2,20 @@
 
 Hashing streams each file in large blocks and runs files in parallel threads: hashlib releases the
 GIL while it digests a block, so threads use every core without pickling work to processes.
+
+Ctrl-C stops it within a block: the calling thread never blocks for long (it looks at the workers
+several times a second, so the interrupt is handled even where a blocked wait is not interrupted,
+as on Windows), and on an interrupt or an error every worker stops at its next block instead of
+reading its file to the end (a 200 GB file would take minutes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from ...domain.errors import UnreadableFile
@@ -18,9 +24,20 @@ from .walk import FoundFile
 BLOCK_SIZE = 1 << 20
 """Bytes read per step when hashing: large enough to keep the GIL released most of the time."""
 
+LOOK_EVERY = 0.2
+"""Seconds the calling thread waits at most between two looks at the workers: how late, at
+worst, it handles Ctrl-C and hands on a finished file."""
+
+
+class HashingStopped(Exception):
+    """A worker's file was left unfinished because the hashing was stopped: raised in the worker
+    at its next block, it ends the worker; the caller sees the interrupt or error that stopped
+    it instead."""
+
 
 def md5_of(path: Path, progress: Callable[[int], None] = lambda _: None) -> str:
-    """Lower-case hex md5 of the whole file, as Alyx stores it; `progress` gets bytes read."""
+    """Lower-case hex md5 of the whole file, as Alyx stores it; `progress` gets bytes read after
+    each block (and may stop the hashing by raising)."""
     digest = hashlib.md5(usedforsecurity=False)
     try:
         with path.open("rb") as file:
@@ -44,11 +61,40 @@ def check_readable(files: Iterable[FoundFile]) -> None:
 
 
 def hash_files(
-    files: list[FoundFile], workers: int, progress: Callable[[int], None] = lambda _: None
+    files: list[FoundFile],
+    workers: int,
+    progress: Callable[[int], None] = lambda _: None,
+    hashed: Callable[[FoundFile, str], None] = lambda file, md5: None,
 ) -> dict[Path, str]:
-    """md5 of each file by path, `workers` files at a time."""
+    """md5 of each file by path, `workers` files at a time, started in the order given.
+
+    `hashed` is called in the calling thread as each file is finished, so a caller can record
+    what is complete while the rest is read. On Ctrl-C (or any error, here or in `hashed`) the
+    workers stop at their next block and the exception goes on."""
+    digests: dict[Path, str] = {}
     if not files:
-        return {}
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        digests = pool.map(lambda file: md5_of(file.path, progress), files)
-        return {file.path: digest for file, digest in zip(files, digests, strict=True)}
+        return digests
+    stop = threading.Event()
+
+    def read(count: int) -> None:
+        if stop.is_set():
+            raise HashingStopped
+        progress(count)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="md5")
+    try:
+        running: dict[Future[str], FoundFile] = {
+            pool.submit(md5_of, file.path, read): file for file in files
+        }
+        while running:
+            finished, _ = wait(running, timeout=LOOK_EVERY, return_when=FIRST_COMPLETED)
+            for future in finished:
+                file = running.pop(future)
+                digests[file.path] = future.result()
+                hashed(file, digests[file.path])
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return digests

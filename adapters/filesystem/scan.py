@@ -1,9 +1,10 @@
 """`labledger scan`: find every file of each session, hash what changed, record each file's fate.
 
 Order matters for "bad input changes nothing": every session path is parsed and walked, and every
-file classified and hashed, before the ledger records anything; then all sessions are recorded in
-one transaction. A re-run hashes only files whose size or mtime differ from what the ledger
-remembers.
+file classified and checked readable, before the ledger records anything. Then files are hashed,
+and each session is recorded in a transaction of its own as soon as all its files are read: a scan
+stopped by Ctrl-C keeps the sessions it finished, and a re-run hashes only files whose size or
+mtime differ from what the ledger remembers.
 """
 
 from __future__ import annotations
@@ -75,14 +76,28 @@ def session_at(path: Path, options: ScanOptions) -> tuple[SessionRef, Path, str]
 def scan(
     ledger: Ledger, paths: Sequence[Path], options: ScanOptions, progress: Progress
 ) -> list[ScanSummary]:
-    """Scan session folders and record what was found; returns one summary per session."""
-    return ledger.record_scans(observe(ledger, paths, options, progress))
+    """Scan session folders and record what was found, each session as soon as all its files
+    are read; returns one summary per session, in the order given."""
+    summaries: dict[str, ScanSummary] = {}
+
+    def record(found: SessionScan) -> None:
+        (summaries[found.folder],) = ledger.record_scans([found])
+
+    return [summaries[found.folder] for found in observe(ledger, paths, options, progress, record)]
 
 
 def observe(
-    ledger: Ledger, paths: Sequence[Path], options: ScanOptions, progress: Progress
+    ledger: Ledger,
+    paths: Sequence[Path],
+    options: ScanOptions,
+    progress: Progress,
+    read: Callable[[SessionScan], None] = lambda found: None,
 ) -> list[SessionScan]:
-    """What a scan would record, without recording it (dry runs use it too)."""
+    """What a scan would record, without recording it (dry runs use it too), in the order given.
+
+    `read` gets each session, in the calling thread, once all its files are read: in the order
+    given (a session read early waits for the ones before it, so the ledger lists sessions as
+    they were named); on Ctrl-C, every session read by then, before the interrupt goes on."""
     plans: dict[Path, _Plan] = {}
     for path in paths:
         ref, folder = session_folder(path, options)
@@ -95,21 +110,53 @@ def observe(
 
     to_hash = [file for plan in plans.values() for file, _ in plan.to_hash]
     check_readable(to_hash)
-    digests = hash_files(
-        to_hash, options.workers, progress(len(to_hash), sum(f.size for f in to_hash))
-    )
-    return [
-        SessionScan(
-            plan.ref,
-            plan.folder.as_posix(),
-            (
-                *plan.refused,
-                *(_observed(file, verdict, digests[file.path]) for file, verdict in plan.to_hash),
-            ),
-            unchanged=plan.unchanged,
+    digests: dict[Path, str] = {}
+    scans: dict[Path, SessionScan] = {}
+    handed: list[Path] = []
+    waiting = {plan.folder: len(plan.to_hash) for plan in plans.values()}
+    plan_of = {file.path: plan for plan in plans.values() for file, _ in plan.to_hash}
+
+    def hand_on(*, in_order: bool) -> None:
+        for folder in plans:
+            if folder not in scans and in_order:
+                return
+            if folder in scans and folder not in handed:
+                handed.append(folder)
+                read(scans[folder])
+
+    def hashed(file: FoundFile, md5: str) -> None:
+        digests[file.path] = md5
+        plan = plan_of[file.path]
+        waiting[plan.folder] -= 1
+        if not waiting[plan.folder]:
+            scans[plan.folder] = _session_scan(plan, digests)
+            hand_on(in_order=True)
+
+    for plan in plans.values():
+        if not plan.to_hash:
+            scans[plan.folder] = _session_scan(plan, digests)
+    hand_on(in_order=True)
+    try:
+        hash_files(
+            to_hash, options.workers, progress(len(to_hash), sum(f.size for f in to_hash)), hashed
         )
-        for plan in plans.values()
-    ]
+    except KeyboardInterrupt:
+        hand_on(in_order=False)
+        raise
+    return [scans[folder] for folder in plans]
+
+
+def _session_scan(plan: _Plan, digests: dict[Path, str]) -> SessionScan:
+    """What the scan saw of one session, once all its files are hashed."""
+    return SessionScan(
+        plan.ref,
+        plan.folder.as_posix(),
+        (
+            *plan.refused,
+            *(_observed(file, verdict, digests[file.path]) for file, verdict in plan.to_hash),
+        ),
+        unchanged=plan.unchanged,
+    )
 
 
 def _triage(plan: _Plan, known: dict[str, KnownFile], options: ScanOptions) -> None:
