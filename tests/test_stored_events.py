@@ -105,7 +105,7 @@ NAMED: dict[str, Any] = {
     "data_format": "npy",
     "code": "no-dataset-type",
     "reason": 'No dataset type found for filename "_ibl_trials.table.pqt"',
-    "why": "protected original, row F",
+    "why": "any other protected latest revision: today's revision",
     "today": "2026-11-21",
     "lab": "cortexlab",
     "subject": "algernon",
