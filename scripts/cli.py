@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..adapters.identity import tool_version
 from . import (
     alyx_commands,
+    config_commands,
     database_commands,
     folder_commands,
     report_commands,
@@ -35,7 +36,7 @@ from . import (
     sync_command,
     transfer_commands,
 )
-from .command_parser import CommandParser, examples
+from .command_parser import SESSION, CommandParser, examples
 from .options import add_global_options
 from .output_flags import add_quiet, add_wide
 
@@ -49,6 +50,7 @@ COMMAND_GROUPS = (
     retry_command,
     report_commands,
     database_commands,
+    config_commands,
 )
 """Modules that add their own commands: each has `add_commands(subparsers)`."""
 
@@ -61,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="labledger",
         description="The event-sourced ledger of a lab's experiment sessions and files.",
         epilog=examples(
-            "labledger scan ~/data/cortexlab/Subjects/algernon/2026-11-21/001",
-            "labledger register ~/data/cortexlab/Subjects/algernon/2026-11-21/001",
+            f"labledger scan {SESSION}",
+            f"labledger register {SESSION}",
             "labledger status",
             "labledger sync",
             "labledger COMMAND --help   # what COMMAND does, its arguments and examples",
@@ -81,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="find, classify and hash the files of session folders",
         description="Record every file of each session as discovered (size, mtime, md5) or "
         "rejected with its reason. Files unchanged since the last scan are not hashed again.",
+        epilog=examples(
+            f"labledger scan {SESSION}",
+            "labledger scan --workers 2 cortexlab/Subjects/algernon/2026-11-2?/*   # several",
+            f"labledger scan --json {SESSION}",
+        ),
     )
     scan.add_argument(
         "sessions",
@@ -107,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the events of a session or a file",
         description="Every event recorded for a session folder or one of its files: when, "
         "what, who (Alyx and OS user), from which host, and the operation it belongs to.",
+        epilog=examples(
+            f"labledger history {SESSION}",
+            f"labledger history --files {SESSION}   # with its files' events",
+            f"labledger history {SESSION}/alf/licks.times.npy",
+        ),
     )
     history.add_argument(
         "path", type=Path, metavar="PATH", help="a session folder or a file inside one"
@@ -141,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..adapters.alyx.command_run import one_run
     from ..adapters.database.event_store import store_errors
     from ..adapters.identity import this_run
-    from ..adapters.settings import load_settings
+    from ..adapters.settings import Settings, load_settings
     from ..domain import provenance
     from ..domain.errors import LabledgerError
 
@@ -151,7 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     handler: Handler = args.handler
     try:
-        settings = load_settings(getattr(args, "config", None), _overrides(args))
+        # `config init` writes the settings file: a missing or broken one must not stop it
+        if getattr(args, "reads_settings", True):
+            settings = load_settings(getattr(args, "config", None), _overrides(args))
+        else:
+            settings = Settings()
         who = settings.alyx_user or settings.alyx.username
         with provenance.acting_as(this_run(who)), one_run(), store_errors(settings):
             return handler(args, settings, console)

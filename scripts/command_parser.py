@@ -33,6 +33,9 @@ class HelpFormatter(argparse.HelpFormatter):
 
 EXAMPLES_HEADING = "examples:"
 
+SESSION = "cortexlab/Subjects/algernon/2026-11-21/001"
+"""The session folder the examples use (relative to the data folder they are run from)."""
+
 
 def examples(*lines: str) -> str:
     """An epilog of example command lines, one per line; `  # ...` after one explains it."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
-from .command_parser import unknown
+from .command_parser import SESSION, examples, unknown
 from .options import add_global_options
 from .output_flags import add_wide, apply_wide
 
@@ -35,6 +35,11 @@ def add_commands(commands: Any) -> None:
         description="One row per session. discovered: valid files (registered or not); "
         "registered: on Alyx as they are now; protected: files that met a protected revision; "
         "moved: files moved into a revision folder; pending: intents sync has still to perform.",
+        epilog=examples(
+            "labledger status",
+            f"labledger status {SESSION}   # or its key, or its Alyx eid",
+            "labledger status --html -o status.html",
+        ),
     )
     _sessions_argument(status, "only these sessions (default: all)")
     _output_options(status)
@@ -47,23 +52,42 @@ def add_commands(commands: Any) -> None:
         description="The audit trail: every event with its Alyx and OS user, host, tool version "
         "and operation. Times are UTC; --since/--until take ISO dates or times (local time "
         "unless an offset is given; a date-only --until includes that day).",
+        epilog=examples(
+            "labledger audit --subject algernon --since 2026-11-21",
+            "labledger audit --kind RegistrationFailed --kind Rejected",
+            "labledger audit --user olivier --since 2026-11-21T09:00 --until 2026-11-21T12:00",
+            "labledger audit --limit 20 --csv -o audit.csv",
+        ),
     )
     audit.add_argument(
-        "--session", action="append", default=[], metavar="SESSION", help="repeatable"
+        "--session",
+        action="append",
+        default=[],
+        metavar="SESSION",
+        help="a session folder, key (lab/subject/date/number) or Alyx eid (repeat for several)",
     )
-    audit.add_argument("--subject", action="append", default=[], help="repeatable")
     audit.add_argument(
-        "--user", action="append", default=[], help="Alyx or OS user name (repeatable)"
+        "--subject",
+        action="append",
+        default=[],
+        help="a subject's nickname, e.g. algernon (repeat for several)",
     )
-    audit.add_argument("--since", metavar="TIME", help="from this time (inclusive)")
-    audit.add_argument("--until", metavar="TIME", help="up to this time (exclusive)")
+    audit.add_argument(
+        "--user", action="append", default=[], help="Alyx or OS user name (repeat for several)"
+    )
+    audit.add_argument(
+        "--since", metavar="TIME", help="from this time, inclusive: 2026-11-21 or 2026-11-21T09:30"
+    )
+    audit.add_argument(
+        "--until", metavar="TIME", help="up to this time, exclusive (a date alone: to its end)"
+    )
     audit.add_argument(
         "--kind",
         action="append",
         default=[],
         type=audit_kind,
         help="intent, outcome, fact, or an event name such as Registered or "
-        "Session.RegistrationFailed (repeatable)",
+        "Session.RegistrationFailed (repeat for several)",
     )
     audit.add_argument("--limit", type=int, metavar="N", help="only the latest N events")
     _output_options(audit)
@@ -72,6 +96,16 @@ def add_commands(commands: Any) -> None:
     pending = commands.add_parser(
         "pending",
         help="everything `labledger sync` would do, in the order it would do it",
+        description="The pending work, numbered in the order sync performs it: Alyx first, "
+        "session by session (the session, its moves into revision folders, its files), then "
+        "weighings and water, then the watchdog's manifests, a service restart last. Each step "
+        "says since when it waits, who asked, failed attempts, what it waits for and the last "
+        "error.",
+        epilog=examples(
+            "labledger pending",
+            f"labledger pending {SESSION}",
+            "labledger pending --json   # with each step's operation id, for `labledger retry`",
+        ),
     )
     _sessions_argument(pending, "only the work of these sessions (default: all)")
     _output_options(pending)
@@ -83,6 +117,7 @@ def add_commands(commands: Any) -> None:
         description="Forgets the read models and folds the whole log again, a page per "
         "transaction. The result equals what the incremental updates built; use it after an "
         "upgrade that changes a report, or to check.",
+        epilog=examples("labledger replay", "labledger replay --store postgres"),
     )
     add_global_options(replay)
     replay.set_defaults(handler=run_replay)
@@ -93,6 +128,11 @@ def add_commands(commands: Any) -> None:
         description="Folds the events recorded since the last update. With --follow (PostgreSQL "
         "only) it keeps doing so as other rigs write, through eventsourcing's projection runner, "
         "until interrupted.",
+        epilog=examples(
+            "labledger project",
+            "labledger project --store postgres --follow   # as a service, until stopped",
+            "labledger project --store postgres --follow --timeout 60",
+        ),
     )
     project.add_argument(
         "--follow", action="store_true", help="keep following new events (PostgreSQL)"

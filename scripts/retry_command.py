@@ -6,6 +6,7 @@ import argparse
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from .command_parser import SESSION, examples
 from .options import add_global_options, warner
 from .sync_command import report
 
@@ -24,9 +25,12 @@ def add_commands(commands: Any) -> None:
         "on Alyx, a conflicting file moved away, ...), retry records it again (the refusal "
         "stays in the log) and performs it like sync. Work that waits for a login, a setting "
         "or the server is never closed: `labledger sync` performs it once fixed.",
-        epilog="examples: labledger retry   (everything refused);  labledger retry "
-        "algernon/2026-11-21/001;  labledger retry algernon   (a subject's weighings and "
-        "water);  labledger retry 3f6c1c7e   (one operation, as `pending --json` shows it)",
+        epilog=examples(
+            "labledger retry   # everything refused",
+            f"labledger retry {SESSION}   # or its key, or its Alyx eid",
+            "labledger retry algernon   # a subject's weighings and water",
+            "labledger retry 3f6c1c7e   # one operation, as `pending --json` shows it",
+        ),
     )
     retry.add_argument(
         "targets",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
+from .command_parser import SESSION, examples
 from .options import add_global_options, warner
 from .sync_command import report
 
@@ -25,8 +26,19 @@ def add_commands(commands: Any) -> None:
         "starts the service when it is not running (watchdog.start_service), records the intent, "
         "writes the manifest into the service's watched folder (atomically, once), and records "
         "its sha256. `labledger sync` later records whether the service completed it.",
+        epilog=examples(
+            f"labledger transfer {SESSION}",
+            f"labledger transfer --dry-run {SESSION}   # show the manifest",
+            f"labledger transfer --status {SESSION}",
+            f"labledger transfer --platform ecephys --tag pilot {SESSION}",
+        ),
     )
-    transfer.add_argument("session", type=Path, metavar="SESSION_PATH", help="a scanned session")
+    transfer.add_argument(
+        "session",
+        type=Path,
+        metavar="SESSION_PATH",
+        help=f"a session folder scanned before, e.g. {SESSION}",
+    )
     transfer.add_argument(
         "--acquired",
         metavar="TIME",
@@ -76,6 +88,11 @@ def add_commands(commands: Any) -> None:
         "watchdog",
         help="check, show or restart the AIND watchdog service",
         description="The aind-watchdog-service that copies and uploads the emitted manifests.",
+        epilog=examples(
+            "labledger watchdog validate",
+            "labledger watchdog status --json",
+            "labledger watchdog restart",
+        ),
     )
     add_global_options(watchdog)
     actions = watchdog.add_subparsers(
@@ -86,7 +103,12 @@ def add_commands(commands: Any) -> None:
         ("status", run_status, "show where the service is, whether it runs, what waits"),
         ("restart", run_restart, "stop the service and start it again (recorded)"),
     ):
-        action = actions.add_parser(name, help=text, description=text)
+        action = actions.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=examples(f"labledger watchdog {name}", f"labledger watchdog {name} --json"),
+        )
         action.add_argument("--json", action="store_true", help="print the rows as JSON")
         add_global_options(action)
         action.set_defaults(handler=handler)
