@@ -1,0 +1,298 @@
+"""`labledger config show` and `labledger config init`, run as users run them: the installed
+command in a subprocess with a scratch home (`tests/doors.py`), on a pseudo-terminal 100 columns
+wide where a person would type the answers, against the loopback Alyx and a refused port.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import socket
+import stat
+import struct
+import subprocess
+import termios
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
+from tests.doors import LABLEDGER, Door
+
+SECRET = "s3cret-never-shown"
+ONE_TOKEN = "one-token-never-read"
+COLUMNS = 100
+STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Terminal:
+    """The installed command on a pseudo-terminal of `COLUMNS` columns: its questions are read
+    and answered as a person at a keyboard would (typed text is echoed unless the program turns
+    echo off, as getpass does)."""
+
+    def __init__(self, door: Door, *args: str, env: Mapping[str, str] | None = None) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
+        self.process = subprocess.Popen(
+            [str(LABLEDGER), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=door.cwd,
+            env=door.environment(env),
+            start_new_session=True,  # no controlling terminal: getpass reads the pty as stdin
+        )
+        os.close(slave)
+        self.screen = ""
+        self._read_up_to = 0
+
+    def _read(self, deadline: float) -> bool:
+        """Read what the program wrote; False once it closed the terminal."""
+        ready, _, _ = select.select([self.master], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.master, 4096)
+        except OSError:  # EIO: the program exited and closed its side
+            return False
+        text = chunk.decode("utf-8", "replace").replace("\r\n", "\n")
+        self.screen += STYLE.sub("", text)  # colours and bold: not characters on the screen
+        return bool(chunk)
+
+    def expect(self, text: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen[self._read_up_to :]:
+            if time.monotonic() > deadline or not self._read(deadline):
+                pytest.fail(f"no {text!r} on the terminal; it shows:\n{self.screen}")
+        self._read_up_to = self.screen.index(text, self._read_up_to) + len(text)
+
+    def answer(self, question: str, typed: str) -> None:
+        self.expect(question)
+        os.write(self.master, (typed + "\n").encode())
+
+    def finish(self, timeout: float = 30.0) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._read(deadline):
+            pass
+        code = self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        os.close(self.master)
+        return code
+
+
+@pytest.fixture
+def alyx() -> Iterator[AlyxTestServer]:
+    server = AlyxTestServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def settings_file(door: Door) -> Path:
+    """The default settings file of the scratch home (XDG)."""
+    return door.home / ".config" / "labledger" / "settings.yaml"
+
+
+def shown(door: Door, *args: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`config show --json` by key: {"value": ..., "source": ..., "kind": ...}."""
+    rows = door("config", "show", "--json", *args, env=env).ok().json()
+    return {row.pop("key"): row for row in rows}
+
+
+def refused_port() -> int:
+    with socket.socket() as probe:  # a loopback port nothing listens on once the block ends
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_init_with_flags_writes_the_file_and_show_names_it_as_the_source(door: Door) -> None:
+    ledger = door.home / "rig" / "ledger.sqlite3"
+    ran = door(
+        "config", "init", "--lab", "cortexlab", "--ledger", ledger,
+        "--alyx-url", "https://alyx.example.org/", "--alyx-user", "jdoe",
+        "--watchdog-email", "jdoe@example.org", "--watchdog-endpoint", "null", "--no-test",
+    ).ok()  # fmt: skip
+    path = settings_file(door)
+    assert f"wrote {path}" in ran.out and not ran.err
+    assert yaml.safe_load(path.read_text(encoding="utf-8")) == {
+        "lab": "cortexlab",
+        "sqlite_path": str(ledger),
+        "alyx": {"base_url": "https://alyx.example.org/", "username": "jdoe"},
+        "watchdog": {"user_email": "jdoe@example.org", "transfer_endpoint": "null"},
+    }
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # no password in it
+    settings = shown(door)
+    for key in ("lab", "sqlite_path", "alyx.base_url", "alyx.username", "watchdog.user_email"):
+        assert settings[key]["source"] == str(path) and settings[key]["kind"] == "file", key
+    assert settings["alyx.base_url"]["value"] == "https://alyx.example.org"
+    assert settings["watchdog.transfer_endpoint"] == {
+        "value": None,
+        "source": str(path),
+        "kind": "file",
+    }
+    assert settings["store"] == {"value": "sqlite", "source": "default", "kind": "default"}
+
+
+def test_init_never_replaces_a_file_without_force(door: Door) -> None:
+    path = door.cwd / "rig.yaml"
+    door("config", "init", "--config", path, "--lab", "cortexlab").ok()
+    before = path.read_text(encoding="utf-8")
+    again = door("config", "init", "--config", path, "--lab", "mainenlab")
+    assert again.code == 1 and not again.out
+    assert again.err.startswith(f"labledger: error: settings file {path} already exists; pass")
+    assert "--force" in again.err and path.read_text(encoding="utf-8") == before
+    door("config", "init", "--config", path, "--lab", "mainenlab", "--force").ok()
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["lab"] == "mainenlab"
+
+
+def test_a_bad_flag_is_one_line_and_nothing_is_written(door: Door) -> None:
+    ran = door("config", "init", "--watchdog-email", "jdoe", "--lab", "cortexlab")
+    assert ran.code == 1 and not ran.out
+    assert ran.err.startswith("labledger: error: watchdog.user_email in the command line: ")
+    assert ran.err.count("\n") == 1 and not settings_file(door).exists()
+
+
+def test_show_names_the_variable_and_the_flag_that_override_the_file(door: Door) -> None:
+    door("config", "init", "--lab", "cortexlab", "--alyx-user", "jdoe").ok()
+    path = settings_file(door)
+    env = {"LABLEDGER_LAB": "mainenlab", "LABLEDGER_ALYX__PASSWORD": SECRET}
+    ledger = door.cwd / "other.sqlite3"
+    settings = shown(door, "--ledger", str(ledger), env=env)
+    assert settings["lab"] == {
+        "value": "mainenlab",
+        "source": "LABLEDGER_LAB",
+        "kind": "environment",
+    }
+    assert settings["sqlite_path"] == {"value": str(ledger), "source": "--ledger", "kind": "flag"}
+    assert settings["alyx.password"]["value"] == "********"
+    assert settings["postgres.password"]["value"] is None  # unset: nothing shown
+    assert settings["alyx.base_url"]["source"] == "default"
+    table = door("config", "show", "--ledger", str(ledger), env=env).ok()
+    rows = {line.split("│")[1].strip(): line for line in table.out.splitlines() if "│" in line}
+    assert "LABLEDGER_LAB" in rows["lab"] and "--ledger" in rows["sqlite_path"]
+    assert "********" in rows["alyx.password"] and "store" not in rows  # a default: counted
+    assert f"file: {path}" in table.out and "more at their defaults" in table.out
+    everything = door("config", "show", "--all", env=env).ok()
+    for ran in (table, everything):
+        assert SECRET not in ran.out + ran.err
+    assert "watchdog.metadata_service_url" in everything.out
+
+
+def test_show_fits_a_terminal_of_100_columns(door: Door) -> None:
+    door.env["LABLEDGER_WATCHDOG__CONFIG"] = "C:/ProgramData/aind/watchdog_config.yml"
+    door("config", "init", "--lab", "cortexlab", "--alyx-url", "https://alyx.example.org",
+         "--alyx-user", "jdoe", "--no-test").ok()  # fmt: skip
+    terminal = Terminal(door, "config", "show", "--ledger", "D:/rig/ledger.sqlite3")
+    assert terminal.finish() == 0
+    lines = terminal.screen.splitlines()
+    table = [line for line in lines if line[:1] in "┏┃┡│└"]
+    assert max(len(line) for line in table) <= COLUMNS, terminal.screen
+    rows = {line.split("│")[1].strip(): line for line in table if line.count("│") == 4}
+    assert "LABLEDGER_WATCHDOG__CONFIG" in rows["watchdog.config"]
+    assert "D:/rig/ledger.sqlite3" in rows["sqlite_path"] and "--ledger" in rows["sqlite_path"]
+    assert f"file: {settings_file(door)}" in lines  # under the table, on a line of its own
+
+
+def test_init_on_a_terminal_asks_logs_in_and_keeps_the_password_private(
+    door: Door, alyx: AlyxTestServer
+) -> None:
+    terminal = Terminal(door, "config", "init")
+    terminal.answer("this rig's lab", "not a lab!")
+    terminal.expect("lab in your answer: ")
+    terminal.answer("this rig's lab", "cortexlab")
+    terminal.answer("the ledger file (SQLite) of this rig [", "")  # the default
+    terminal.answer("the lab's Alyx address", alyx.base_url)
+    terminal.answer("your Alyx user", TEST_USER)
+    terminal.answer("your Alyx password (not shown", TEST_PASSWORD)
+    terminal.answer("Does this rig hand sessions to the AIND watchdog service? [y/N]", "")
+    terminal.expect(f"logged in to Alyx at {alyx.base_url} as {TEST_USER}")
+    assert terminal.finish() == 0, terminal.screen
+    path = settings_file(door)
+    assert TEST_PASSWORD not in terminal.screen  # never echoed, never printed
+    assert "alyx.password: ********" in terminal.screen and f"wrote {path}" in terminal.screen
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # it holds the password
+    written = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert written["alyx"] == {
+        "base_url": alyx.base_url,
+        "username": TEST_USER,
+        "password": TEST_PASSWORD,
+    }
+    assert written["lab"] == "cortexlab" and "watchdog" not in written
+    assert written["sqlite_path"] == str(door.ledger_file)
+    calls = [(c.method, c.path.rstrip("/")) for c in alyx.requests]
+    assert calls == [("GET", ""), ("POST", "/auth-token"), ("GET", f"/users/{TEST_USER}")]
+    show = door("config", "show").ok()
+    assert TEST_PASSWORD not in show.out + show.err and "********" in show.out
+
+
+def test_init_takes_the_server_and_user_from_one_but_never_its_token(door: Door) -> None:
+    url = "https://alyx.example.org"
+    # ONE-api's own set-up, as a user runs it, then the token it stores at its first login
+    door.python(
+        "import one.params\n"
+        "from iblutil.io import params\n"
+        f"one.params.setup({url!r}, silent=True, username='jdoe', make_default=True)\n"
+        f"name = 'one/' + one.params._key_from_url({url!r})\n"
+        "par = params.read(name)\n"
+        f"params.write(name, par.set('TOKEN', {{'jdoe': {{'token': {ONE_TOKEN!r}}}}}))\n",
+        name="one_setup.py",
+    ).ok()
+    parameters = door.home / ".one" / ".alyx.example.org"
+    assert ONE_TOKEN in parameters.read_text(encoding="utf-8")
+    ran = door("config", "init", "--from-one", "--lab", "cortexlab", "--no-test").ok()
+    assert f"from ONE's {parameters}: alyx.base_url {url}, alyx.username jdoe" in ran.out
+    assert "not used by labledger: HTTP_DATA_SERVER, CACHE_DIR" in ran.out
+    written = settings_file(door).read_text(encoding="utf-8")
+    assert yaml.safe_load(written)["alyx"] == {"base_url": url, "username": "jdoe"}
+    assert ONE_TOKEN not in written + ran.out + ran.err
+    other = door("config", "init", "--from-one", "https://other.example.org", "--force")
+    assert other.code == 1 and "(it has: alyx.example.org)" in other.err
+
+
+def test_init_without_one_parameters_says_how_to_make_them(door: Door) -> None:
+    ran = door("config", "init", "--from-one")
+    assert ran.code == 1 and not settings_file(door).exists()
+    assert ran.err.startswith("labledger: error: ONE is not set up for this user: ")
+    assert "one.params.setup()" in ran.err and ran.err.count("\n") == 1
+
+
+def test_the_connection_test_logs_in_with_the_password_of_the_environment(
+    door: Door, alyx: AlyxTestServer
+) -> None:
+    env = {"LABLEDGER_ALYX__PASSWORD": TEST_PASSWORD}
+    ran = door(
+        "config", "init", "--alyx-url", alyx.base_url, "--alyx-user", TEST_USER, env=env
+    ).ok()
+    assert f"connection: logged in to Alyx at {alyx.base_url} as {TEST_USER}" in ran.out
+    assert TEST_PASSWORD not in settings_file(door).read_text(encoding="utf-8")  # not written
+    assert stat.S_IMODE(settings_file(door).stat().st_mode) == 0o644
+
+
+def test_without_a_password_the_server_is_asked_only_whether_it_answers(
+    door: Door, alyx: AlyxTestServer
+) -> None:
+    ran = door("config", "init", "--alyx-url", alyx.base_url, "--alyx-user", TEST_USER).ok()
+    assert "answers; login not tried: no password given and no token cached" in ran.out
+    assert [c.method for c in alyx.requests] == ["GET"]  # the API root, without a token
+    assert not alyx.requests[0].has_auth
+
+
+def test_a_failed_connection_is_reported_and_the_file_still_written(door: Door) -> None:
+    url = f"http://127.0.0.1:{refused_port()}"
+    started = time.monotonic()
+    ran = door("config", "init", "--alyx-url", url, "--alyx-user", "jdoe").ok()
+    assert time.monotonic() - started < 10  # one try, no back-off
+    assert ran.err.startswith(
+        f"labledger: warning: the Alyx connection test failed: Alyx at {url} is unreachable "
+        "(connection refused)"
+    )
+    assert (
+        yaml.safe_load(settings_file(door).read_text(encoding="utf-8"))["alyx"]["base_url"] == url
+    )
