@@ -49,6 +49,7 @@ COVERED = {
     "pending": HERE,
     "replay": HERE,
     "project": HERE,
+    "migrate": "test_migrate.py",
     "transfer": HERE,
     "watchdog": HERE,
 }
