@@ -1,4 +1,5 @@
-"""What a scan or a registration left out: each rejected file with its reason, grouped by reason.
+"""What a scan or a registration left out (each rejected file with its reason, grouped by
+reason), and what a registration found already done.
 
 The reasons are the ledger's own (the `Rejected` event of each file, as `audit --kind Rejected`
 shows them); this module reads them for a few sessions and lays them out under a command's
@@ -85,4 +86,22 @@ def left_out_lines(files: list[LeftOutFile], per_kind: int = PER_KIND) -> list[s
                 f"    … and {len(members) - per_kind} more "
                 "(`labledger audit --kind Rejected` lists every one)"
             )
+    return lines
+
+
+def already_registered(ledger: LedgerQueries, session_ids: Iterable[UUID]) -> list[str]:
+    """One line per session a registration found nothing to do for: its eid and its files."""
+    lines = []
+    for session_id in session_ids:
+        session = ledger.session(session_id)
+        known = ledger.known_files(session_id).values()
+        done = sum(1 for f in known if f.state == "discovered" and not f.awaiting_registration)
+        files = f", with {plural(done, 'file')} registered" if done else ""
+        if session.eid:
+            lines.append(
+                f"{session.key}: already registered on Alyx as eid {session.eid}{files}; "
+                "nothing to do"
+            )
+        else:
+            lines.append(f"{session.key}: nothing to register")
     return lines

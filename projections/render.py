@@ -126,12 +126,12 @@ def table(
     for name in layout_plan.below:
         _listed_below(console, name, layout_plan.shown[0], index, cells, budget)
     if layout_plan.hidden:
-        console.print(
+        note = (
             f"not shown at {budget} columns: {', '.join(layout_plan.hidden)} "
-            "(--wide shows every column)",
-            markup=False,
-            style="dim",
+            "(--wide shows every column)"
         )
+        for line in wrap_words(note, budget, indent=0, hanging=2):
+            console.print(line, markup=False, style="dim")
 
 
 def _listed_below(

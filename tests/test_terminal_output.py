@@ -1,0 +1,321 @@
+"""Terminal output that fits and says what it left out, as an operator sees it.
+
+The column rules of each table are data (`projections.table_layout`), checked row by row here;
+then the installed command is run at 100, 80 and 200 columns (COLUMNS, and once a real pty), and
+piped, and every line is checked to fit and to hold each eid, key, path and time whole.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import shutil
+import struct
+import subprocess
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from labledger.projections.left_out import LeftOutFile, left_out_lines
+from labledger.projections.reports import AUDIT_COLUMNS, PENDING_COLUMNS, STATUS_COLUMNS
+from labledger.projections.table_layout import (
+    AUDIT,
+    PENDING,
+    REPORT_LAYOUTS,
+    STATUS,
+    Column,
+    plan,
+    resolve,
+)
+from labledger.projections.words import plural, size_text
+from tests.alyx_cli import alyx_env
+from tests.alyx_server import AlyxTestServer
+from tests.cli_helpers import SAMPLE
+from tests.doors import LABLEDGER, Door
+
+KEY = "cortexlab/algernon/2026-11-21/001"
+EID = "0e2f5c8a-3b6d-4c1e-9f7a-2d4b6c8e0f13"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+# -- the rules, row by row ----------------------------------------------------------------------
+
+STATUS_ROW = {
+    "session": KEY,
+    "discovered": "6",
+    "rejected": "2",
+    "registered": "6",
+    "protected": "0",
+    "moved": "0",
+    "pending": "0",
+    "alyx_eid": EID,
+    "manifest": "-",
+    "transfer": "none",
+    "last_error": "-",
+}
+ERROR = "alf/probe00/spikes.times.npy: file registration failed (kept pending): Alyx answered 503"
+
+PLANS = [
+    # width, row changes, shown, listed below, hidden (None: stacked)
+    (
+        None,
+        {},
+        list(STATUS_COLUMNS),
+        [],
+        [],
+    ),
+    (
+        200,
+        {},
+        list(STATUS_COLUMNS),
+        [],
+        [],
+    ),
+    (
+        100,
+        {},
+        ["session", "pending", "alyx_eid", "transfer"],
+        ["last_error"],  # none to list
+        ["discovered", "rejected", "registered", "protected", "moved", "manifest"],
+    ),
+    (
+        100,
+        {"last_error": ERROR},
+        ["session", "pending", "alyx_eid", "transfer"],
+        ["last_error"],
+        ["discovered", "rejected", "registered", "protected", "moved", "manifest"],
+    ),
+    (
+        80,
+        {},
+        ["session", "alyx_eid"],
+        ["last_error"],
+        [
+            "discovered",
+            "rejected",
+            "registered",
+            "protected",
+            "moved",
+            "pending",
+            "manifest",
+            "transfer",
+        ],
+    ),
+    (
+        80,
+        {"alyx_eid": "-"},  # not on Alyx yet: room for what waits and why
+        ["session", "pending", "alyx_eid", "transfer", "last_error"],
+        [],
+        ["discovered", "rejected", "registered", "protected", "moved", "manifest"],
+    ),
+    (60, {}, None, None, None),
+]
+
+
+@pytest.mark.parametrize(("width", "changes", "shown", "below", "hidden"), PLANS)
+def test_status_columns_leave_by_priority_and_an_error_is_listed_below(
+    width: int | None,
+    changes: dict[str, str],
+    shown: list[str] | None,
+    below: list[str] | None,
+    hidden: list[str] | None,
+) -> None:
+    row = {**STATUS_ROW, **changes}
+    made = plan(resolve(STATUS_COLUMNS, STATUS), [[row[c] for c in STATUS_COLUMNS]], width)
+    if shown is None:
+        assert made.stacked, "no table of session and eid fits 60 columns: a block per row"
+        return
+    assert (list(made.shown), list(made.below), list(made.hidden)) == (shown, below, hidden)
+    assert not made.stacked
+    if width is not None:
+        assert sum(made.widths) + 3 * len(made.widths) + 1 <= width
+    whole = {name: w for name, w in zip(made.shown, made.widths, strict=True)}
+    for name in ("session", "alyx_eid"):
+        assert whole[name] >= len(row[name]), "a key or eid is never narrower than itself"
+
+
+WORDS = [
+    # rule, cells, width: the width the column gets
+    (Column("detail", 1, "words", 20), ["done; eid " + EID], 60, len("done; eid " + EID)),
+    (Column("detail", 1, "words", 20), ["done; eid " + EID], 50, 39),  # "done; eid" / EID
+    (Column("detail", 1, "words", 20), ["short"], 50, 6),  # the header word "detail"
+    (Column("discovered", 3), ["6"], 50, len("discovered")),  # never "discover/ed"
+    (Column("new_or_changed", 1), ["6"], 18, len("changed")),  # wraps between words only
+]
+
+
+@pytest.mark.parametrize(("rule", "cells", "width", "expected"), WORDS)
+def test_a_column_is_never_narrower_than_its_longest_word(
+    rule: Column, cells: list[str], width: int, expected: int
+) -> None:
+    made = plan([Column("step"), rule], [["1", cell] for cell in cells], width)
+    assert not made.stacked
+    assert made.widths[1] == expected
+
+
+def test_every_report_column_has_a_rule_and_every_rule_a_column() -> None:
+    for name, columns in (
+        ("status", STATUS_COLUMNS),
+        ("audit", AUDIT_COLUMNS),
+        ("pending", PENDING_COLUMNS),
+    ):
+        assert set(REPORT_LAYOUTS[name]) == set(columns), name
+    assert {c.name for c in (*STATUS.values(), *AUDIT.values(), *PENDING.values())}
+    assert all(c.priority >= 1 for c in (*STATUS.values(), *AUDIT.values(), *PENDING.values()))
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "expected"),
+    [(0, "file", "0 files"), (1, "file", "1 file"), (2, "file", "2 files")],
+)
+def test_plurals(count: int, noun: str, expected: str) -> None:
+    assert plural(count, noun) == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        (1, "1 byte"),
+        (160, "160 bytes"),
+        (4_200, "4.2 kB"),
+        (200_000_000_000, "200.0 GB"),
+        (3_000_000_000_000_000_000, "3000.0 PB"),
+    ],
+)
+def test_sizes_have_units(size: int, expected: str) -> None:
+    assert size_text(size) == expected
+
+
+def test_left_out_files_are_grouped_by_reason_and_capped() -> None:
+    hidden = [LeftOutFile(KEY, f".tmp{n}", "hidden", f".tmp{n} is hidden") for n in range(7)]
+    odd = [LeftOutFile("cortexlab/algernon/2026-11-22/001", "notes.txt", "invalid-name", "bad")]
+    lines = left_out_lines(hidden + odd, per_kind=5)
+    assert lines == [
+        "left out, not registered (8 files):",
+        "  hidden file (7 files):",
+        *(f"    {KEY}: .tmp{n} is hidden" for n in range(5)),
+        "    … and 2 more (`labledger audit --kind Rejected` lists every one)",
+        "  not an ALF file name (1 file):",
+        "    cortexlab/algernon/2026-11-22/001: bad",
+    ]
+    assert left_out_lines([]) == []
+
+
+# -- the installed command, at three widths and piped --------------------------------------------
+
+
+def _sample(door: Door) -> Path:
+    folder = door.cwd / "data" / "cortexlab" / "Subjects" / "algernon" / "2026-11-21" / "001"
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+def _fits(text: str, width: int | None, tokens: list[str]) -> None:
+    """Every line at most `width` wide, and each token whole on one line."""
+    lines = text.splitlines()
+    if width is not None:
+        too_wide = [line for line in lines if len(line) > width]
+        assert not too_wide, f"wider than {width}:\n" + "\n".join(too_wide)
+    for token in tokens:
+        assert any(token in line for line in lines), f"{token!r} split or missing:\n{text}"
+
+
+def test_scan_and_register_list_what_they_left_out_and_quiet_hides_it(door: Door) -> None:
+    folder = _sample(door)
+    door.env["LABLEDGER_LAB"] = "cortexlab"
+    scanned = door("scan", folder, env={"COLUMNS": "80"}).ok()
+    assert scanned.out.splitlines()[0] == "scan"
+    _fits(scanned.out, 80, [KEY])
+    listed = scanned.out.split("left out, not registered (2 files):")[1]
+    assert "not an ALF file name (1 file):" in listed and 'file name "notes.txt"' in listed
+    assert "no dataset type on Alyx matches the name (1 file):" in listed
+    assert '"alf/_ibl_trials.table.pqt"' in listed
+    assert "left out" not in door("scan", folder, "--quiet").ok().out
+    registered = door("register", folder, env={"COLUMNS": "100"}).ok()
+    assert registered.out.splitlines()[0] == "register", "the table names its command"
+    assert "left out, not registered (2 files):" in registered.out
+    assert "left out" not in door("register", folder, "--quiet").ok().out
+    assert "hashing 1 files" not in scanned.err
+
+
+def test_reports_fit_100_80_and_200_columns_and_a_pipe_without_splitting_an_eid_key_or_time(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    folder = _sample(door)
+    door.env.update(alyx_env(server, tmp_path))
+    first = door("register", folder, env={"COLUMNS": "100"}).ok()
+    _fits(first.out, 100, [KEY])
+    [eid] = server.state.sessions
+    again = door("register", folder, env={"COLUMNS": "80"}).ok()
+    said = " ".join(again.out.split())
+    assert f"{KEY}: already registered on Alyx as eid {eid}, with 6 files registered" in said
+    assert "nothing pending" not in again.out
+    for width in (100, 80, 200, None):
+        columns = {"COLUMNS": str(width)} if width else {}
+        status = door("status", env=columns).ok().out
+        _fits(status, width, [KEY, str(eid)])
+        assert status.splitlines()[0] == "status"
+        audit = door("audit", "--kind", "Registered", env=columns).ok().out
+        times = TIME.findall(audit)
+        assert times, f"audit times carry their zone:\n{audit}"
+        _fits(audit, width, [KEY, str(eid), *times])
+        if width is None:  # a pipe: every column, each row on one line
+            assert "not shown" not in status and len(status.splitlines()) == 6
+        if width == 80:
+            assert "not shown at 80 columns: " in status
+    history = door("history", folder).ok().out
+    assert all(TIME.match(line) for line in history.splitlines()), history
+    wide = door("status", "--wide", env={"COLUMNS": "80"}).ok().out
+    assert "manifest" in wide and "not shown" not in wide
+
+
+def _in_a_terminal(door: Door, columns: int, *args: str) -> str:
+    """`labledger ARGS` in a pseudo-terminal `columns` wide, as a user's terminal runs it."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    run = subprocess.Popen(
+        [str(LABLEDGER), *args],
+        cwd=door.cwd,
+        env=door.environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the command ended and closed its side
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif run.poll() is not None:
+            break
+    os.close(leader)
+    assert run.wait(timeout=10) == 0, output
+    return ANSI.sub("", output.decode("utf-8").replace("\r\n", "\n"))
+
+
+def test_a_real_terminal_100_wide_shows_the_eid_whole(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    folder = _sample(door)
+    door.env.update(alyx_env(server, tmp_path))
+    door("register", folder).ok()
+    [eid] = server.state.sessions
+    shown = _in_a_terminal(door, 100, "status")
+    assert UUID.search(shown), shown
+    _fits(shown, 100, [KEY, str(eid)])
+    assert "not shown at 100 columns:" in shown
