@@ -12,14 +12,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from typing import TypeVar
-
-from eventsourcing.persistence import PersistenceError
+from typing import TYPE_CHECKING, TypeVar
 
 from ...domain.errors import LedgerUnavailable
-from ...domain.ledger import Ledger
 from ..settings import Settings
 from .store_failures import explain
+
+if TYPE_CHECKING:
+    from ...domain.ledger import Ledger
 
 T = TypeVar("T")
 
@@ -78,6 +78,8 @@ def open_ledger(settings: Settings) -> Ledger:
             _use_wal(settings)
         elif settings.store == "postgres":
             creating_tables(lambda: _reach_postgres(settings))
+        from ...domain.ledger import Ledger  # eventsourcing: only a command that opens the ledger
+
         return creating_tables(lambda: Ledger(env=ledger_env(settings)))
 
 
@@ -93,7 +95,7 @@ def creating_tables(open_store: Callable[[], T]) -> T:
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
             return open_store()
-        except (PersistenceError, *_postgres_errors()) as error:
+        except _driver_errors() as error:
             if not _raced(error) or attempt == CREATE_ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt)
@@ -113,12 +115,18 @@ missing and both marked as created; SQLite refusing at once, without waiting for
 transaction that read the schema before the other process changed it."""
 
 
-def _postgres_errors() -> tuple[type[Exception], ...]:
-    """psycopg's base error, once psycopg is loaded. It is imported only for a PostgreSQL store
-    (eventsourcing's postgres module, `_reach_postgres`), so a command on an SQLite ledger never
-    pays for it, and before it is loaded none of its errors can have been raised."""
-    psycopg = sys.modules.get("psycopg")
-    return (psycopg.Error,) if psycopg is not None else ()
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """The base errors of the store libraries loaded so far: eventsourcing's persistence error,
+    and psycopg's. They are imported only where a store is opened (psycopg only for PostgreSQL:
+    eventsourcing's postgres module, `_reach_postgres`), so a command that never opens the
+    ledger, or one on SQLite, does not pay for them; and before a library is loaded none of its
+    errors can have been raised."""
+    errors: list[type[Exception]] = []
+    if (persistence := sys.modules.get("eventsourcing.persistence")) is not None:
+        errors.append(persistence.PersistenceError)
+    if (psycopg := sys.modules.get("psycopg")) is not None:
+        errors.append(psycopg.Error)
+    return tuple(errors)
 
 
 def _raced(error: Exception) -> bool:
@@ -166,7 +174,7 @@ def _reach_postgres(settings: Settings) -> None:
     database or role, refused, TLS). eventsourcing creates tables but not schemas; a configured
     schema is created here when missing (PostgreSQL asks for the privilege to create one even
     where IF NOT EXISTS then finds it: a lab's role may own its schema but not the database)."""
-    import psycopg  # a PostgreSQL store only (see `_postgres_errors`)
+    import psycopg  # a PostgreSQL store only (see `_driver_errors`)
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
@@ -200,5 +208,5 @@ def store_errors(settings: Settings) -> Iterator[None]:
         yield
     except LedgerUnavailable:
         raise
-    except (PersistenceError, sqlite3.Error, OSError, *_postgres_errors()) as error:
+    except (sqlite3.Error, OSError, *_driver_errors()) as error:
         raise LedgerUnavailable(f"{where}: {explain(error, settings.postgres)}") from error
