@@ -356,6 +356,11 @@ def test_describe(env: dict[str, str]) -> None:
         "postgres.password",
         "postgres.schema",
         "postgres.connect_timeout",
+        "postgres.create_tables",
+        "postgres.sslmode",
+        "postgres.sslrootcert",
+        "postgres.sslcert",
+        "postgres.sslkey",
     } | {
         f"{section}.{field.alias or name}"
         for section, model in SECTIONS.items()
