@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
-from .pending import PendingIntent
+if TYPE_CHECKING:  # annotations only: importing the outcome types stays cheap (sync --help)
+    from .pending import PendingIntent
 
-Outcome = Literal["done", "failed", "queued", "blocked"]
+Outcome = Literal["done", "failed", "queued", "blocked", "stalled"]
 """done: recorded as succeeded; queued: still pending (no server configured, server down or
 failing: the next sync tries again); blocked: still pending, and waits for the operator to fix
 what the detail names (the login, a setting, a name on Alyx); failed: Alyx refused the request's
-own content, the intent is closed (`labledger retry` re-opens it once the cause is fixed)."""
+own content, the intent is closed (`labledger retry` re-opens it once the cause is fixed);
+stalled: a manifest the watchdog has not taken by its deadline (still watched: a later sync
+confirms it if the service gets to it, but the operator should look now)."""
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ def new_session(args: argparse.Namespace, settings: Settings, console: Console) 
     console.print(str(folder), markup=False)
     if args.no_register:
         return 0
-    return report(console, registrar.perform(frozenset({session_id})))
+    return report(console, "new-session", registrar.perform(frozenset({session_id})))
 
 
 def _flag_folders(roots: list[Path], pattern: str) -> list[Path]:
@@ -229,7 +229,7 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
         return 0
     requested = registrar.request(paths, fields, choice)
     results = requested.done_elsewhere + registrar.perform(frozenset(requested.session_ids))
-    status = report(console, results, args.json)
+    status = report(console, "register", results, args.json)
     for flag in flags:
         registrar.remove_flag_if_registered(flag)
     return status
@@ -286,7 +286,7 @@ def weigh_command(args: argparse.Namespace, settings: Settings, console: Console
         args.subject, args.grams, args.date_time, args.user, args.again
     )
     _notice(console, args, repeat_notice(args.subject, f"weighing ({args.grams:g} g)", asked))
-    return report(console, registrar.perform_records(), args.json)
+    return report(console, "weigh", registrar.perform_records(), args.json)
 
 
 def water_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -303,7 +303,7 @@ def water_command(args: argparse.Namespace, settings: Settings, console: Console
     )
     what = f"water administration ({args.millilitres:g} mL)"
     _notice(console, args, repeat_notice(args.subject, what, asked))
-    return report(console, registrar.perform_records(), args.json)
+    return report(console, "water", registrar.perform_records(), args.json)
 
 
 def _notice(console: Console, args: argparse.Namespace, line: str | None) -> None:
