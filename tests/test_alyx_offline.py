@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from labledger.domain.exit_status import STILL_QUEUED
 from tests.cli_helpers import Cli
 
 
@@ -38,7 +39,7 @@ def test_sync_offline_keeps_the_queue(offline: Cli) -> None:
     offline("register", str(session))
     events = offline.event_count()
     result = offline("sync")
-    assert result.code == 0 and "queued" in result.out
+    assert result.code == STILL_QUEUED and "queued" in result.out
     assert offline.event_count() == events
 
 

@@ -13,6 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
+from labledger.domain.exit_status import STILL_QUEUED
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import TEST_PASSWORD, AlyxTestServer
 from tests.cli_helpers import SAMPLE, SAMPLE_FILES
@@ -197,7 +198,7 @@ def test_a_hung_server_costs_one_read_timeout_per_command(
     ran = door("sync", "--json")
     took = time.monotonic() - started
 
-    assert ran.code == 0, ran.err
+    assert ran.code == STILL_QUEUED, ran.err
     assert {row["outcome"] for row in ran.json()} == {"queued"}
     assert took < 1 + 2.5, f"sync took {took:.1f} s for a 1 s read timeout"
     assert len(_pending(door)) == 4 * (1 + len(SAMPLE_FILES))

@@ -25,6 +25,7 @@ from labledger import RegistrationClient
 from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.settings import Settings
 from labledger.domain import provenance
+from labledger.domain.exit_status import STILL_QUEUED
 from labledger.domain.measurements import (
     MAX_WATER_ML,
     MAX_WEIGHT_G,
@@ -240,7 +241,7 @@ def test_water_for_a_session_not_yet_registered_waits_for_it(
         "weighing": "done",
     }
     synced = online("sync", "--json")
-    assert synced.code == 0 and [r["outcome"] for r in synced.json()] == ["queued"]
+    assert synced.code == STILL_QUEUED and [r["outcome"] for r in synced.json()] == ["queued"]
     assert _waters(server) == []
 
     registered = online("register", str(folder), "--start-time", START)
@@ -332,7 +333,7 @@ def test_links_stored_by_earlier_versions_are_still_read(
     assert waiting["details"]["volume"] == 0.6
     assert "which this ledger does not know" in waiting["waits_for"]
     synced = online("sync", "--json")
-    assert synced.code == 0, synced.err
+    assert synced.code == STILL_QUEUED, synced.err
     assert sorted(r["outcome"] for r in synced.json()) == ["done", "queued"]
     (water,) = _waters(server)
     assert water["water_administered"] == 0.4 and water["session"] == f"algernon/{DAY}/001"
@@ -506,7 +507,7 @@ def test_installed_command_water_before_its_session(server: AlyxTestServer, tmp_
     assert water.returncode == 0, water.stderr
     assert "queued" in water.stdout and "waits for session" in water.stdout
     assert run("weigh", "algernon", "25.3").returncode == 0
-    assert run("sync").returncode == 0
+    assert run("sync").returncode == STILL_QUEUED  # the water still waits for its session
     audit = run("audit", "--json")
     assert audit.returncode == 0
     assert [r for r in _strict_json(audit.stdout) if "Water" in r["event"]]
