@@ -35,9 +35,9 @@ class _RootProbe(AlyxClient):
 
 def check_connection(alyx: AlyxSettings, username: str | None) -> ConnectionCheck:
     """Ask the server at ``alyx.base_url`` as ``username`` (None: only whether it answers)."""
-    once = alyx.model_copy(update={"max_attempts": 1})
-    with one_run(), _RootProbe(once, username or "anonymous") as client:
-        url = client.base_url
+    client = _RootProbe(alyx.model_copy(update={"max_attempts": 1}), username or "anonymous")
+    url = client.base_url
+    with one_run(), client:
         try:
             client.answer_of_root()
         except AlyxRefused:
