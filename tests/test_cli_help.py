@@ -34,6 +34,16 @@ def _commands(
 
 
 COMMANDS = sorted(command for command, _, _ in _commands(build_parser()))
+"""Every command and sub-command, `labledger watchdog` as well as `labledger watchdog status`."""
+
+
+def leaf_commands() -> list[str]:
+    """The commands that do something (a handler), not the groups of sub-commands."""
+    return sorted(
+        command
+        for command, parser, _ in _commands(build_parser())
+        if parser.get_default("handler") is not None
+    )
 
 
 def test_the_walk_finds_every_command() -> None:
