@@ -167,6 +167,11 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from ..adapters.executors import build_executors, scan_options, session_ids_of
     from ..adapters.sync import perform_pending
 
+    if args.quiet:
+        from ..adapters.alyx.command_run import one_run
+
+        with one_run() as alyx_run:  # the command's own run, entered before the handler
+            alyx_run.watcher = None  # no line while Alyx keeps it waiting: the status says it
     ledger = open_ledger(settings)
     sessions = session_ids_of(args.sessions, scan_options(settings)) if args.sessions else None
     views = open_views(settings, ledger)

@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from labledger.domain.exit_status import STILL_QUEUED
 from tests.test_manifest import accepted_by_service
 from tests.test_transfer_cli import (  # noqa: F401 (fixtures)
     Crash,
@@ -59,7 +60,7 @@ def test_sync_writes_one_sessions_settings_as_planned(
 
     synced = rig("sync", "--json")
 
-    assert synced.code == 0, synced.err
+    assert synced.code == STILL_QUEUED, synced.err  # written; the watchdog has not taken it yet
     assert [r["outcome"] for r in synced.json() if r["action"] == "emit manifest"] == ["done"]
     written = (rig.flag / f"manifest_{NAME}.yml").read_text()
     assert written == requested["details"]["manifest"]

@@ -16,6 +16,7 @@ wire.
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 from collections.abc import Iterator
@@ -74,12 +75,31 @@ class FaultRule:
         return {} if self.retry_after is None else {"Retry-After": _number(self.retry_after)}
 
 
+RANDOM_FAULTS: tuple[FaultRule, ...] = (
+    FaultRule(None, "", "status", times=None, status=503, retry_after=1),
+    FaultRule(None, "", "drop", times=None),
+    FaultRule(None, "", "lose_reply", times=None),
+)
+"""What `Faults.at_random` does to a request it picks: the faults a client must live through
+without losing or doubling work (no delays: a newcomer trying the server would only wait)."""
+
+
 class Faults:
     """The rules in force, changeable at any time from the test thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self._random: tuple[float, random.Random] | None = None
+
+    def at_random(self, rate: float, seed: int) -> None:
+        """Meet about `rate` (0 to 1) of the requests no rule caught with one of `RANDOM_FAULTS`,
+        drawn from a generator seeded with `seed`: the same requests in the same order meet the
+        same faults."""
+        if not 0 <= rate <= 1:
+            raise ValueError(f"a fault rate is between 0 and 1, not {rate}")
+        with self._lock:
+            self._random = (rate, random.Random(seed))
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
@@ -166,8 +186,10 @@ class Faults:
         return self.add(FaultRule(method, path, "lose_reply", times=times, skip=skip))
 
     def clear(self) -> None:
+        """No fault any more: the rules and the random faults are gone."""
         with self._lock:
             self._rules.clear()
+            self._random = None
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -185,6 +207,10 @@ class Faults:
                     continue
                 rule.fired += 1
                 return rule
+            if self._random is not None:
+                rate, draw = self._random
+                if draw.random() < rate:
+                    return draw.choice(RANDOM_FAULTS)
         return None
 
 

@@ -1,4 +1,5 @@
-"""The Alyx test server: real HTTP/1.1 on 127.0.0.1, an OS-chosen port, daemon threads.
+"""The Alyx test server: real HTTP/1.1 on 127.0.0.1, an OS-chosen port (or a given one), daemon
+threads.
 
     with AlyxTestServer() as server:
         httpx.get(server.base_url + "/labs", headers={"Authorization": "Token " + TEST_TOKEN})
@@ -33,8 +34,10 @@ from tests.alyx_server.state import AlyxState, Reply
 class AlyxTestServer:
     """A running (once started) Alyx 3.6.1 stand-in with its state, faults and request log."""
 
-    def __init__(self, state: AlyxState | None = None) -> None:
+    def __init__(self, state: AlyxState | None = None, port: int = 0) -> None:
+        """`port` 0: one the OS chooses (free). The server listens on 127.0.0.1 only."""
         self.state = state or AlyxState()
+        self._port = port
         self.faults = Faults()
         self.requests = RequestLog()
         self.stopping = threading.Event()
@@ -56,7 +59,7 @@ class AlyxTestServer:
         return self.base_url + path
 
     def start(self) -> AlyxTestServer:
-        httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        httpd = _HTTPServer(("127.0.0.1", self._port), _Handler)
         httpd.app = self
         self._httpd = httpd
         self.state.base_url = self.base_url
