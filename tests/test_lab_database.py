@@ -24,6 +24,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from labledger.adapters.database.settings import PostgresSettings
 from labledger.adapters.database.store_failures import CAUSES, explain
@@ -197,7 +198,8 @@ def one_line_error(ran: Ran, *needles: str) -> str:
 
 def events_in(cluster: Cluster, schema: str) -> int:
     with cluster.connect("labledger") as connection:
-        row = connection.execute(f'SELECT count(*) FROM "{schema}".labledger_events').fetchone()
+        table = sql.Identifier(schema, "labledger_events")
+        row = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
         assert row is not None
         return int(str(row[0]))
 
