@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .command_parser import SESSION, examples
 from .options import add_global_options, warner
+from .output_flags import add_wide, apply_wide
 from .sync_command import report
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def add_commands(commands: Any) -> None:
         "default: everything refused",
     )
     retry.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_wide(retry)
     add_global_options(retry)
     retry.set_defaults(handler=run)
 
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from ..adapters.retry_refused import choose, reopen
     from ..projections.render import table, to_json
 
+    apply_wide(console, args)
     ledger = open_ledger(settings)
     views = open_views(settings, ledger)
     chosen = choose(views, ledger.refused_intents(), args.targets)
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
         for r in reopened
     ]
     if not args.json:
-        table(console, "asked again", asked, ["target", "action", "detail"])
+        table(console, "retry: asked again", asked, ["target", "action", "detail"])
     registrar = Registrar(settings, ledger, warner())
     sessions = frozenset(r.session_id for r in reopened if r.session_id is not None)
     results = registrar.perform(sessions) if sessions else []

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.errors import LabledgerError
 from .command_parser import SESSION, examples
 from .options import add_global_options, warner
+from .output_flags import add_wide, apply_wide
 from .sync_command import report
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def add_commands(commands: Any) -> None:
         "--status", action="store_true", help="check and print the transfer state, emit nothing"
     )
     transfer.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_wide(transfer)
     add_global_options(transfer)
     transfer.set_defaults(handler=run_transfer)
 
@@ -110,6 +112,7 @@ def add_commands(commands: Any) -> None:
             epilog=examples(f"labledger watchdog {name}", f"labledger watchdog {name} --json"),
         )
         action.add_argument("--json", action="store_true", help="print the rows as JSON")
+        add_wide(action)
         add_global_options(action)
         action.set_defaults(handler=handler)
 
@@ -134,6 +137,7 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
     from ..projections.render import table, to_json
 
     _warn_about_settings(settings)
+    apply_wide(console, args)
     ledger = open_ledger(settings)
     views = open_views(settings, ledger)
     if args.status:
@@ -141,7 +145,7 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
         if args.json:
             console.print_json(to_json([row]))
         else:
-            table(console, "transfer", [row], list(row))
+            table(console, "transfer --status", [row], list(row))
         return 0
     overrides = TransferOverrides.checked(
         lambda key: f"--{key.replace('_', '-')}",
@@ -175,12 +179,12 @@ def run_validate(args: argparse.Namespace, settings: Settings, console: Console)
 
     _warn_about_settings(settings)
     rows = service_checks(settings.watchdog)
-    _print_rows(console, "watchdog checks", rows, ["check", "result", "detail"], args.json)
+    _print_rows(console, "watchdog validate", rows, ["check", "result", "detail"], args)
     failed = [row for row in rows if row["result"] == "failed"]
     if failed:
+        checks = "watchdog check" if len(failed) == 1 else "watchdog checks"
         raise LabledgerError(
-            f"{len(failed)} watchdog check(s) failed, first {failed[0]['check']}: "
-            f"{failed[0]['detail']}"
+            f"{len(failed)} {checks} failed, first {failed[0]['check']}: {failed[0]['detail']}"
         )
     return 0
 
@@ -193,7 +197,7 @@ def run_status(args: argparse.Namespace, settings: Settings, console: Console) -
     _warn_about_settings(settings)
     ledger = open_ledger(settings)
     rows = status_rows(open_views(settings, ledger), settings)
-    _print_rows(console, "watchdog", rows, ["item", "value"], args.json)
+    _print_rows(console, "watchdog status", rows, ["item", "value"], args)
     return 0
 
 
@@ -205,15 +209,22 @@ def run_restart(args: argparse.Namespace, settings: Settings, console: Console) 
     _warn_about_settings(settings)
     views = open_views(settings, open_ledger(settings))
     _warn([RESTART_NOTE])
+    apply_wide(console, args)
     return report(console, "watchdog restart", restart(views, settings), args.json)
 
 
 def _print_rows(
-    console: Console, title: str, rows: list[dict[str, Any]], columns: list[str], as_json: bool
+    console: Console,
+    title: str,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    args: argparse.Namespace,
 ) -> None:
     from ..projections.render import table, to_json
+    from ..projections.table_layout import WATCHDOG_CHECKS
 
-    if as_json:
+    if args.json:
         console.print_json(to_json(rows))
     else:
-        table(console, title, rows, columns)
+        apply_wide(console, args)
+        table(console, title, rows, columns, layout=WATCHDOG_CHECKS)

@@ -326,7 +326,7 @@ def test_validate_reports_an_unknown_project_and_stray_files(service: Service) -
     rows = {row["check"]: row for row in result.json()}
     assert rows["process"]["result"] == "warning" and "not running" in rows["process"]["detail"]
     assert "manifest_x.yml.tmp" in rows["stray files"]["detail"]  # the service would load it
-    assert_one_line_error(result, "1 watchdog check(s) failed", "project name", "Unknown Project")
+    assert_one_line_error(result, "1 watchdog check failed", "project name", "Unknown Project")
 
 
 def test_validate_with_the_metadata_service_down_is_one_line(service: Service) -> None:
