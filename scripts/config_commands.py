@@ -125,9 +125,9 @@ def run_show(args: argparse.Namespace, settings: Settings, console: Console) -> 
     files = list(dict.fromkeys(o.source for o in sources.values() if o.kind == "file"))
     if args.json:
         rows = [
-            {"key": key, "value": value, "source": _source(sources[key], None), "kind": kind}
+            {"key": key, "value": value, "source": _source(sources[key], None)}
+            | {"kind": sources[key].kind}
             for key, value in effective.effective().items()
-            for kind in [sources[key].kind]
         ]
         console.print_json(to_json(rows))
         return 0

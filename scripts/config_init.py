@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from pydantic import SecretStr
 from rich.console import Console
 
 from ..adapters.alyx.connection_check import check_connection
@@ -27,6 +28,7 @@ from ..adapters.settings_file import (
     settings_file_to_write,
     write_settings_file,
 )
+from ..adapters.settings_sources import env_name
 from ..adapters.watchdog.service_config import read_watch_config
 from ..domain.errors import LabledgerError
 from .config_questions import ALYX, FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG, Question, nested
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         _check_watch_config(console, checked.watchdog.config)
     tested = not checked.alyx.base_url or args.no_test or _connection_ok(console, checked)
     if not tested and not interview.yes("Write the settings anyway?", default=True):
-        raise InitStopped(f"nothing written; {target} is unchanged")
+        raise InitStopped(f"nothing written to {target}")
     mode = write_settings_file(target, nested(answers), force=args.force)
     private = " (readable by you alone: it holds the password)" if mode == PRIVATE else ""
     console.print(f"wrote {target}{private}", markup=False)
@@ -159,8 +161,14 @@ def _check_watch_config(console: Console, path: Path) -> None:
 
 
 def _connection_ok(console: Console, settings: Settings) -> bool:
-    console.print(f"testing the connection to Alyx at {settings.alyx.base_url} ...", markup=False)
-    result = check_connection(settings.alyx, settings.alyx.username)
+    """Test the Alyx connection with the answers; a password not answered may come from the
+    environment, as it would when the settings are used (it is not written)."""
+    alyx = settings.alyx
+    variable = os.environ.get(env_name(("alyx", "password")))
+    if alyx.password is None and variable:
+        alyx = alyx.model_copy(update={"password": SecretStr(variable)})
+    console.print(f"testing the connection to Alyx at {alyx.base_url} ...", markup=False)
+    result = check_connection(alyx, alyx.username)
     if result.ok:
         console.print(f"connection: {result.message}", markup=False)
     else:

@@ -148,6 +148,7 @@ def test_init_never_replaces_a_file_without_force(door: Door) -> None:
     assert again.code == 1 and not again.out
     assert again.err.startswith(f"labledger: error: settings file {path} already exists; pass")
     assert "--force" in again.err and path.read_text(encoding="utf-8") == before
+    path.write_text("lab: [not closed\n", encoding="utf-8")  # a broken file does not stop it
     door("config", "init", "--config", path, "--lab", "mainenlab", "--force").ok()
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["lab"] == "mainenlab"
 
@@ -296,3 +297,17 @@ def test_a_failed_connection_is_reported_and_the_file_still_written(door: Door) 
     assert (
         yaml.safe_load(settings_file(door).read_text(encoding="utf-8"))["alyx"]["base_url"] == url
     )
+
+
+def test_on_a_terminal_a_failed_connection_asks_whether_to_write(door: Door) -> None:
+    url = f"http://127.0.0.1:{refused_port()}"
+    terminal = Terminal(door, "config", "init", "--lab", "cortexlab", "--alyx-url", url)
+    terminal.answer("the ledger file (SQLite) of this rig [", "")
+    terminal.answer("your Alyx user", "jdoe")
+    terminal.answer("your Alyx password (not shown", "")
+    terminal.answer("Does this rig hand sessions to the AIND watchdog service? [y/N]", "")
+    terminal.expect("the Alyx connection test failed: ")
+    terminal.answer("Write the settings anyway? [Y/n]", "n")
+    assert terminal.finish() == 1
+    assert f"nothing written to {settings_file(door)}" in terminal.screen
+    assert not settings_file(door).exists()
