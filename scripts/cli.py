@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.identity import tool_version
 from . import (
-    alyx_commands,
+    alyx_arguments,
     config_commands,
     database_commands,
     folder_commands,
-    report_commands,
+    report_arguments,
     retry_command,
     sync_command,
     transfer_commands,
@@ -44,15 +45,16 @@ if TYPE_CHECKING:
     from .options import Handler
 
 COMMAND_GROUPS = (
-    alyx_commands,
+    alyx_arguments,
     transfer_commands,
     sync_command,
     retry_command,
-    report_commands,
+    report_arguments,
     database_commands,
     config_commands,
 )
-"""Modules that add their own commands: each has `add_commands(subparsers)`."""
+"""Modules that add their own commands: each has `add_commands(subparsers)` (in the module of
+the handlers, or in an `_arguments` module beside it when together they would be too long)."""
 
 LOG_WIDTH = 160
 """Columns of tables written to a file or pipe (a rig's cron log), where 80 would cut them."""
@@ -156,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..adapters.settings import Settings, load_settings
     from ..domain import provenance
     from ..domain.errors import LabledgerError
+    from .waiting_line import WaitingLine
 
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -169,7 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             settings = Settings()
         who = settings.alyx_user or settings.alyx.username
-        with provenance.acting_as(this_run(who)), one_run(), store_errors(settings):
+        # an operator waits for every command but `sync` (run by schedules): fewer Alyx tries
+        interactive = not getattr(args, "keeps_retries", False)
+        with (
+            provenance.acting_as(this_run(who)),
+            WaitingLine(sys.stderr) as waiting,
+            one_run(interactive=interactive, watcher=waiting),
+            store_errors(settings),
+        ):
             return handler(args, settings, console)
     except LabledgerError as error:
         errors.print(f"labledger: error: {error}", markup=False)
