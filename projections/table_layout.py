@@ -115,7 +115,7 @@ PROTECTION = rules(
     ("file", 1),
     ("protected", 1),
     ("revisions", 1, "words", 12),
-    ("row", 3),
+    ("row", 3, "words", 12),
     ("would_go", 1),
 )
 """`check-protected`: per file, whether it is protected and where registering would put it."""
