@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.errors import LabledgerError
 from ..domain.exit_status import MUST_ACT, SYNC_MEANINGS, URGENCY, exit_status
 from .options import add_global_options, warner
+from .output_flags import add_wide, apply_wide
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -75,6 +76,7 @@ def add_commands(commands: Any) -> None:
         help="print nothing when all is done or still queued, else one line per item that "
         "needs the operator (for cron logs and timers; the exit status says the rest)",
     )
+    add_wide(sync)
     add_global_options(sync)
     sync.set_defaults(handler=run, keeps_retries=True)  # run by schedules: no operator waits
 
@@ -172,6 +174,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
         with one_run() as alyx_run:  # the command's own run, entered before the handler
             alyx_run.watcher = None  # no line while Alyx keeps it waiting: the status says it
+    apply_wide(console, args)
     ledger = open_ledger(settings)
     sessions = session_ids_of(args.sessions, scan_options(settings)) if args.sessions else None
     views = open_views(settings, ledger)
