@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .command_parser import examples
-from .config_questions import FROM_ONE_DEFAULT, QUESTIONS
+from .config_questions import FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG, dest_of
 from .options import add_global_options
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ SETTING_FLAGS = {
 }
 """The settings a command-line flag gives, and the flag (as the shared options name them)."""
 
-ESSENTIAL = ("lab", "sqlite_path", "alyx.base_url", "alyx.username", "alyx.password")
-"""Settings `config show` lists even at their defaults: what a rig needs (and `init` asks)."""
+ESSENTIAL = frozenset(q.key for q in QUESTIONS if q.after != WATCHDOG)
+"""Settings `config show` lists even at their defaults: what every rig needs (`init` asks)."""
 
 
 def add_commands(commands: Any) -> None:
@@ -120,13 +120,17 @@ def run_show(args: argparse.Namespace, settings: Settings, console: Console) -> 
     from ..projections.render import table, to_json
     from ..projections.table_layout import rules
 
-    overrides = {key: getattr(args, _dest(flag), None) for key, flag in SETTING_FLAGS.items()}
+    overrides = {key: getattr(args, dest_of(flag), None) for key, flag in SETTING_FLAGS.items()}
     effective, sources = load_settings_with_sources(getattr(args, "config", None), overrides)
     files = list(dict.fromkeys(o.source for o in sources.values() if o.kind == "file"))
     if args.json:
         rows = [
-            {"key": key, "value": value, "source": _source(sources[key], None)}
-            | {"kind": sources[key].kind}
+            {
+                "key": key,
+                "value": value,
+                "source": _source(sources[key], None),
+                "kind": sources[key].kind,
+            }
             for key, value in effective.effective().items()
         ]
         console.print_json(to_json(rows))
@@ -152,10 +156,6 @@ def run_show(args: argparse.Namespace, settings: Settings, console: Console) -> 
             markup=False,
         )
     return 0
-
-
-def _dest(flag: str) -> str:
-    return flag.removeprefix("--").replace("-", "_")
 
 
 def _file_labels(files: list[str]) -> dict[str, str]:

@@ -102,7 +102,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     mode = write_settings_file(target, nested(answers), force=args.force)
     private = " (readable by you alone: it holds the password)" if mode == PRIVATE else ""
     console.print(f"wrote {target}{private}", markup=False)
-    console.print("`labledger config show` lists every setting and where it comes from")
+    console.print(
+        "`labledger config show` lists every setting and where it comes from", markup=False
+    )
     return 0
 
 
@@ -138,7 +140,9 @@ def _from_one(console: Console, url: str) -> dict[str, str]:
     found = {key: value for key, value in taken.items() if value}
     listed = ", ".join(f"{key} {value}" for key, value in found.items()) or "nothing labledger uses"
     unused = f"; not used by labledger: {', '.join(one.unused)}" if one.unused else ""
-    console.print(f"from ONE's {one.file}: {listed}{unused} (ONE's token is not read)")
+    console.print(
+        f"from ONE's {one.file}: {listed}{unused} (ONE's token is not read)", markup=False
+    )
     return found
 
 

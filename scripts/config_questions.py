@@ -33,8 +33,12 @@ class Question:
 
     @property
     def dest(self) -> str:
-        """The attribute argparse stores the flag's value in."""
-        return self.flag.removeprefix("--").replace("-", "_")
+        return dest_of(self.flag)
+
+
+def dest_of(flag: str) -> str:
+    """The attribute argparse stores a flag's value in: --alyx-url -> alyx_url."""
+    return flag.removeprefix("--").replace("-", "_")
 
 
 QUESTIONS = (
