@@ -9,16 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from html import escape as esc
 from pathlib import Path
 from typing import Any
 
+import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
-from labledger.projections.html import CSP, render_html
+from labledger.projections.html import CSP, LONG_TEXT, column_kind, render_html
 from labledger.projections.render import to_csv
-from labledger.projections.report_model import Report, Timeline
+from labledger.projections.report_model import EventGroup, Report, Timeline
 from labledger.projections.rows import AuditEntry
 from tests.browser import open_report
 
@@ -104,9 +106,18 @@ def _sections(page: str) -> dict[str, tuple[str, str]]:
     return {heading: (anchor, body) for anchor, heading, body in found}
 
 
+def _groups(body: str) -> list[tuple[str, str, str]]:
+    """(file or 'session', badge classes, badge text) of each one-line group, in page order."""
+    return re.findall(
+        r'<details class="group"><summary><span class="file">([^<]*)</span> '
+        r'<span class="badge ([^"]+)">([^<]*)</span>',
+        body,
+    )
+
+
 def _entries(body: str) -> list[tuple[str, str]]:
-    """(class attribute, event name) of each timeline entry, in document order."""
-    return re.findall(r'<li class="([^"]+)">.*?<span class="event">([^<]*)</span>', body)
+    """(class attribute, event name) of each event row of the groups, in document order."""
+    return re.findall(r'<tr class="([^"]+)"><td>[^<]*<td>([^<]*)<td>', body)
 
 
 def test_data_is_escaped() -> None:
@@ -131,55 +142,123 @@ def test_header_shows_title_time_source_and_filters() -> None:
     page = render_html(_report())
     assert "<title>labledger status</title>" in page
     assert "<h1>labledger status</h1>" in page
-    assert "2026-11-21 11:00:00 UTC" in page
+    assert "<time>2026-11-21 11:00:00Z</time>" in page
+    assert "times are UTC (Z)" in page
     assert "sqlite ledger.sqlite3" in page
-    assert "subject:" in page
+    assert "Filters: subject <b>algernon &amp; co</b>" in page
 
 
-def test_each_session_has_its_timeline_in_order() -> None:
+def test_timelines_newest_first_one_line_per_file() -> None:
+    """Sessions in the table's order, newest first; in each, the session's own events on one
+    line, then one line per file, each showing its latest event; the events below, newest
+    first, named without their aggregate (the line says whose they are)."""
     sections = _sections(render_html(_report()))
-    assert list(sections) == [PLAIN, esc(NASTY), QUIET]
-    plain = _entries(sections[PLAIN][1])
-    assert [name for _, name in plain] == [
-        "Session.RegistrationRequested",
-        "Session.Registered",
-        "Dataset.Discovered",
+    assert list(sections) == [QUIET, esc(NASTY), PLAIN]
+    plain = sections[PLAIN][1]
+    assert _groups(plain) == [
+        ("session", "outcome", "Registered"),
+        (VIDEO, "fact", "Discovered"),
     ]
-    assert [css for css, _ in plain] == [
-        "entry kind-intent",
-        "entry kind-outcome",
-        "entry kind-fact",
+    assert _entries(plain) == [
+        ("outcome", "Registered"),
+        ("intent", "RegistrationRequested"),
+        ("fact", "Discovered"),
     ]
-    nasty = _entries(sections[esc(NASTY)][1])
-    assert [name for _, name in nasty] == [
-        "Session.Created",
-        "Session.RegistrationRequested",
-        "Session.RegistrationFailed",
+    assert '<ol class="files timed">' in plain
+    assert "· 2 events</span></summary>" in plain and "· 1 event</span></summary>" in plain
+    nasty = sections[esc(NASTY)][1]
+    assert _groups(nasty) == [("session", "outcome failed", "RegistrationFailed")]
+    assert [name for _, name in _entries(nasty)] == [
+        "RegistrationFailed",
+        "RegistrationRequested",
+        "Created",
     ]
     assert "No events" in sections[QUIET][1]
-    assert "<li" not in sections[QUIET][1]
+    assert "<details" not in sections[QUIET][1]
 
 
-def test_entry_shows_time_file_who_and_operation() -> None:
-    body = _sections(render_html(_report()))[PLAIN][1]
-    assert (
-        '<time datetime="2026-11-21T10:01:05.123456+00:00">2026-11-21 10:01:05 UTC</time>' in body
+def test_groups_of_a_timeline() -> None:
+    """The session's own events form one group; files are grouped by path, the most recently
+    changed first, each group newest first, whatever order the events came in."""
+    events = [
+        _event(4, "fact", "Dataset.Discovered", PLAIN, file="b.npy"),
+        _event(1, "fact", "Session.Created", PLAIN),
+        _event(2, "fact", "Dataset.Created", PLAIN, file="a.npy"),
+        _event(5, "outcome", "Dataset.RegistrationFailed", PLAIN, file="a.npy"),
+        _event(3, "fact", "Dataset.Created", PLAIN, file="b.npy"),
+    ]
+    own, files = Timeline(PLAIN, {}, events).groups()
+    assert own is not None and [e.position for e in own.events] == [1]
+    assert [(g.file, [e.position for e in g.events]) for g in files] == [
+        ("a.npy", [5, 2]),
+        ("b.npy", [4, 3]),
+    ]
+    assert files[0].failed and not files[1].failed
+    assert Timeline(PLAIN, {}, events[:1]).groups() == (None, [EventGroup("b.npy", events[:1])])
+
+
+def test_row_shows_time_event_summary_who_and_operation() -> None:
+    """Who (the Alyx user, else the OS user, at the host) and the operation are written once for
+    the events of one operation that follow each other."""
+    page = render_html(
+        replace(
+            _report(),
+            timelines=[
+                Timeline(
+                    PLAIN,
+                    {},
+                    [
+                        _event(1, "intent", "Session.RegistrationRequested", PLAIN),
+                        replace(
+                            _event(2, "outcome", "Session.Registered", PLAIN, alyx_user=""),
+                            operation_id="00000001-0000-4000-8000-000000000001",
+                        ),
+                        _event(3, "fact", "Session.TransferStalled", PLAIN, summary="stuck"),
+                    ],
+                )
+            ],
+        )
     )
-    assert f'<span class="file">{VIDEO}</span>' in body
-    assert "alyx test_user · operator@rig-01" in body
-    assert "op 00000001<" in body  # the first 8 characters of the operation id
-    registered = body.split('<span class="event">Session.Registered</span>')[1].split("</li>")[0]
-    assert "alyx" not in registered  # no Alyx user recorded: only os_user@host
-    assert "operator@rig-01" in registered
+    rows = re.findall(r"<tr class=[^\n]*", _sections(page)[PLAIN][1])
+    assert rows == [
+        '<tr class="fact failed"><td>2026-11-21 10:03:05Z<td>TransferStalled<td>stuck'
+        "<td>test_user@rig-01 · op 00000003",
+        '<tr class="outcome"><td>2026-11-21 10:02:05Z<td>Registered'
+        "<td>Session.Registered happened<td>operator@rig-01 · op 00000001",
+        '<tr class="intent"><td>2026-11-21 10:01:05Z<td>RegistrationRequested'
+        "<td>Session.RegistrationRequested happened<td>test_user@rig-01 · op 00000001",
+    ]
+    same_run = render_html(
+        replace(
+            _report(),
+            timelines=[
+                Timeline(
+                    PLAIN,
+                    {},
+                    [
+                        _event(1, "intent", "Session.RegistrationRequested", PLAIN),
+                        replace(
+                            _event(2, "outcome", "Session.Registered", PLAIN),
+                            operation_id="00000001-0000-4000-8000-000000000001",
+                        ),
+                    ],
+                )
+            ],
+        )
+    )
+    assert re.findall(r"<td>[^<]*\n", same_run) == [
+        "<td>test_user@rig-01 · op 00000001\n",
+        "<td>\n",
+    ]
 
 
 def test_failed_outcome_is_a_failure() -> None:
     nasty = _entries(_sections(render_html(_report()))[esc(NASTY)][1])
     classes = {name: css.split() for css, name in nasty}
-    assert "failed" in classes["Session.RegistrationFailed"]
-    assert "failed" not in classes["Session.RegistrationRequested"]
-    assert "failed" not in classes["Session.Created"]
-    assert '<span class="badge">failure</span>' in render_html(_report())
+    assert "failed" in classes["RegistrationFailed"]
+    assert "failed" not in classes["RegistrationRequested"]
+    assert "failed" not in classes["Created"]
+    assert '<span class="badge outcome failed">RegistrationFailed</span>' in render_html(_report())
 
 
 def test_session_cell_links_to_its_timeline() -> None:
@@ -189,7 +268,7 @@ def test_session_cell_links_to_its_timeline() -> None:
     assert len(set(anchors)) == 3
     assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", anchor) for anchor in anchors)
     for heading, (anchor, _) in sections.items():
-        assert f'<td><a href="#{anchor}">{heading}</a></td>' in page
+        assert f'<td class="key"><a href="#{anchor}">{heading}</a></td>' in page
 
 
 def test_table_cells() -> None:
@@ -198,10 +277,83 @@ def test_table_cells() -> None:
     assert '<th class="num">files</th>' in page
     assert '<td class="num">3</td>' in page
     assert '<td class="num">–</td>' in page  # None
-    assert f'<td class="error">{esc(ERROR)}</td>' in page
-    assert '<td class="transfer-stalled">stalled</td>' in page
-    assert '<td class="transfer-confirmed">confirmed</td>' in page
-    assert '<td class="error"></td>' not in page  # an empty error is no error
+    error = esc(ERROR).replace("/", "/<wbr>")
+    assert f'<td class="text error">{error}</td>' in page
+    assert '<td class="word transfer-stalled">stalled</td>' in page
+    assert '<td class="word transfer-confirmed">confirmed</td>' in page
+    assert '<td class="text error"></td>' not in page  # an empty error is no error
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([1, 2.5, None], "num"),
+        ([True, 1], "text"),  # a flag is no number
+        (["1efdbe38-7a70-48ce-b42c-7e7ed94e1e71", None], "uid"),
+        (["1efdbe38-7a70-48ce-b42c-7e7ed94e1e71", "e1"], "path"),  # not all ids
+        (["2026-11-21 14:30:05Z", "2026-11-21T14:30:05+00:00"], "time"),
+        (["test_user", "confirmed"], "word"),
+        (["x" * 33], "path"),  # a long word: it may break
+        (["alf/probe00/spikes.times.npy"], "path"),
+        (["subject nobody does not exist on Alyx"], "text"),
+        ([None, None], "text"),
+        ([], "text"),
+    ],
+)
+def test_column_kind(values: list[Any], kind: str) -> None:
+    assert column_kind(values) == kind
+
+
+def test_ids_stay_whole_and_long_text_folds() -> None:
+    """An eid shows its first characters in the table, whole in a tooltip, and the cell
+    selects it whole; an id inside text is kept on one line; a long error folds to three lines
+    that open on a click, its whole text in the page once."""
+    eid = "1efdbe38-7a70-48ce-b42c-7e7ed94e1e71"
+    long_error = "no dataset type matches " + "x" * LONG_TEXT
+    page = render_html(
+        replace(
+            _report(),
+            columns=["session", "alyx_eid", "last_error"],
+            rows=[{"session": PLAIN, "alyx_eid": eid, "last_error": long_error}],
+            timelines=[
+                Timeline(
+                    PLAIN,
+                    {},
+                    [
+                        _event(
+                            1,
+                            "outcome",
+                            "Session.Registered",
+                            PLAIN,
+                            summary=f"on Alyx as eid {eid}",
+                        )
+                    ],
+                )
+            ],
+        )
+    )
+    assert f'<td class="uid"><span class="id" title="{eid}">{eid}</span></td>' in page
+    folded = f'<details class="clip"><summary>{long_error}</summary></details>'
+    assert f'<td class="text error">{folded}</td>' in page
+    assert page.count(long_error) == 1
+    assert f'<td>on Alyx as eid <span class="id">{eid}</span>' in page
+
+
+def test_numbered_steps_keep_their_order() -> None:
+    """A report of numbered steps (pending) lists them in the order they run; every other
+    report lists rows newest first (the table's `timed` class lets the switch turn them)."""
+    steps = replace(
+        _report(),
+        columns=["step", "session"],
+        rows=[{"step": 1, "session": PLAIN}, {"step": 2, "session": QUIET}],
+    )
+    page = render_html(steps)
+    assert '<table id="rows">' in page
+    assert page.index(">1</td>") < page.index(">2</td>")
+    status = render_html(_report())
+    assert '<table id="rows" class="timed">' in status
+    assert status.index(QUIET) < status.index(PLAIN)
+    assert '<input type="checkbox" id="oldest">' in status
 
 
 def test_deterministic() -> None:
@@ -238,16 +390,17 @@ def test_chromium_draws_the_report(chromium: WebDriver, tmp_path: Path) -> None:
 
     assert chromium.title == "labledger status"
     headings = chromium.find_elements(By.CSS_SELECTOR, "section.timeline h2")
-    assert [h.text for h in headings] == [PLAIN, NASTY, QUIET]  # the <script> shows as text
+    assert [h.text for h in headings] == [QUIET, NASTY, PLAIN]  # the <script> shows as text
     assert all(h.is_displayed() for h in headings)
     sections = chromium.find_elements(By.CSS_SELECTOR, "section.timeline")
-    counts = [len(s.find_elements(By.CSS_SELECTOR, "li.entry")) for s in sections]
-    assert counts == [3, 3, 0]
-    failed = chromium.find_elements(By.CSS_SELECTOR, "li.entry.failed")
-    assert [f.find_element(By.CSS_SELECTOR, ".event").text for f in failed] == [
-        "Session.RegistrationFailed"
+    counts = [len(s.find_elements(By.CSS_SELECTOR, "table.events tr")) for s in sections]
+    assert counts == [0, 3, 3]
+    failed = chromium.find_elements(By.CSS_SELECTOR, "table.events tr.failed")
+    assert [str(f.get_attribute("textContent")).strip() for f in failed] == [
+        f"2026-11-21 10:06:05ZRegistrationFailed{ERROR}test_user@rig-01 · op 00000006"
     ]
-    red, green, blue = _rgb(failed[0].value_of_css_property("color"))
+    badge = chromium.find_element(By.CSS_SELECTOR, ".badge.failed")
+    red, green, blue = _rgb(badge.value_of_css_property("background-color"))
     assert red > 150 and green < 80 and blue < 80
     assert chromium.execute_script("return document.scripts.length") == 0
     assert [entry for entry in log if entry["level"] in ("SEVERE", "WARNING")] == []

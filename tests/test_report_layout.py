@@ -1,0 +1,305 @@
+"""The HTML reports as a person sees them: they fit a 1280 px window, stay small, read at a glance.
+
+One ledger of 100 sessions is built once for the module by the commands an operator runs
+(`register` on 100 copies of the sample session against the Alyx test server): every sixth
+session's subject is unknown to Alyx, so those carry a long error and queued work, and one session
+holds a file whose long, unbreakable name Alyx refuses. The pages are written by `status`,
+`audit` and `pending --html`, then drawn by headless Chromium at 1280x900 and checked on layout,
+not pixels: no horizontal scrolling, no eid on two lines, nothing spilling out of its table cell,
+the columns in their order inside the window, and a screenshot of that size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+
+from labledger.projections.reports import AUDIT_COLUMNS, PENDING_COLUMNS, STATUS_COLUMNS
+from labledger.scripts.cli import main
+from tests.alyx_cli import alyx_env
+from tests.alyx_server import AlyxTestServer
+from tests.browser import open_report
+from tests.cli_helpers import SAMPLE, Result
+
+SESSIONS = 100
+UNKNOWN = "nobody"
+"""A subject Alyx does not know: its sessions stay queued with a long error."""
+LONG_NAME = "alf/probe00/spikes.amplitudesMeasuredOnTheBestChannelOfEveryClusterInMicrovolts.npy"
+"""A valid file name with no dataset type on Alyx: refused, its name in a long error."""
+WIDTH, HEIGHT = 1280, 900
+MAX_STATUS_100 = 900_000
+"""Bytes of the status page of the 100 sessions (8 files each; measured: about 830 kB)."""
+MAX_STATUS_12 = 110_000
+"""Bytes of the status page of 12 of them (measured: about 100 kB)."""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    path: Path
+    keys: list[str]
+    """Session keys in the order they were registered (oldest first)."""
+
+
+def _run(*argv: str) -> Result:
+    """`labledger` in-process, its output captured without capsys (a module fixture has none)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    """100 sessions registered in one command (queued where Alyx refuses the subject)."""
+    tmp = tmp_path_factory.mktemp("layout")
+    path = tmp / "ledger.sqlite3"
+    folders, keys = [], []
+    for number in range(SESSIONS):
+        subject = UNKNOWN if number % 6 == 0 else "algernon"
+        name = f"{subject}/2026-11-{1 + number // 9:02d}/{number % 9 + 1:03d}"
+        folder = tmp / "cortexlab" / "Subjects" / name
+        shutil.copytree(SAMPLE, folder)
+        folders.append(str(folder))
+        keys.append(f"cortexlab/{name}")
+    (Path(folders[1]) / LONG_NAME).write_bytes(b"\x93NUMPY")
+    with AlyxTestServer() as server, pytest.MonkeyPatch.context() as env:
+        for name in [name for name in os.environ if name.startswith("LABLEDGER_")]:
+            env.delenv(name)
+        env.setenv("HOME", str(tmp / "home"))
+        for name, value in alyx_env(server, tmp).items():
+            env.setenv(name, value)
+        result = _run("register", *folders, "--ledger", str(path))
+    assert result.code == 1 and f"subject {UNKNOWN} does not exist" in result.err, result.err
+    yield Ledger(path, keys)
+
+
+def _page(ledger: Ledger, folder: Path, *args: str) -> Path:
+    """A report written as HTML by the command, as an operator would."""
+    page = folder / f"{args[0]}.html"
+    result = _run(*args, "--html", "-o", str(page), "--ledger", str(ledger.path))
+    assert result.code == 0 and result.err == "", result.err
+    return page
+
+
+# -- size ------------------------------------------------------------------------------------
+
+
+def test_the_status_page_stays_small(ledger: Ledger, tmp_path: Path) -> None:
+    """100 sessions of 8 files (3,200 events) fit under MAX_STATUS_100: the style is written once
+    and rows carry short class names, never a style of their own."""
+    every = _page(ledger, tmp_path / "all", "status")
+    twelve = _page(ledger, tmp_path / "twelve", "status", *ledger.keys[:12])
+    text = every.read_text(encoding="utf-8")
+    assert every.stat().st_size < MAX_STATUS_100, every.stat().st_size
+    assert twelve.stat().st_size < MAX_STATUS_12, twelve.stat().st_size
+    assert text.count("<style>") == 1
+    assert " style=" not in text
+    assert text.count('<section class="timeline"') == SESSIONS
+
+
+@pytest.fixture(scope="module")
+def pages(ledger: Ledger, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The three pages of the first 12 sessions (two with the long error, one with the long
+    file name): status, pending work, and the audit of three of them. (Twelve: the layout is the
+    same for more, and Chromium takes a second per hundred sessions opened.)"""
+    folder = tmp_path_factory.mktemp("pages")
+    twelve = ledger.keys[:12]
+    audit = ("audit", "--session", twelve[0], "--session", twelve[1], "--session", twelve[2])
+    return {
+        "status": _page(ledger, folder, "status", *twelve),
+        "pending": _page(ledger, folder, "pending", *twelve),
+        "audit": _page(ledger, folder, *audit),
+    }
+
+
+# -- layout in Chromium ------------------------------------------------------------------------
+
+LAYOUT = """
+const view = document.documentElement.clientWidth;
+const lineHeight = e => {
+  const style = getComputedStyle(e);
+  const line = parseFloat(style.lineHeight);
+  return Number.isNaN(line) ? 1.2 * parseFloat(style.fontSize) : line;
+};
+const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+const spills = [];
+for (const cell of document.querySelectorAll("th, td")) {
+  if (!shown(cell)) continue;
+  const box = cell.getBoundingClientRect();
+  if (cell.scrollWidth > cell.clientWidth + 1) spills.push(cell.innerText.slice(0, 80));
+  for (const inner of cell.querySelectorAll("*")) {
+    const r = inner.getBoundingClientRect();
+    if (shown(inner) && (r.left < box.left - 1 || r.right > box.right + 1))
+      spills.push(inner.outerHTML.slice(0, 80));
+  }
+}
+const ids = Array.from(document.querySelectorAll(".id")).filter(shown);
+const head = Array.from(document.querySelectorAll("#rows th"), th => {
+  const r = th.getBoundingClientRect();
+  const style = getComputedStyle(th);
+  const inside = r.height - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  return {label: th.innerText, left: r.left, right: r.right, lines: inside / lineHeight(th)};
+});
+const table = document.getElementById("rows").getBoundingClientRect();
+return {
+  view: view,
+  inner: [window.innerWidth, window.innerHeight],
+  scrollWidth: document.documentElement.scrollWidth,
+  spills: spills,
+  ids: ids.length,
+  wrappedIds: ids.filter(e => e.getBoundingClientRect().height >= 1.5 * lineHeight(e))
+    .map(e => e.textContent),
+  head: head,
+  table: [table.left, table.right],
+};
+"""
+"""Layout facts in one round trip (a call per element would take seconds)."""
+
+OPEN_ALL = "document.querySelectorAll('details').forEach(d => { d.open = true; });"
+"""What a person does clicking every fold open (the page itself runs no script)."""
+
+COLUMNS = {"status": STATUS_COLUMNS, "pending": PENDING_COLUMNS, "audit": AUDIT_COLUMNS}
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's header chunk."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def _window(driver: WebDriver, page: Path) -> list[dict[str, Any]]:
+    """Opens a page in a window whose inside (the page's viewport) is WIDTH x HEIGHT; returns
+    the console messages."""
+    driver.set_window_size(WIDTH, HEIGHT)
+    frame: list[int] = driver.execute_script(
+        "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]"
+    )
+    if frame != [0, 0]:
+        driver.set_window_size(WIDTH + frame[0], HEIGHT + frame[1])
+    return open_report(driver, page)
+
+
+def _check_layout(facts: dict[str, Any], page: str) -> None:
+    assert facts["inner"] == [WIDTH, HEIGHT]
+    assert facts["scrollWidth"] <= facts["view"] <= WIDTH, "the page scrolls sideways"
+    assert facts["spills"] == [], "content spills out of its table cell"
+    assert facts["wrappedIds"] == [], "an eid breaks across lines"
+    head = facts["head"]
+    assert [column["label"] for column in head] == [c.replace("_", " ") for c in COLUMNS[page]]
+    lefts = [column["left"] for column in head]
+    assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
+    assert all(column["lines"] < 1.5 for column in head), "a column header wraps"
+    left, right = facts["table"]
+    assert left >= 0 and right <= facts["view"], "the table runs past the window"
+
+
+@pytest.mark.parametrize("page", ["status", "pending", "audit"])
+def test_the_page_fits_1280_pixels(
+    chromium: WebDriver, pages: dict[str, Path], page: str, tmp_path: Path
+) -> None:
+    """Folded (as it opens) and with every fold open, the page fits the window, and a screenshot
+    is the window's size while the table's own picture is no wider than the window."""
+    log = _window(chromium, pages[page])
+    assert [entry for entry in log if entry["level"] == "SEVERE"] == []
+    folded = chromium.execute_script(LAYOUT)
+    _check_layout(folded, page)
+    shot = tmp_path / f"{page}.png"
+    assert chromium.save_screenshot(str(shot))
+    assert _png_size(shot.read_bytes()) == (WIDTH, HEIGHT)
+    head = chromium.find_element(By.CSS_SELECTOR, "#rows thead")
+    table_width, _ = _png_size(head.screenshot_as_png)
+    left, right = folded["table"]
+    assert abs(table_width - (right - left)) <= 1 and table_width <= folded["view"]
+
+    chromium.execute_script(OPEN_ALL)
+    opened = chromium.execute_script(LAYOUT)
+    _check_layout(opened, page)
+    assert opened["ids"] >= folded["ids"]
+    if page != "pending":  # pending shows only sessions not on Alyx: no eid
+        assert folded["ids"] > 0
+
+
+def _boxes(driver: WebDriver, css: str) -> list[tuple[float, float]]:
+    """(top, bottom) of each element matching css, in document order."""
+    boxes: list[list[float]] = driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]),"
+        " e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; })",
+        css,
+    )
+    return [(top, bottom) for top, bottom in boxes]
+
+
+def _tiled(boxes: list[tuple[float, float]]) -> bool:
+    """True when the boxes, top to bottom, follow each other without overlapping."""
+    ordered = sorted(boxes)
+    return all(upper[1] <= lower[0] + 1 for upper, lower in zip(ordered, ordered[1:], strict=False))
+
+
+def test_newest_first_with_a_switch(
+    chromium: WebDriver, pages: dict[str, Path], ledger: Ledger
+) -> None:
+    """The status rows and a session's files show newest first; the 'oldest first' box (a
+    label and a checkbox: no script) turns both around, and the table keeps its columns."""
+    _window(chromium, pages["status"])
+    rows = "#rows tbody tr"
+    keys = [cell.text for cell in chromium.find_elements(By.CSS_SELECTOR, f"{rows} td.key")]
+    assert keys == ledger.keys[11::-1]
+    before = _boxes(chromium, rows)
+    assert before == sorted(before) and _tiled(before)
+    files = "section.timeline:first-of-type ol.files > li"
+    files_before = _boxes(chromium, files)
+    widths = chromium.execute_script(LAYOUT)["head"]
+
+    chromium.find_element(By.CSS_SELECTOR, "label[for=oldest]").click()
+    after = _boxes(chromium, rows)
+    assert after == sorted(after, reverse=True), "the oldest session is now on top"
+    assert _tiled(after)
+    assert (after[-1][0], after[0][1]) == pytest.approx((before[0][0], before[-1][1]), abs=1)
+    files_after = _boxes(chromium, files)
+    assert files_after == sorted(files_after, reverse=True) and _tiled(files_after)
+    assert chromium.execute_script(LAYOUT)["head"] == widths
+
+
+def test_a_file_is_one_line_its_events_open_without_script(
+    chromium: WebDriver, pages: dict[str, Path], ledger: Ledger
+) -> None:
+    """A session's timeline: a line per file (the session's own events on one line too), each
+    showing its latest event; a click opens its events, newest first."""
+    _window(chromium, pages["status"])
+    assert chromium.execute_script("return document.scripts.length") == 0
+    section = chromium.find_elements(By.CSS_SELECTOR, "section.timeline")[-2]  # keys[1]
+    assert section.find_element(By.TAG_NAME, "h2").text == ledger.keys[1]
+    lines = section.find_elements(By.CSS_SELECTOR, "details.group > summary")
+    assert len(lines) == 1 + 8 + 1  # the session, the sample's 8 files, the long name
+    one_line = chromium.execute_script(
+        "return arguments[0].map(s => s.getBoundingClientRect().height"
+        " < 1.5 * parseFloat(getComputedStyle(s).lineHeight))",
+        lines,
+    )
+    assert all(one_line)
+    texts = [line.text for line in lines]
+    assert texts[0].startswith("session Registered ")
+    long_line = next(text for text in texts if text.startswith(LONG_NAME))
+    assert " Rejected " in long_line
+
+    group = lines[1].find_element(By.XPATH, "..")
+    events = group.find_elements(By.CSS_SELECTOR, "table.events tr")
+    assert not events[0].is_displayed()
+    lines[1].click()
+    assert all(event.is_displayed() for event in events)
+    names = [event.find_elements(By.TAG_NAME, "td")[1].text for event in events]
+    assert names[0] == re.split(r"\s+", lines[1].text)[1]  # the line shows the latest event
+    assert names[-1] == "Created"
