@@ -26,6 +26,7 @@ from ..domain.observations import Observed, SessionScan
 from ..domain.outcomes import SyncResult
 from ..domain.session import Session
 from ..domain.session_fields import check_fields, create_body, midnight
+from ..projections.words import plural
 from .filesystem.scan import observe, session_folder
 from .filesystem.walk import split_session_path
 from .registration_core import RegistrationCore, no_progress
@@ -150,7 +151,10 @@ class RegistrationRequests(RegistrationCore):
             by_session[key] = (count + files, done)
         return [
             SyncResult(
-                key, f"register {count} files" if count else "register session", "done", done
+                key,
+                f"register {plural(count, 'file')}" if count else "register session",
+                "done",
+                done,
             )
             for key, (count, done) in by_session.items()
         ]

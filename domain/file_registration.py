@@ -79,7 +79,8 @@ def versions_for(count: int, versions: str | Sequence[str | None] | None) -> lis
         return given * count
     if len(given) != count:
         raise InvalidFileOptions(
-            f"{len(given)} versions given for {count} files; give one version (a string or a "
+            f"{len(given)} versions given for {count} file{'' if count == 1 else 's'}; give one "
+            "version (a string or a "
             "one-element list) for all files, or one per file"
         )
     return given

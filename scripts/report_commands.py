@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
+from ..projections.words import plural
 from .output_flags import apply_wide
 
 if TYPE_CHECKING:
@@ -126,9 +127,8 @@ def run_project(args: argparse.Namespace, settings: Settings, console: Console) 
     views = _views(settings, catch_up=False)
     before = views.position()
     position = views.catch_up()
-    console.print(
-        f"read models at position {position} ({position - before} events folded)", markup=False
-    )
+    folded = plural(position - before, "event")
+    console.print(f"read models at position {position} ({folded} folded)", markup=False)
     if not args.follow:
         return 0
     from ..adapters.database.follow import follow  # imported here: only --follow needs it
@@ -258,7 +258,7 @@ def _emit(console: Console, args: argparse.Namespace, report: Report) -> int:
         console.out(text, end="", highlight=False)
     else:
         write_atomically(args.output, text, mode=0o644)
-        console.print(f"wrote {args.output} ({len(report.rows)} rows)", markup=False)
+        console.print(f"wrote {args.output} ({plural(len(report.rows), 'row')})", markup=False)
     return 0
 
 

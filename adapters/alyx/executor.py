@@ -20,6 +20,7 @@ from ...domain.outcomes import Outcome, SyncResult
 from ...domain.pending import PendingIntent
 from ...domain.recorded import AlreadyClosed
 from ...domain.subject import Subject
+from ...projections.words import plural
 from ..filesystem.revision_moves import MoveRefused
 from ..identity import carrying_context
 from .errors import AlyxError
@@ -127,7 +128,12 @@ class AlyxExecutor:
                 waiting = sum(1 for i in intents if i.intent != SESSION)
                 if waiting:
                     results.append(
-                        SyncResult(key, f"register {waiting} files", "queued", "waits for session")
+                        SyncResult(
+                            key,
+                            f"register {plural(waiting, 'file')}",
+                            "queued",
+                            "waits for session",
+                        )
                     )
                 return results
             results.append(SyncResult(key, "register session", "done", f"{done}; eid {eid}"))
@@ -135,7 +141,9 @@ class AlyxExecutor:
         if files:
             why = self._waits_for_session(session_id)
             if why is not None:
-                results.append(SyncResult(key, f"register {len(files)} files", "blocked", why))
+                results.append(
+                    SyncResult(key, f"register {plural(len(files), 'file')}", "blocked", why)
+                )
                 return results
             report = register_files(context, session_id, intents)
             outcome = outcome_of(report.error)

@@ -24,6 +24,7 @@ from ...domain.manifest import (
 )
 from ...domain.session import Session
 from ...domain.subject_ids import aind_subject_id
+from ...projections.words import plural
 from ..database.views import Views
 from .folders import check_folders
 from .modalities import modality_names
@@ -204,7 +205,8 @@ def check_sources(manifest: Manifest, key: str) -> None:
     missing = [path for path in paths if not Path(path).exists()]
     if missing:
         raise MissingSources(
-            f"session {key}: {len(missing)} path(s) of the manifest are missing (first: "
+            f"session {key}: {plural(len(missing), 'path')} of the manifest "
+            f"{'is' if len(missing) == 1 else 'are'} missing (first: "
             f"{missing[0]}); restore them (or correct watchdog.extra_modality_data if it names "
             "them), then scan the session again"
         )
