@@ -6,8 +6,9 @@ nested keys, so ``LABLEDGER_POSTGRES__HOST`` overrides only ``postgres.host`` of
 the settings file (its YamlConfigSettingsSource, which reads with ``yaml.safe_load``), then the
 ``watchdog:`` section of clabe's layered ``clabe.yml`` files (see ``settings_sources``).
 labledger's own part is choosing the files and telling any problem in one line that names the
-key, the file, variable or flag it came from, and the fix, never a pydantic dump. The password is
-a ``SecretStr`` and is kept out of every message.
+key, the file, variable or flag it came from, and the fix, never a pydantic dump; the same record
+of what each source gave names the source of every value for `labledger config show`. The
+password is a ``SecretStr``, kept out of every message and shown only as set or not.
 """
 
 from __future__ import annotations
