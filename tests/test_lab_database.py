@@ -186,6 +186,13 @@ def run_sql(connection: psycopg.Connection[tuple[object, ...]], block: str) -> N
         connection.execute(statement.encode())
 
 
+def machine_server(**settings: str) -> dict[str, str]:
+    """LABLEDGER_* variables for a PostgreSQL ledger on the machine's server (tests/conftest)."""
+    chosen = {f"POSTGRES__{key.upper()}": str(value) for key, value in PG.items()}
+    chosen |= {"STORE": "postgres", **settings}
+    return {f"LABLEDGER_{key}": value for key, value in chosen.items()}
+
+
 def one_line_error(ran: Ran, *needles: str) -> str:
     """Exit 1 with one `labledger: error: ...` line naming each needle; returns the line."""
     assert ran.code == 1, ran
@@ -196,7 +203,7 @@ def one_line_error(ran: Ran, *needles: str) -> str:
     return lines[0]
 
 
-def events_in(cluster: Cluster, schema: str) -> int:
+def events_in_schema(cluster: Cluster, schema: str) -> int:
     with cluster.connect("labledger") as connection:
         table = sql.Identifier(schema, "labledger_events")
         row = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
@@ -222,7 +229,9 @@ def test_verify_full_with_the_servers_ca_records_and_reports(
     assert "queued" in door("register", session).ok().out  # no Alyx configured: offline
     [row] = door("status", "--json").ok().json()
     assert (row["discovered"], row["rejected"], row["pending"]) == (6, 2, 7), row
-    assert events_in(lab_database, "tls_ok") > 0
+    assert events_in_schema(lab_database, "tls_ok") > 0
+    followed = door("project", "--follow", "--timeout", "1").ok()  # LISTEN over TLS too
+    assert "stopped at position" in followed.out
 
 
 def test_a_ca_that_did_not_sign_the_servers_certificate_is_refused(
@@ -242,8 +251,7 @@ def test_without_tls_the_lab_server_refuses_and_says_so(lab_database: Cluster, d
 
 
 def test_require_against_a_server_without_tls_names_it(door: Door) -> None:
-    env = {f"LABLEDGER_POSTGRES__{key.upper()}": str(value) for key, value in PG.items()}
-    env.update(LABLEDGER_STORE="postgres", LABLEDGER_POSTGRES__SSLMODE="require")
+    env = machine_server(POSTGRES__SSLMODE="require")
     with psycopg.connect(**PG) as connection:
         row = connection.execute("SHOW ssl").fetchone()
         if row is None or row[0] != "off":
@@ -316,8 +324,7 @@ def test_a_refused_password_and_an_unknown_role_are_named(
 
 
 def test_a_missing_database_is_named_with_the_fix(door: Door) -> None:
-    env = {f"LABLEDGER_POSTGRES__{key.upper()}": str(value) for key, value in PG.items()}
-    env.update(LABLEDGER_STORE="postgres", LABLEDGER_POSTGRES__DBNAME="labledger_no_such_db")
+    env = machine_server(POSTGRES__DBNAME="labledger_no_such_db")
     line = one_line_error(
         door("status", env=env),
         'database "labledger_no_such_db" does not exist',
@@ -327,12 +334,10 @@ def test_a_missing_database_is_named_with_the_fix(door: Door) -> None:
 
 
 def test_a_missing_role_and_a_closed_port_are_named(door: Door) -> None:
-    env = {f"LABLEDGER_POSTGRES__{key.upper()}": str(value) for key, value in PG.items()}
-    env["LABLEDGER_STORE"] = "postgres"
-    role = env | {"LABLEDGER_POSTGRES__USER": "labledger_no_such_role"}
+    role = machine_server(POSTGRES__USER="labledger_no_such_role")
     one_line_error(door("status", env=role), 'role "labledger_no_such_role" does not exist')
     port = str(_free_port())
-    closed = env | {"LABLEDGER_POSTGRES__PORT": port}
+    closed = machine_server(POSTGRES__PORT=port)
     one_line_error(door("status", env=closed), f"nothing accepts connections at 127.0.0.1:{port}")
 
 

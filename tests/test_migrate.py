@@ -25,7 +25,8 @@ from labledger.adapters.database.migrate import migrate
 from labledger.adapters.settings import Settings
 from tests.cli_helpers import sample_session
 from tests.conftest import PG, drop_schema, pg_settings
-from tests.doors import Door, Ran
+from tests.doors import Door
+from tests.test_lab_database import machine_server, one_line_error
 
 Event = tuple[int, str, int, str, bytes]
 """(position, aggregate id, version, topic, stored state) of one stored event."""
@@ -41,10 +42,8 @@ def schema(pg_schema: str, request: pytest.FixtureRequest) -> Iterator[str]:
 
 def rig(door: Door, schema: str) -> Door:
     """This door as a rig of cortexlab on SQLite, its postgres.* settings naming `schema`."""
-    door.env.update({f"LABLEDGER_POSTGRES__{key.upper()}": str(value) for key, value in PG.items()})
-    door.env.update(
-        LABLEDGER_POSTGRES__SCHEMA=schema, LABLEDGER_LAB="cortexlab", LABLEDGER_ALYX_USER="op"
-    )
+    door.env.update(machine_server(POSTGRES__SCHEMA=schema, LAB="cortexlab", ALYX_USER="op"))
+    door.env["LABLEDGER_STORE"] = "sqlite"
     return door
 
 
@@ -97,14 +96,6 @@ def reports(door: Door, store: str) -> dict[str, Any]:
         "audit": door("audit", "--json", env=env).ok().json(),
         "history": door("history", folder, "--files", "--json", env=env).ok().json(),
     }
-
-
-def one_line_error(ran: Ran, *needles: str) -> None:
-    assert ran.code == 1, ran
-    lines = ran.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("labledger: error: "), ran.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def test_migrate_copies_every_event_in_order_and_the_reports_agree(door: Door, schema: str) -> None:

@@ -57,29 +57,30 @@ def migrate(settings: Settings, page: int = PAGE) -> Migration:
     source_settings = settings.model_copy(update={"store": "sqlite"})
     target_settings = settings.model_copy(update={"store": "postgres"})
     source = _open_read_only(source_settings)
-    target = open_ledger(target_settings)
     try:
-        with store_errors(target_settings):
-            already, after = _compare(source, target, source_settings, target_settings)
-            copied = _copy(source, target, after=already, page=page) if not after else 0
-            views = open_views(target_settings, target)
-            try:
-                position = views.catch_up()
-            finally:
-                views.close()
-        events = already + copied if not after else already
-        return Migration(
-            describe_store(source_settings),
-            describe_store(target_settings),
-            events,
-            already,
-            copied,
-            after,
-            position,
-        )
+        target = open_ledger(target_settings)
+        try:
+            with store_errors(target_settings):
+                already, after = _compare(source, target, source_settings, target_settings)
+                copied = 0 if after else _copy(source, target, after=already, page=page)
+                views = open_views(target_settings, target)
+                try:
+                    position = views.catch_up()
+                finally:
+                    views.close()
+        finally:
+            target.close()
     finally:
         source.close()
-        target.close()
+    return Migration(
+        source=describe_store(source_settings),
+        target=describe_store(target_settings),
+        events=already + copied,
+        already=already,
+        copied=copied,
+        after=after,
+        position=position,
+    )
 
 
 def _open_read_only(settings: Settings) -> Ledger:
