@@ -389,11 +389,11 @@ def _stamp(stamp: str) -> str:
 
 
 def _kv(key: str, value: Any, *, error: bool = False) -> str:
-    """`name <b>value</b>`: a label and its value (an error in red)."""
+    """`name: <b>value</b>`: a label and its value (an error in red)."""
     shown = f"<b>{_ids(_breakable(_text(value)))}</b>"
     if error:
         shown = f'<span class="error">{shown}</span>'
-    return f"{_label(key)} {shown}"
+    return f"{_label(key)}: {shown}"
 
 
 def _label(column: str) -> str:

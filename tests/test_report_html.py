@@ -145,7 +145,7 @@ def test_header_shows_title_time_source_and_filters() -> None:
     assert "<time>2026-11-21 11:00:00Z</time>" in page
     assert "times are UTC (Z)" in page
     assert "sqlite ledger.sqlite3" in page
-    assert "Filters: subject <b>algernon &amp; co</b>" in page
+    assert "Filters: subject: <b>algernon &amp; co</b>" in page
 
 
 def test_timelines_newest_first_one_line_per_file() -> None:
