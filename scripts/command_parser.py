@@ -55,7 +55,7 @@ class CommandParser(argparse.ArgumentParser):
         if choices is None or value in choices:
             return
         if isinstance(action, argparse._SubParsersAction):
-            what = (action.metavar or "command").lower()
+            what = action.metavar.lower() if isinstance(action.metavar, str) else "command"
             raise argparse.ArgumentError(None, unknown(what, str(value), choices))
         raise argparse.ArgumentError(action, unknown("choice", str(value), choices))
 

@@ -129,6 +129,12 @@ def _driver_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+def _store_failures() -> tuple[type[Exception], ...]:
+    """What `store_errors` turns into one line: SQLite's and the file system's errors, and those
+    of the store libraries loaded (asked when an error is raised, after the command ran)."""
+    return (sqlite3.Error, OSError, *_driver_errors())
+
+
 def _raced(error: Exception) -> bool:
     return any(sign in str(error) for sign in RACE_SIGNS)
 
@@ -208,5 +214,5 @@ def store_errors(settings: Settings) -> Iterator[None]:
         yield
     except LedgerUnavailable:
         raise
-    except (sqlite3.Error, OSError, *_driver_errors()) as error:
+    except _store_failures() as error:
         raise LedgerUnavailable(f"{where}: {explain(error, settings.postgres)}") from error
