@@ -28,6 +28,7 @@ from psycopg import sql
 
 from labledger.adapters.database.settings import PostgresSettings
 from labledger.adapters.database.store_failures import CAUSES, explain
+from labledger.adapters.settings import load_settings
 from tests.cli_helpers import ROOT, sample_session
 from tests.conftest import PG
 from tests.doors import Door, Ran
@@ -257,6 +258,15 @@ def test_require_against_a_server_without_tls_names_it(door: Door) -> None:
         if row is None or row[0] != "off":
             pytest.skip(f"the server at {PG['host']}:{PG['port']} offers TLS")
     one_line_error(door("status", env=env), "does not offer TLS", "sslmode (require)")
+
+
+def test_the_readmes_tls_settings_are_settings(tmp_path: Path) -> None:
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split(SECTION)[1]
+    [block] = re.findall(r"```yaml\n(.*?)```", section.split("\n## ")[0], re.DOTALL)
+    (tmp_path / "settings.yaml").write_text(block, encoding="utf-8")
+    pg = load_settings(tmp_path / "settings.yaml", environ={"HOME": str(tmp_path)}).postgres
+    assert (pg.sslmode, pg.create_tables) == ("verify-full", False)
+    assert pg.tls()["sslrootcert"] == str(Path("~/.postgresql/cortexlab-ca.crt").expanduser())
 
 
 # -- the README's roles and grants -----------------------------------------------------------------
