@@ -165,7 +165,7 @@ def _stacked(
     for number, row in enumerate(cells, start=1):
         console.print(f"── {number} of {len(cells)} ──", markup=False, style="dim")
         for rule, value in zip(rules, row, strict=True):
-            if value == "-":
+            if value in ("-", ""):
                 continue
             text = f"{rule.label.ljust(label_width)}  {value}"
             for line in wrap_words(text, budget, indent=0, hanging=label_width + 2):
@@ -201,6 +201,8 @@ def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, dict):
         return ", ".join(f"{key}={_cell(item)}" for key, item in value.items())
     return " ".join(str(value).split())

@@ -77,11 +77,11 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "Dataset.RegistrationRelocated": lambda e: f"registration continues at {e.destination}",
     "Dataset.MovedIn": lambda e: f"arrived from {e.source}",
     "Subject.Created": lambda e: f"subject {e.nickname}",
-    "Subject.WeighingRequested": lambda e: f"weighing {e.weight} g at {e.date_time}",
+    "Subject.WeighingRequested": lambda e: f"weighing {e.weight} g at {e.date_time} (local)",
     "Subject.WeighingRecorded": lambda e: f"weighing on Alyx: {e.url}",
     "Subject.WeighingFailed": lambda e: _failure("weighing", e),
     "Subject.WaterAdministrationRequested": lambda e: (
-        f"water {e.volume} mL {e.water_type}{' adlib' if e.adlib else ''} at {e.date_time}"
+        f"water {e.volume} mL {e.water_type}{' adlib' if e.adlib else ''} at {e.date_time} (local)"
     ),
     "Subject.WaterAdministrationRecorded": lambda e: f"water on Alyx: {e.url}",
     "Subject.WaterAdministrationFailed": lambda e: _failure("water administration", e),
