@@ -112,9 +112,9 @@ td{font-size:13px}th{background:#f3f4f6;font-size:12px;white-space:nowrap}
 .id{font:13px var(--mono);white-space:nowrap;display:inline-block;max-width:100%;
 overflow:hidden;text-overflow:ellipsis;vertical-align:top;user-select:all}
 #rows .id{max-width:9ch}.key{white-space:nowrap}
-.clip{max-width:32rem}.clip>summary{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:3;
-overflow:hidden;overflow-wrap:anywhere;cursor:pointer}.clip[open]>summary{display:block}
-.error,.failed{color:var(--fail)}.error{font-weight:600}
+.clip{max-width:32rem}.clip>summary{display:-webkit-box;-webkit-box-orient:vertical;
+-webkit-line-clamp:3;overflow:hidden;overflow-wrap:anywhere;cursor:pointer}
+.clip[open]>summary{display:block}.error,tr.failed{color:var(--fail)}.error{font-weight:600}
 .transfer-confirmed,.outcome-done{color:var(--outcome)}
 .transfer-requested,.transfer-emitted,.outcome-queued{color:#b45309}
 .transfer-stalled,.outcome-failed{color:var(--fail);font-weight:600}
@@ -125,19 +125,19 @@ body:has(#oldest:checked) table.timed>tbody,
 body:has(#oldest:checked) table.timed>tbody>tr{transform:scaleY(-1)}
 section.timeline{margin:0 0 1.5rem}
 ol.files{list-style:none;margin:0;padding:0}
-.group>summary{cursor:pointer;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.timeline details>summary{cursor:pointer;white-space:nowrap;overflow:hidden;
+text-overflow:ellipsis}
 table.events{width:auto;margin:.15rem 0 .5rem 1rem;border-left:2px solid var(--line)}
 .events td{border:0;padding:0 .4rem}.events td:first-child{white-space:nowrap}
 .events td:nth-child(2){font-weight:600}.events td:nth-child(3){overflow-wrap:anywhere}
 .events td:last-child{color:#6b7280;font-size:.85rem;white-space:nowrap}
 .intent{--c:var(--intent)}.outcome{--c:var(--outcome)}.fact{--c:var(--fact)}
 .failed{--c:var(--fail)}
-.badge{display:inline-block;min-width:5rem;text-align:center;border-radius:.6rem;
-padding:0 .4rem;font-size:.75rem;color:#fff;background:var(--c)}
+summary>b{display:inline-block;min-width:5rem;text-align:center;border-radius:.6rem;
+padding:0 .4rem;font-size:.75rem;font-weight:600;color:#fff;background:var(--c)}
 .events td:first-child::before{content:"";display:inline-block;width:.55rem;height:.55rem;
 border-radius:50%;margin-right:.4rem;background:var(--c)}
-.event{font-weight:600}.file{font-family:var(--mono);font-size:13px}
-.count{color:#6b7280;font-size:.85rem}
+summary>code{font:13px var(--mono)}summary>small{color:#6b7280;font-size:.85rem}
 """.strip()
 
 
@@ -340,9 +340,9 @@ def _group(group: EventGroup, what: str) -> str:
     noun = "event" if count == 1 else "events"
     rows = "\n".join(_entries(group.events))  # the browser adds the <tbody>
     return (
-        f'<details class="group"><summary><span class="file">{escape(what)}</span>'
-        f' <span class="badge {_state(latest)}">{escape(name)}</span> {_time(latest.recorded_at)}'
-        f' {_ids(escape(latest.summary))} <span class="count">· {count} {noun}</span></summary>\n'
+        f"<details><summary><code>{escape(what)}</code>"
+        f' <b class="{_state(latest)}">{escape(name)}</b> {_time(latest.recorded_at)}'
+        f" {_ids(escape(latest.summary))} <small>· {count} {noun}</small></summary>\n"
         f'<table class="events timed">\n{rows}\n</table></details>'
     )
 

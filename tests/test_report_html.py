@@ -109,8 +109,7 @@ def _sections(page: str) -> dict[str, tuple[str, str]]:
 def _groups(body: str) -> list[tuple[str, str, str]]:
     """(file or 'session', badge classes, badge text) of each one-line group, in page order."""
     return re.findall(
-        r'<details class="group"><summary><span class="file">([^<]*)</span> '
-        r'<span class="badge ([^"]+)">([^<]*)</span>',
+        r'<details><summary><code>([^<]*)</code> <b class="([^"]+)">([^<]*)</b>',
         body,
     )
 
@@ -165,7 +164,7 @@ def test_timelines_newest_first_one_line_per_file() -> None:
         ("fact", "Discovered"),
     ]
     assert '<ol class="files timed">' in plain
-    assert "· 2 events</span></summary>" in plain and "· 1 event</span></summary>" in plain
+    assert "· 2 events</small></summary>" in plain and "· 1 event</small></summary>" in plain
     nasty = sections[esc(NASTY)][1]
     assert _groups(nasty) == [("session", "outcome failed", "RegistrationFailed")]
     assert [name for _, name in _entries(nasty)] == [
@@ -258,7 +257,7 @@ def test_failed_outcome_is_a_failure() -> None:
     assert "failed" in classes["RegistrationFailed"]
     assert "failed" not in classes["RegistrationRequested"]
     assert "failed" not in classes["Created"]
-    assert '<span class="badge outcome failed">RegistrationFailed</span>' in render_html(_report())
+    assert '<b class="outcome failed">RegistrationFailed</b>' in render_html(_report())
 
 
 def test_session_cell_links_to_its_timeline() -> None:
@@ -399,9 +398,10 @@ def test_chromium_draws_the_report(chromium: WebDriver, tmp_path: Path) -> None:
     assert [str(f.get_attribute("textContent")).strip() for f in failed] == [
         f"2026-11-21 10:06:05ZRegistrationFailed{ERROR}test_user@rig-01 · op 00000006"
     ]
-    badge = chromium.find_element(By.CSS_SELECTOR, ".badge.failed")
+    badge = chromium.find_element(By.CSS_SELECTOR, "summary > b.failed")
     red, green, blue = _rgb(badge.value_of_css_property("background-color"))
     assert red > 150 and green < 80 and blue < 80
+    assert _rgb(badge.value_of_css_property("color")) == (255, 255, 255)  # readable on red
     assert chromium.execute_script("return document.scripts.length") == 0
     assert [entry for entry in log if entry["level"] in ("SEVERE", "WARNING")] == []
     assert not any("error" in str(entry["message"]).lower() for entry in log)
