@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..adapters.settings import Settings, load_settings
     from ..domain import provenance
     from ..domain.errors import LabledgerError
+    from .waiting_line import WaitingLine
 
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -170,7 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             settings = Settings()
         who = settings.alyx_user or settings.alyx.username
-        with provenance.acting_as(this_run(who)), one_run(), store_errors(settings):
+        # an operator waits for every command but `sync` (run by schedules): fewer Alyx tries
+        interactive = not getattr(args, "keeps_retries", False)
+        with (
+            provenance.acting_as(this_run(who)),
+            WaitingLine(sys.stderr) as waiting,
+            one_run(interactive=interactive, watcher=waiting),
+            store_errors(settings),
+        ):
             return handler(args, settings, console)
     except LabledgerError as error:
         errors.print(f"labledger: error: {error}", markup=False)

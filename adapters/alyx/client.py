@@ -23,6 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from pydantic import SecretStr
 from ...domain.errors import InvalidSettings
 from ..filesystem.user_dirs import default_data_dir
 from ..identity import tool_version
-from .command_run import AlyxRun, current_run
+from .command_run import AlyxRun, Waiting, current_run
 from .errors import (
     INVALID_TOKEN,
     RETRY_STATUSES,
@@ -46,6 +47,7 @@ from .errors import (
     error_for_reply,
     error_for_transport,
     not_json,
+    transport_reason,
 )
 from .login import TokenLogin
 from .settings import AlyxSettings
@@ -89,7 +91,16 @@ class AlyxClient(TokenLogin):
             raise InvalidSettings("no Alyx username; set alyx.username or alyx_user")
         self.base_url = settings.base_url
         self.username = username
-        self.max_attempts = settings.max_attempts
+        self._run = current_run() or AlyxRun()
+        """What this command learnt of the server: once the login was refused or the server did
+        not answer, every later call of the command (through this client or another one it
+        opens) fails at once, so a command costs one timeout (or one refused login) at most."""
+        self.max_attempts = (
+            min(settings.interactive_attempts, settings.max_attempts)
+            if self._run.interactive
+            else settings.max_attempts
+        )
+        """Tries of an idempotent call: fewer when an operator waits (then the work is queued)."""
         self.max_wait = settings.max_wait
         self._password: SecretStr | None = settings.password
         self._sleep = sleep
@@ -101,10 +112,7 @@ class AlyxClient(TokenLogin):
         if settings.password is not None and settings.password.get_secret_value():
             self._secrets.add(settings.password.get_secret_value())
         self._login_lock = threading.Lock()
-        self._run = current_run() or AlyxRun()
-        """What this command learnt of the server: once the login was refused or the server did
-        not answer, every later call of the command (through this client or another one it
-        opens) fails at once, so a command costs one timeout (or one refused login) at most."""
+        self._read_timeout = settings.read_timeout
         self.timeout = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -223,19 +231,27 @@ class AlyxClient(TokenLogin):
         attempts = self.max_attempts if idempotent else 1
         for attempt in range(1, attempts + 1):
             try:
-                response = self._http.request(
-                    method, path, params=params, json=body, headers=headers
-                )
+                with self._run.waiting(Waiting(call, attempt, attempts, self._read_timeout)):
+                    response = self._http.request(
+                        method, path, params=params, json=body, headers=headers
+                    )
             except httpx.RequestError as error:
                 failure = error_for_transport(
-                    self.base_url, call, error, self.timeout, scrub=self._scrub, attempts=attempt
+                    self.base_url,
+                    call,
+                    error,
+                    self.timeout,
+                    scrub=self._scrub,
+                    attempts=attempt,
+                    create=method == "POST" and not idempotent,
                 )
                 timed_out = isinstance(error, httpx.TimeoutException)
                 if not failure.retryable or attempt == attempts or timed_out:
                     if failure.retryable:
                         self._run.halt(self.base_url, failure)
                     raise failure from None  # httpx's error holds the request, token included
-                self._wait(self._backoff(attempt), call, type(error).__name__, attempt)
+                why = transport_reason(error, self.timeout, self._scrub)
+                self._wait(self._backoff(attempt), Waiting(call, attempt + 1, attempts, 0, why))
                 continue
             if response.status_code not in RETRY_STATUSES or attempt == attempts:
                 return response, attempt, ""
@@ -244,19 +260,22 @@ class AlyxClient(TokenLogin):
                 note = f"; it asks to wait {asked:.0f} s, more than alyx.max_wait"
                 return response, attempt, note
             wait = self._backoff(attempt) if asked is None else asked + self._random.uniform(0, 1)
-            self._wait(min(wait, self.max_wait), call, str(response.status_code), attempt)
+            why = str(response.status_code)
+            self._wait(min(wait, self.max_wait), Waiting(call, attempt + 1, attempts, 0, why))
         raise AssertionError("unreachable: the loop returns or raises on its last attempt")
 
-    def _wait(self, seconds: float, call: str, why: str, attempt: int) -> None:
+    def _wait(self, seconds: float, next_attempt: Waiting) -> None:
+        """Sleep before the next attempt, shown to the run's watcher meanwhile."""
         log.info(
             "Alyx: %s got %s; attempt %d of %d in %.1f s",
-            call,
-            why,
-            attempt + 1,
-            self.max_attempts,
+            next_attempt.call,
+            next_attempt.why,
+            next_attempt.attempt,
+            next_attempt.attempts,
             seconds,
         )
-        self._sleep(seconds)
+        with self._run.waiting(replace(next_attempt, seconds=seconds)):
+            self._sleep(seconds)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential with "equal jitter": half fixed, half random; never above max_wait."""

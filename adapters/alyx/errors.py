@@ -312,14 +312,15 @@ def error_for_transport(
     *,
     scrub: Scrub,
     attempts: int = 1,
+    create: bool = False,
 ) -> AlyxError:
-    """The error for a call that got no HTTP reply: unreachable (nothing sent) or no reply."""
+    """The error for a call that got no HTTP reply: unreachable (nothing sent) or no reply.
+
+    Only a `create` (a POST sent once: session, weighing, water) whose reply was lost says it
+    may have been done: it is looked up on Alyx before it is sent again. A login, a read or an
+    update without a reply can simply be sent again, and says nothing of the kind."""
     tries = f" after {attempts} attempts" if attempts > 1 else ""
-    reason = scrub(_reason(error))
-    if isinstance(error, httpx.ConnectTimeout):
-        reason = f"no connection within {timeouts.connect:g} s"
-    elif isinstance(error, httpx.PoolTimeout):
-        reason = f"no free connection within {timeouts.pool:g} s"
+    reason = transport_reason(error, timeouts, scrub)
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         message = (
             f"Alyx at {base_url} is unreachable ({reason}) for {call}{tries}; "
@@ -329,7 +330,9 @@ def error_for_transport(
     if isinstance(error, httpx.ProxyError):
         message = f"the proxy to Alyx at {base_url} failed ({reason}) for {call}{tries}"
         return AlyxUnreachable(None, one_line(message + "; check the HTTP(S)_PROXY settings"))
-    unknown = "; it may have been done: look it up on Alyx before sending it again"
+    unknown = (
+        "; it may have been done: look it up on Alyx before sending it again" if create else ""
+    )
     if isinstance(error, httpx.ReadTimeout | httpx.WriteTimeout):
         which = "read" if isinstance(error, httpx.ReadTimeout) else "write"
         seconds = timeouts.read if which == "read" else timeouts.write
@@ -340,6 +343,18 @@ def error_for_transport(
         return AlyxNoReply(None, one_line(message + unknown))
     message = f"{call} to Alyx at {base_url} failed: {type(error).__name__}: {reason}"
     return AlyxError(None, one_line(message))
+
+
+def transport_reason(error: httpx.RequestError, timeouts: httpx.Timeout, scrub: Scrub) -> str:
+    """Why a call got no HTTP reply, in a few words ("connection refused", "no connection
+    within 5 s")."""
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"no connection within {timeouts.connect:g} s"
+    if isinstance(error, httpx.PoolTimeout):
+        return f"no free connection within {timeouts.pool:g} s"
+    if isinstance(error, httpx.ReadTimeout):
+        return f"no answer within {timeouts.read:g} s"
+    return scrub(_reason(error))
 
 
 def _reason(error: Exception) -> str:

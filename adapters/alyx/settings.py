@@ -23,6 +23,13 @@ class AlyxSettings(BaseModel):
     connect_timeout: float = Field(default=5.0, gt=0, description="seconds")
     read_timeout: float = Field(default=30.0, gt=0, description="seconds")
     max_attempts: int = Field(default=5, ge=1)  # tries of an idempotent call on 429/503/no answer
+    interactive_attempts: int = Field(
+        default=1,
+        ge=1,
+        description="tries of an idempotent call made by an operator's command (register, "
+        "new-session, weigh, water, …; not sync, which makes max_attempts) before its work is "
+        "queued for sync: 1 gives up after one read timeout, and at once on a refused connection",
+    )
     max_wait: float = Field(default=60.0, ge=0, description="seconds of back-off, at most")
     repository: str | None = None  # data repository named in register-file ('name')
     session_workers: int = Field(default=4, ge=1)  # sessions registered in parallel by sync
