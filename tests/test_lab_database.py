@@ -76,12 +76,27 @@ class Cluster:
 
 
 def _binaries() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    """The newest PostgreSQL server's binaries (Debian's layout, as on CI)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: float(p.parts[-3])
+    )
     if not found or shutil.which("openssl") is None:
         pytest.skip(
             "the PostgreSQL server binaries (/usr/lib/postgresql/*/bin) or openssl are absent"
         )
+    if os.geteuid() == 0 and (shutil.which("runuser") is None or not _has_user("postgres")):
+        pytest.skip("running as root, and no `postgres` OS user (or runuser) to run the server")
     return found[-1].parent
+
+
+def _has_user(name: str) -> bool:
+    import pwd  # POSIX only; reached only where Debian's PostgreSQL binaries are
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _free_port() -> int:
