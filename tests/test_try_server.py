@@ -5,8 +5,9 @@ cannot drift apart: the first starts the loopback Alyx server (from the clone's 
 subprocess, waiting for its `ready:` line), the second sets labledger's variables and runs the
 online commands through the installed `labledger` with a scratch home. The one change: the
 server is asked for a free port (`--port 0`) instead of the README's 8000, and the settings get
-the address it printed, so the test never fails because a port is taken. Then the server holds
-the sessions, the weighing and the water, and Ctrl-C (SIGINT) stops it.
+the address it printed, so the test never fails because a port is taken. Each command's output
+is titled with its name; then the server holds the sessions, the weighing and the water, and
+Ctrl-C (SIGINT) stops it.
 """
 
 from __future__ import annotations
@@ -126,8 +127,11 @@ def test_the_readme_commands_run_against_the_server_started_on_its_own(
                 env[name] = value.replace(readme_url, url)
         else:
             assert words[0] == ".venv/bin/labledger", line
-            door(*words[1:], env=env).ok()
-            ran.append(words[1])
+            out = door(*words[1:], env=env).ok().out
+            command = words[1]
+            if command != "sync":  # all done at once: "nothing pending", no table
+                assert re.search(rf"^{command}\b", out, re.MULTILINE), f"no {command} title: {out}"
+            ran.append(command)
     assert env["LABLEDGER_ALYX__BASE_URL"] == url, "the settings name the README's server"
     assert {"register", "sync", "weigh", "water", "new-session", "status"} <= set(ran)
 
