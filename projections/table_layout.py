@@ -45,7 +45,18 @@ Rule = tuple[str, int] | tuple[str, int, Wrap, int] | tuple[str, int, Wrap, int,
 
 def rules(*rows: Rule) -> dict[str, Column]:
     """A report's columns from rows of (name, priority[, wrap, min width[, listed below]])."""
-    return {row[0]: Column(*row) for row in rows}
+    return {row[0]: _column(row) for row in rows}
+
+
+def _column(row: Rule) -> Column:
+    match row:
+        case (name, priority):
+            return Column(name, priority)
+        case (name, priority, wrap, width):
+            return Column(name, priority, wrap, width)
+        case (name, priority, wrap, width, below):
+            return Column(name, priority, wrap, width, below)
+    raise AssertionError(f"not a column rule: {row}")  # pragma: no cover
 
 
 COMMON = rules(

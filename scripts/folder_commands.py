@@ -75,7 +75,9 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
         console.print_json(to_json(rows))
         return 0
     apply_wide(console, args)
-    table(console, "scan", rows, ["session", "new_or_changed", "rejected", "unchanged"], SCAN)
+    table(
+        console, "scan", rows, ["session", "new_or_changed", "rejected", "unchanged"], layout=SCAN
+    )
     if not args.quiet:
         print_lines(
             console, left_out_lines(rejected_files(ledger, [s.session_id for s in summaries]))
