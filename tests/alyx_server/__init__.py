@@ -2,6 +2,7 @@
 
 `AlyxTestServer` runs it, `AlyxState` is its database and behaviour, `Faults` the fault rules,
 `RequestLog` what arrived on the wire. Fixtures are in `tests/alyx_fixtures.py`.
+`python -m tests.alyx_server` runs it on its own (see `__main__.py`), for trying labledger.
 """
 
 from tests.alyx_server.faults import (
