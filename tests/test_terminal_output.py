@@ -319,3 +319,29 @@ def test_a_real_terminal_100_wide_shows_the_eid_whole(
     assert UUID.search(shown), shown
     _fits(shown, 100, [KEY, str(eid)])
     assert "not shown at 100 columns:" in shown
+
+
+def _rendered(rows: list[dict[str, str]], width: int) -> str:
+    """The status table of `rows` as a terminal `width` wide shows it."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from labledger.projections.render import table
+
+    out = StringIO()
+    console = Console(file=out, width=width, force_terminal=True, color_system=None)
+    table(console, "status", rows, STATUS_COLUMNS, layout=STATUS)
+    return out.getvalue()
+
+
+def test_an_error_that_does_not_fit_is_listed_under_the_table_and_a_narrow_one_is_a_block() -> None:
+    rows = [{**STATUS_ROW, "last_error": ERROR}]
+    shown = _rendered(rows, 100)
+    _fits(shown, 100, [KEY, EID, "alf/probe00/spikes.times.npy:"])
+    under = shown.split("last error:\n")[1]
+    assert " ".join(under.split()).startswith(f"{KEY}: {ERROR}")
+    assert "not shown at 100 columns: discovered, rejected, registered" in shown
+    narrow = _rendered(rows, 60)
+    _fits(narrow, 60, [KEY, EID])
+    assert "── 1 of 1 ──" in narrow and "manifest" not in narrow, "empty values are left out"
