@@ -5,94 +5,22 @@ wide where a person would type the answers, against the loopback Alyx and a refu
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
-import re
-import select
 import socket
 import stat
-import struct
-import subprocess
-import termios
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
-from tests.doors import LABLEDGER, Door
+from tests.doors import Door
+from tests.terminal import Terminal
 
 SECRET = "s3cret-never-shown"
 ONE_TOKEN = "one-token-never-read"
 COLUMNS = 100
-STYLE = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class Terminal:
-    """The installed command on a pseudo-terminal of `COLUMNS` columns: its questions are read
-    and answered as a person at a keyboard would (typed text is echoed unless the program turns
-    echo off, as getpass does)."""
-
-    def __init__(self, door: Door, *args: str, env: Mapping[str, str] | None = None) -> None:
-        self.master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
-        self.process = subprocess.Popen(
-            [str(LABLEDGER), *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=door.cwd,
-            env=door.environment(env),
-            start_new_session=True,  # no controlling terminal: getpass reads the pty as stdin
-        )
-        os.close(slave)
-        self.screen = ""
-        self._read_up_to = 0
-
-    def _read(self, deadline: float) -> bool:
-        """Read what the program wrote; False once it closed the terminal."""
-        ready, _, _ = select.select([self.master], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            return True
-        try:
-            chunk = os.read(self.master, 4096)
-        except OSError:  # EIO: the program exited and closed its side
-            return False
-        text = chunk.decode("utf-8", "replace").replace("\r\n", "\n")
-        self.screen += STYLE.sub("", text)  # colours and bold: not characters on the screen
-        return bool(chunk)
-
-    def expect(self, text: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.screen[self._read_up_to :]:
-            if time.monotonic() > deadline or not self._read(deadline):
-                pytest.fail(f"no {text!r} on the terminal; it shows:\n{self.screen}")
-        self._read_up_to = self.screen.index(text, self._read_up_to) + len(text)
-
-    def answer(self, question: str, typed: str) -> None:
-        self.expect(question)
-        os.write(self.master, (typed + "\n").encode())
-
-    def finish(self, timeout: float = 30.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self._read(deadline):
-            pass
-        code = self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        os.close(self.master)
-        return code
-
-
-@pytest.fixture
-def alyx() -> Iterator[AlyxTestServer]:
-    server = AlyxTestServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def settings_file(door: Door) -> Path:
@@ -129,7 +57,13 @@ def test_init_with_flags_writes_the_file_and_show_names_it_as_the_source(door: D
     }
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # no password in it
     settings = shown(door)
-    for key in ("lab", "sqlite_path", "alyx.base_url", "alyx.username", "watchdog.user_email"):
+    for key in (
+        "lab",
+        "sqlite_path",
+        "alyx.base_url",
+        "alyx.username",
+        "watchdog.user_email",
+    ):
         assert settings[key]["source"] == str(path) and settings[key]["kind"] == "file", key
     assert settings["alyx.base_url"]["value"] == "https://alyx.example.org"
     assert settings["watchdog.transfer_endpoint"] == {
@@ -190,30 +124,31 @@ def test_show_fits_a_terminal_of_100_columns(door: Door) -> None:
     door.env["LABLEDGER_WATCHDOG__CONFIG"] = "C:/ProgramData/aind/watchdog_config.yml"
     door("config", "init", "--lab", "cortexlab", "--alyx-url", "https://alyx.example.org",
          "--alyx-user", "jdoe", "--no-test").ok()  # fmt: skip
-    terminal = Terminal(door, "config", "show", "--ledger", "D:/rig/ledger.sqlite3")
+    ledger = "D:/rig/ledger.sqlite3"
+    terminal = Terminal(door, "config", "show", "--ledger", ledger, columns=COLUMNS)
     assert terminal.finish() == 0
     lines = terminal.screen.splitlines()
     table = [line for line in lines if line[:1] in "┏┃┡│└"]
     assert max(len(line) for line in table) <= COLUMNS, terminal.screen
     rows = {line.split("│")[1].strip(): line for line in table if line.count("│") == 4}
     assert "LABLEDGER_WATCHDOG__CONFIG" in rows["watchdog.config"]
-    assert "D:/rig/ledger.sqlite3" in rows["sqlite_path"] and "--ledger" in rows["sqlite_path"]
+    assert ledger in rows["sqlite_path"] and "--ledger" in rows["sqlite_path"]
     assert f"file: {settings_file(door)}" in lines  # under the table, on a line of its own
 
 
 def test_init_on_a_terminal_asks_logs_in_and_keeps_the_password_private(
-    door: Door, alyx: AlyxTestServer
+    door: Door, server: AlyxTestServer
 ) -> None:
     terminal = Terminal(door, "config", "init")
     terminal.answer("this rig's lab", "not a lab!")
     terminal.expect("lab in your answer: ")
     terminal.answer("this rig's lab", "cortexlab")
     terminal.answer("the ledger file (SQLite) of this rig [", "")  # the default
-    terminal.answer("the lab's Alyx address", alyx.base_url)
+    terminal.answer("the lab's Alyx address", server.base_url)
     terminal.answer("your Alyx user", TEST_USER)
     terminal.answer("your Alyx password (not shown", TEST_PASSWORD)
     terminal.answer("Does this rig hand sessions to the AIND watchdog service? [y/N]", "")
-    terminal.expect(f"logged in to Alyx at {alyx.base_url} as {TEST_USER}")
+    terminal.expect(f"logged in to Alyx at {server.base_url} as {TEST_USER}")
     assert terminal.finish() == 0, terminal.screen
     path = settings_file(door)
     assert TEST_PASSWORD not in terminal.screen  # never echoed, never printed
@@ -221,13 +156,13 @@ def test_init_on_a_terminal_asks_logs_in_and_keeps_the_password_private(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # it holds the password
     written = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert written["alyx"] == {
-        "base_url": alyx.base_url,
+        "base_url": server.base_url,
         "username": TEST_USER,
         "password": TEST_PASSWORD,
     }
     assert written["lab"] == "cortexlab" and "watchdog" not in written
     assert written["sqlite_path"] == str(door.ledger_file)
-    calls = [(c.method, c.path.rstrip("/")) for c in alyx.requests]
+    calls = [(c.method, c.path.rstrip("/")) for c in server.requests]
     assert calls == [("GET", ""), ("POST", "/auth-token"), ("GET", f"/users/{TEST_USER}")]
     show = door("config", "show").ok()
     assert TEST_PASSWORD not in show.out + show.err and "********" in show.out
@@ -265,24 +200,24 @@ def test_init_without_one_parameters_says_how_to_make_them(door: Door) -> None:
 
 
 def test_the_connection_test_logs_in_with_the_password_of_the_environment(
-    door: Door, alyx: AlyxTestServer
+    door: Door, server: AlyxTestServer
 ) -> None:
     env = {"LABLEDGER_ALYX__PASSWORD": TEST_PASSWORD}
     ran = door(
-        "config", "init", "--alyx-url", alyx.base_url, "--alyx-user", TEST_USER, env=env
+        "config", "init", "--alyx-url", server.base_url, "--alyx-user", TEST_USER, env=env
     ).ok()
-    assert f"connection: logged in to Alyx at {alyx.base_url} as {TEST_USER}" in ran.out
+    assert f"connection: logged in to Alyx at {server.base_url} as {TEST_USER}" in ran.out
     assert TEST_PASSWORD not in settings_file(door).read_text(encoding="utf-8")  # not written
     assert stat.S_IMODE(settings_file(door).stat().st_mode) == 0o644
 
 
 def test_without_a_password_the_server_is_asked_only_whether_it_answers(
-    door: Door, alyx: AlyxTestServer
+    door: Door, server: AlyxTestServer
 ) -> None:
-    ran = door("config", "init", "--alyx-url", alyx.base_url, "--alyx-user", TEST_USER).ok()
+    ran = door("config", "init", "--alyx-url", server.base_url, "--alyx-user", TEST_USER).ok()
     assert "answers; login not tried: no password given and no token cached" in ran.out
-    assert [c.method for c in alyx.requests] == ["GET"]  # the API root, without a token
-    assert not alyx.requests[0].has_auth
+    assert [c.method for c in server.requests] == ["GET"]  # the API root, without a token
+    assert not server.requests[0].has_auth
 
 
 def test_a_failed_connection_is_reported_and_the_file_still_written(door: Door) -> None:
