@@ -17,11 +17,14 @@ import struct
 import subprocess
 import termios
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from labledger.projections.left_out import LeftOutFile, left_out_lines
+from labledger.projections.render import table
 from labledger.projections.reports import AUDIT_COLUMNS, PENDING_COLUMNS, STATUS_COLUMNS
 from labledger.projections.table_layout import (
     AUDIT,
@@ -323,12 +326,6 @@ def test_a_real_terminal_100_wide_shows_the_eid_whole(
 
 def _rendered(rows: list[dict[str, str]], width: int) -> str:
     """The status table of `rows` as a terminal `width` wide shows it."""
-    from io import StringIO
-
-    from rich.console import Console
-
-    from labledger.projections.render import table
-
     out = StringIO()
     console = Console(file=out, width=width, force_terminal=True, color_system=None)
     table(console, "status", rows, STATUS_COLUMNS, layout=STATUS)
