@@ -174,7 +174,7 @@ class Origin(NamedTuple):
 
     name: str  # "postgres.port" or "LABLEDGER_POSTGRES__PORT"
     source: str  # "/x/settings.yaml", "the environment", "the command line"
-    kind: Literal["file", "environment", "flag", "default"]
+    kind: Literal["file", "environment", "flag", "answer", "default"]
 
 
 def _holds(values: Mapping[str, Any], key: Key) -> bool:
@@ -234,6 +234,7 @@ def _describe_error(error: ErrorDetails, origin: Origin) -> str:
         "file": "correct it in that file",
         "environment": "correct or unset that variable",
         "flag": "correct that flag",
+        "answer": "answer again",
         "default": "please report this bug",
     }[origin.kind]
     where = origin.name if origin.kind == "environment" else ".".join(key)
@@ -274,13 +275,16 @@ def load_settings_with_sources(
     }
 
 
-def check_values(values: Mapping[str, Any], source: str) -> Settings:
+def check_values(
+    values: Mapping[str, Any], source: str, kind: Literal["flag", "answer"] = "flag"
+) -> Settings:
     """``values`` (nested as in the settings file) over the defaults, nothing else read; a bad
-    one is :class:`InvalidSettings` naming its key and ``source`` ("the command line")."""
+    one is :class:`InvalidSettings` naming its key and ``source`` ("the command line", or "your
+    answer" of `config init`, whose ``kind`` says to answer again)."""
     try:
         return Settings(**values)
     except ValidationError as exc:
-        raise _invalid(exc, [(Origin("", source, "flag"), values)]) from None
+        raise _invalid(exc, [(Origin("", source, kind), values)]) from None
 
 
 def _invalid(exc: ValidationError, layers: Layers) -> InvalidSettings:

@@ -59,9 +59,9 @@ class Interview:
             if not answer:
                 return None
             try:
-                check_values(nested({question.key: answer}), YOUR_ANSWER)
+                check_values(nested({question.key: answer}), YOUR_ANSWER, "answer")
             except LabledgerError as error:
-                self.console.print(f"  {error}; try again (empty: leave it unset)", markup=False)
+                self.console.print(f"  {error} (empty: leave it unset)", markup=False)
                 continue
             return answer
 
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.from_one is not None:
         defaults |= _from_one(console, args.from_one)
     answers = _answers(interview, given, defaults)
-    checked = check_values(nested(answers), YOUR_ANSWER if interview.interactive else "the flags")
+    checked = check_values(nested(answers), "the answers and flags")
     _show_plan(console, answers, target)
     if checked.watchdog.config is not None:
         _check_watch_config(console, checked.watchdog.config)

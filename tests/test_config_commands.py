@@ -142,6 +142,7 @@ def test_init_on_a_terminal_asks_logs_in_and_keeps_the_password_private(
     terminal = Terminal(door, "config", "init")
     terminal.answer("this rig's lab", "not a lab!")
     terminal.expect("lab in your answer: ")
+    terminal.expect('("not a lab!"); answer again (empty: leave it unset)')
     terminal.answer("this rig's lab", "cortexlab")
     terminal.answer("the ledger file (SQLite) of this rig [", "")  # the default
     terminal.answer("the lab's Alyx address", server.base_url)
