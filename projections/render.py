@@ -159,8 +159,14 @@ def _stacked(
     cells: list[list[str]],
     budget: int | None,
 ) -> None:
-    """No table fits: every row as a block of "column  value" lines (empty values left out)."""
+    """No table fits: every row as a block of "column  value" lines (empty values left out); a
+    table of two columns (an item and its value) as one "item: value" line per row."""
     console.print(title, markup=False)
+    if len(rules) == 2:
+        for key, value in cells:
+            for line in wrap_words(f"{key}: {value}", budget, indent=0, hanging=2):
+                console.print(line, markup=False)
+        return
     label_width = max(cell_len(rule.label) for rule in rules)
     for number, row in enumerate(cells, start=1):
         console.print(f"── {number} of {len(cells)} ──", markup=False, style="dim")

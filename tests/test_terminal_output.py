@@ -324,11 +324,11 @@ def test_a_real_terminal_100_wide_shows_the_eid_whole(
     assert "not shown at 100 columns:" in shown
 
 
-def _rendered(rows: list[dict[str, str]], width: int) -> str:
-    """The status table of `rows` as a terminal `width` wide shows it."""
+def _rendered(rows: list[dict[str, str]], width: int, columns: list[str] = STATUS_COLUMNS) -> str:
+    """The table of `rows` as a terminal `width` wide shows it (status rules for its columns)."""
     out = StringIO()
     console = Console(file=out, width=width, force_terminal=True, color_system=None)
-    table(console, "status", rows, STATUS_COLUMNS, layout=STATUS)
+    table(console, "title", rows, columns, layout=STATUS)
     return out.getvalue()
 
 
@@ -342,3 +342,12 @@ def test_an_error_that_does_not_fit_is_listed_under_the_table_and_a_narrow_one_i
     narrow = _rendered(rows, 60)
     _fits(narrow, 60, [KEY, EID])
     assert "── 1 of 1 ──" in narrow and "manifest" not in narrow, "empty values are left out"
+
+
+def test_an_item_and_value_table_too_narrow_is_one_line_per_item() -> None:
+    path = "/home/operator/.local/share/labledger/watchdog-service.log"
+    rows = [{"item": "service output", "value": path}, {"item": "config", "value": "not set"}]
+    shown = _rendered(rows, 60, ["item", "value"])
+    assert shown.splitlines() == ["title", "service output:", f"  {path}", "config: not set"]
+    wider = _rendered(rows, 80, ["item", "value"])
+    assert f"service output │ {path}" in wider, "a table again where one fits"
