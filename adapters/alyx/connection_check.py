@@ -35,6 +35,7 @@ class _RootProbe(AlyxClient):
 
 def check_connection(alyx: AlyxSettings, username: str | None) -> ConnectionCheck:
     """Ask the server at ``alyx.base_url`` as ``username`` (None: only whether it answers)."""
+    # The client wants a user; without one only the root is asked, and no name is ever sent.
     client = _RootProbe(alyx.model_copy(update={"max_attempts": 1}), username or "anonymous")
     url = client.base_url
     with one_run(), client:
