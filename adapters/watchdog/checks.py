@@ -13,6 +13,7 @@ from ...domain.collection_modalities import collection_table
 from ...domain.errors import LabledgerError
 from ...domain.ledger import Ledger
 from ...domain.watchdog import WatchdogService
+from ...projections.reports import short_time
 from ..database.views import Views
 from .folders import check_flag_dir, check_staging_dir
 from .modalities import modality_names
@@ -189,5 +190,5 @@ def _last_restart(ledger: Ledger) -> str:
     for entry in reversed(history):
         if entry.event in ("WatchdogService.Restarted", "WatchdogService.RestartFailed"):
             details = ", ".join(f"{key} {value}" for key, value in entry.details.items())
-            return f"{entry.timestamp[:19]} {entry.event.split('.')[-1]} ({details})"
+            return f"{short_time(entry.timestamp)} {entry.event.split('.')[-1]} ({details})"
     return "none recorded"
