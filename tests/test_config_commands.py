@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from labledger.scripts.config_questions import QUESTIONS
 from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
 from tests.doors import Door
 from tests.terminal import Terminal
@@ -247,3 +248,31 @@ def test_on_a_terminal_a_failed_connection_asks_whether_to_write(door: Door) -> 
     assert terminal.finish() == 1
     assert f"nothing written to {settings_file(door)}" in terminal.screen
     assert not settings_file(door).exists()
+
+
+FLAG_ANSWERS = {
+    "lab": "cortexlab",
+    "sqlite_path": "/data/rig/ledger.sqlite3",
+    "alyx.base_url": "https://alyx.example.org",
+    "alyx.username": "jdoe",
+    "watchdog.config": "/etc/aind/watchdog_config.yml",
+    "watchdog.executable": "/opt/aind/watchdog_service",
+    "watchdog.destination": "//server/staging",
+    "watchdog.project_name": "Cognitive",
+    "watchdog.user_email": "jdoe@example.org",
+    "watchdog.transfer_endpoint": "http://aind-data-transfer-service/api/v2/submit_jobs",
+}
+"""A valid answer for each question that has a flag."""
+
+
+def test_each_flag_writes_its_setting(door: Door) -> None:
+    """Row by row: each question's flag lands on its setting in the file (one run, all flags)."""
+    assert set(FLAG_ANSWERS) == {q.key for q in QUESTIONS if q.flag}  # a new question needs a row
+    flags = [part for q in QUESTIONS if q.flag for part in (q.flag, FLAG_ANSWERS[q.key])]
+    door("config", "init", "--no-test", "--yes", *flags).ok()
+    written = yaml.safe_load(settings_file(door).read_text(encoding="utf-8"))
+    for key, answer in FLAG_ANSWERS.items():
+        section, _, name = key.rpartition(".")
+        assert (written[section] if section else written)[name] == answer, key
+    settings = shown(door)
+    assert all(settings[key]["source"] == str(settings_file(door)) for key in FLAG_ANSWERS)
