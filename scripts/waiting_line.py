@@ -52,8 +52,10 @@ def describe(waiting: Sequence[Waiting], now: float) -> str | None:
         )
         if wait.attempts > 1:
             text += f", attempt {wait.attempt}/{wait.attempts}"
-    others = len(waiting) - 1
-    return text + (f" (and {others} more calls waiting)" if others else "")
+    others = len(shown) - 1
+    if others:
+        text += f" (and {others} more call{'s' if others > 1 else ''} waiting)"
+    return text
 
 
 class WaitingLine:

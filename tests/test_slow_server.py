@@ -23,6 +23,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
+from labledger.adapters.alyx.command_run import Waiting
+from labledger.scripts.waiting_line import describe
 from tests.alyx_server import TEST_PASSWORD, TEST_USER, AlyxTestServer
 from tests.cli_helpers import SAMPLE_FILES, sample_session
 from tests.doors import LABLEDGER, Door
@@ -202,3 +204,38 @@ def _read_all(terminal: int) -> str:
             break
         chunks.append(chunk)
     return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+REPLY = Waiting("GET /subjects", 1, 1, 30.0, since=100.0)
+RETRY = Waiting("GET /subjects", 2, 3, 4.0, "503", since=100.0)
+LINES = [
+    # the calls waiting, seconds on the clock, the live line
+    ((), 110.0, None),
+    ((REPLY,), 100.5, None),  # an answer within a second needs no line
+    ((REPLY,), 104.2, "Alyx not answering GET /subjects: 4 s (gives up at 30 s)"),
+    (
+        (Waiting("GET /subjects", 2, 5, 30.0, since=100.0),),
+        104.2,
+        "Alyx not answering GET /subjects: 4 s (gives up at 30 s), attempt 2/5",
+    ),
+    ((RETRY,), 100.0, "Alyx not answering GET /subjects (503), retry 2/3 in 4 s"),
+    ((RETRY,), 101.5, "Alyx not answering GET /subjects (503), retry 2/3 in 3 s"),
+    (
+        (RETRY, REPLY, REPLY),
+        102.0,
+        "Alyx not answering GET /subjects (503), retry 2/3 in 2 s (and 2 more calls waiting)",
+    ),
+    (
+        (RETRY, REPLY),
+        101.5,
+        "Alyx not answering GET /subjects (503), retry 2/3 in 3 s (and 1 more call waiting)",
+    ),
+    ((REPLY, RETRY), 100.2, "Alyx not answering GET /subjects (503), retry 2/3 in 4 s"),
+]
+
+
+@pytest.mark.parametrize(("waiting", "now", "line"), LINES)
+def test_the_live_line_row_by_row(
+    waiting: tuple[Waiting, ...], now: float, line: str | None
+) -> None:
+    assert describe(waiting, now) == line
