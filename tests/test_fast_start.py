@@ -14,6 +14,7 @@ import itertools
 import json
 from typing import Any, NamedTuple
 
+from labledger.scripts.command_parser import SESSION
 from tests.cli_helpers import sample_session
 from tests.doors import Door
 from tests.test_cli_help import COMMANDS, leaf_commands
@@ -33,8 +34,6 @@ NO_WATCHDOG = ("psycopg", "aind_")
 
 ON_SQLITE = ("psycopg",)
 """What no command needs on the SQLite ledger (the watchdog's commands load the AIND models)."""
-
-SESSION = "cortexlab/Subjects/algernon/2026-11-21/001"
 
 
 class Run(NamedTuple):
