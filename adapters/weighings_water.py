@@ -109,6 +109,7 @@ def repeat_notice(subject: str, what: str, asked: Asked, again: str = "--again")
     if asked.repeat_of is None:
         return None
     return (
-        f"{subject}: the same {what} was already recorded at {asked.repeat_of}; nothing new "
+        f"{subject}: the same {what} was already recorded at {asked.repeat_of} (local time); "
+        "nothing new "
         f"recorded ({again} records another)"
     )
