@@ -10,7 +10,6 @@ watchdog's folder past its deadline for a stalled transfer.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -30,8 +29,9 @@ from labledger.domain.exit_status import (
 from labledger.domain.outcomes import Outcome
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
-from tests.cli_helpers import ROOT, SAMPLE
+from tests.cli_helpers import ROOT
 from tests.doors import Door
+from tests.test_operator_fixes import _offline, _sessions
 
 SESSION_KEY = "cortexlab/algernon/2026-11-21/001"
 
@@ -95,15 +95,8 @@ def test_help_and_readme_give_every_status(door: Door) -> None:
 
 
 def _session(door: Door) -> Path:
-    target = door.cwd / "cortexlab" / "Subjects" / "algernon" / "2026-11-21" / "001"
-    shutil.copytree(SAMPLE, target)
-    return target
-
-
-def _offline(server: AlyxTestServer, tmp_path: Path) -> dict[str, str]:
-    env = alyx_env(server, tmp_path)
-    del env["LABLEDGER_ALYX__BASE_URL"]
-    return env
+    (folder,) = _sessions(door, "001")
+    return folder
 
 
 def _refused_url() -> str:
