@@ -9,7 +9,10 @@ command.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import shlex
 from collections.abc import Iterator
 
 from labledger.scripts.cli import build_parser
@@ -62,6 +65,25 @@ def test_every_command_says_what_it_does_with_examples() -> None:
         if "examples:" not in epilog or f"  {command}" not in epilog:
             missing.append(f"{command}: no 'examples:' with a `{command} ...` line")
     assert not missing, "\n".join(missing)
+
+
+def test_every_example_is_a_valid_command_line() -> None:
+    """Each example parses as written (options that exist, values they accept); parsing runs
+    nothing."""
+    wrong: list[str] = []
+    for command, parser, _ in _commands(build_parser()):
+        shown = (parser.epilog or "").partition("examples:")[2]
+        for line in shown.splitlines():
+            words = shlex.split(line.partition("  # ")[0])
+            if words[:1] != ["labledger"]:
+                continue
+            errors = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(errors):
+                    build_parser().parse_args(words[1:])
+            except SystemExit:
+                wrong.append(f"{command}: {line.strip()}\n    {errors.getvalue().splitlines()[-1]}")
+    assert not wrong, "examples that do not parse:\n" + "\n".join(wrong)
 
 
 def test_every_argument_says_what_it_is() -> None:
