@@ -276,3 +276,15 @@ def test_each_flag_writes_its_setting(door: Door) -> None:
         assert (written[section] if section else written)[name] == answer, key
     settings = shown(door)
     assert all(settings[key]["source"] == str(settings_file(door)) for key in FLAG_ANSWERS)
+
+
+def test_broken_one_parameters_are_one_line(door: Door) -> None:
+    caches = door.home / ".one" / ".caches"
+    caches.parent.mkdir()
+    caches.write_text('{"CLIENT_MAP": {', encoding="utf-8")
+    ran = door("config", "init", "--from-one")
+    assert ran.code == 1 and not settings_file(door).exists()
+    assert ran.err == (
+        f"labledger: error: ONE's parameter file {caches} is not valid JSON (line 1); run ONE's "
+        "one.params.setup() again\n"
+    )
