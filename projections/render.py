@@ -113,7 +113,7 @@ def table(
     index = {name: position for position, name in enumerate(columns)}
     grid = Table(title=title, title_justify="left", width=table_width(layout_plan.widths))
     for name, width in zip(layout_plan.shown, layout_plan.widths, strict=True):
-        numeric = all(isinstance(row.get(name), int) for row in rows)
+        numeric = all(_is_count(row.get(name)) for row in rows)
         grid.add_column(
             name.replace("_", " "),
             justify="right" if numeric else "left",
@@ -202,6 +202,10 @@ def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[
         break_long_words=False,
         break_on_hyphens=False,
     ) or [first]
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _cell(value: Any) -> str:
