@@ -20,25 +20,17 @@ same report renders to the same bytes (tests and archives compare them).
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from .html_cells import as_text, breakable, column_kind, ids, label, prose, slug
+from .html_style import CSP, STYLE
 from .report_model import EventGroup, Report, Timeline, is_failure
 from .rows import AuditEntry
 
-EMPTY = "–"
-"""How a missing value (None) shows: an en dash, visibly not the text 'None' nor a blank."""
-
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-"""Nothing is loaded and no script runs; the inline style applies.
-
-`img-src data:` lets the empty `data:,` favicon through: without it the browser would ask the
-server (or file system) for /favicon.ico, and with `default-src 'none'` alone Chromium logs the
-blocked favicon as a console error.
-"""
+__all__ = ["CSP", "render_html"]
 
 LINKED_COLUMNS = ("session",)
 """Table columns whose cell links to that session's timeline, when the report has one."""
@@ -50,95 +42,6 @@ STEP_COLUMN = "step"
 """A report with this column lists numbered steps in the order they will run (pending): its rows
 keep that order. Every other report lists things as they happened, and the page shows them newest
 first with a switch to oldest first."""
-
-LONG_TEXT = 120
-"""Characters beyond which a cell shows three lines and opens on a click to show the rest."""
-
-UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
-"""An eid or another id: never broken across lines (it is copied whole)."""
-
-TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
-
-SHORT_WORDS = 32
-"""Characters of the longest value of a column of words (user, host, state; no path)."""
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and UUID.fullmatch(value) is not None
-
-
-def _is_time(value: Any) -> bool:
-    return isinstance(value, str) and TIME.match(value) is not None
-
-
-def _is_word(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= SHORT_WORDS and "/" not in value
-
-
-def _is_path(value: Any) -> bool:
-    return isinstance(value, str) and " " not in value
-
-
-COLUMN_KINDS: tuple[tuple[str, Callable[[Any], bool]], ...] = (
-    ("num", _is_number),
-    ("uid", _is_id),
-    ("time", _is_time),
-    ("word", _is_word),
-    ("path", _is_path),
-)
-"""How a table column is laid out, by what all its (present) values are; the first row that fits
-wins, and a column that fits none is text. num: right-aligned digits; id: the first characters
-of an eid (uid) on one line, the whole eid selected by one click; time: never wrapped; word: a few
-short words (a user, a host, a state), wrapped between words only. Text (paths, errors,
-summaries) wraps anywhere it must, so a long word cannot push the table past the window; a path
-(no spaces) breaks after its slashes, its file name kept whole when the width allows."""
-
-STYLE = """
-:root{--intent:#1d4ed8;--outcome:#15803d;--fact:#6b7280;--fail:#b91c1c;--line:#d1d5db;
---mono:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
-body{font:14px/1.45 system-ui,sans-serif;margin:1rem;color:#111827}
-h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:0 0 .2rem}
-.meta,.heading{color:#4b5563;margin:.1rem 0}.heading b,.meta b{font-weight:600;color:#111827}
-table{border-collapse:separate;border-spacing:0;width:100%;margin:1rem 0 2rem}
-th,td{border-bottom:1px solid var(--line);padding:.2rem .4rem;text-align:left;
-vertical-align:top;overflow-wrap:break-word}td:is(.text,.path){overflow-wrap:anywhere}
-td{font-size:13px}th{background:#f3f4f6;font-size:12px;white-space:nowrap}
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.time,time{white-space:nowrap;font-variant-numeric:tabular-nums}
-.id{font:13px var(--mono);white-space:nowrap;display:inline-block;max-width:100%;
-overflow:hidden;text-overflow:ellipsis;vertical-align:top;user-select:all}
-#rows .id{max-width:9ch}.key{white-space:nowrap}
-.clip{max-width:32rem}.clip>summary{display:-webkit-box;-webkit-box-orient:vertical;
--webkit-line-clamp:3;overflow:hidden;overflow-wrap:anywhere;cursor:pointer}
-.clip[open]>summary{display:block}.error,tr.failed{color:var(--fail)}.error{font-weight:600}
-.transfer-confirmed,.outcome-done{color:var(--outcome)}
-.transfer-requested,.transfer-emitted,.outcome-queued{color:#b45309}
-.transfer-stalled,.outcome-failed{color:var(--fail);font-weight:600}
-.order{margin:.4rem 0}.order label{cursor:pointer}
-ol.timed,div.timed{display:flex;flex-direction:column}
-body:has(#oldest:checked) :is(ol,div).timed{flex-direction:column-reverse}
-body:has(#oldest:checked) table.timed>tbody,
-body:has(#oldest:checked) table.timed>tbody>tr{transform:scaleY(-1)}
-section.timeline{margin:0 0 1.5rem}
-ol.files{list-style:none;margin:0;padding:0}
-.timeline details>summary{cursor:pointer;white-space:nowrap;overflow:hidden;
-text-overflow:ellipsis}
-table.events{width:auto;margin:.15rem 0 .5rem 1rem;border-left:2px solid var(--line)}
-.events td{border:0;padding:0 .4rem}.events td:first-child{white-space:nowrap}
-.events td:nth-child(2){font-weight:600}.events td:nth-child(3){overflow-wrap:anywhere}
-.events td:last-child{color:#6b7280;font-size:.85rem;white-space:nowrap}
-.intent{--c:var(--intent)}.outcome{--c:var(--outcome)}.fact{--c:var(--fact)}
-.failed{--c:var(--fail)}
-summary>b{display:inline-block;min-width:5rem;text-align:center;border-radius:.6rem;
-padding:0 .4rem;font-size:.75rem;font-weight:600;color:#fff;background:var(--c)}
-.events td:first-child::before{content:"";display:inline-block;width:.55rem;height:.55rem;
-border-radius:50%;margin-right:.4rem;background:var(--c)}
-summary>code{font:13px var(--mono)}summary>small{color:#6b7280;font-size:.85rem}
-""".strip()
 
 
 def render_html(report: Report) -> str:
@@ -210,15 +113,6 @@ def _anchors(timelines: Sequence[Timeline]) -> list[str]:
     return anchors
 
 
-def column_kind(values: Iterable[Any]) -> str:
-    """The first kind of COLUMN_KINDS that all present values fit, else 'text'."""
-    present = [value for value in values if value is not None]
-    for kind, fits in COLUMN_KINDS:
-        if present and all(fits(value) for value in present):
-            return kind
-    return "text"
-
-
 def _table(
     columns: Sequence[str],
     rows: Sequence[dict[str, Any]],
@@ -228,7 +122,7 @@ def _table(
 ) -> str:
     kinds = {column: column_kind(row.get(column) for row in rows) for column in columns}
     head = "".join(
-        f"<th{_class_attribute(['num'] if kinds[column] == 'num' else [])}>{_label(column)}</th>"
+        f"<th{_class_attribute(['num'] if kinds[column] == 'num' else [])}>{label(column)}</th>"
         for column in columns
     )
     if rows:
@@ -255,41 +149,14 @@ def _td(column: str, value: Any, kind: str, links: dict[str, str]) -> str:
     if column == "last_error" and value:
         classes.append("error")
     if column in VALUE_CLASS_COLUMNS and value is not None:
-        classes.append(f"{column}-{_slug(str(value))}")
+        classes.append(f"{column}-{slug(str(value))}")
     if kind in ("text", "word", "path") and not linked:
-        text = _prose(_text(value))
+        text = prose(as_text(value))
     else:
-        text = _ids(escape(_text(value)), titled=True)
+        text = ids(escape(as_text(value)), titled=True)
     if linked and isinstance(value, str) and value in links:
         text = f'<a href="#{links[value]}">{text}</a>'
     return f"<td{_class_attribute(classes)}>{text}</td>"
-
-
-def _prose(text: str) -> str:
-    """Free text for a table cell: breakable, its ids kept whole (with a tooltip), and folded to
-    three lines when long (a click on it shows the rest; no script)."""
-    shown = _ids(_breakable(text), titled=True)
-    if len(text) > LONG_TEXT:
-        return f'<details class="clip"><summary>{shown}</summary></details>'
-    return shown
-
-
-def _breakable(text: str) -> str:
-    """Escaped text where a line may break after a slash (paths) and before the name of an event
-    (`Dataset.<wbr>Registered`)."""
-    return re.sub(r"\.(?=[A-Z])", ".<wbr>", escape(text).replace("/", "/<wbr>"))
-
-
-def _ids(escaped: str, *, titled: bool = False) -> str:
-    """Escaped text with each id in a span that keeps it on one line and selects it whole on a
-    click, so copying takes all of it; `titled`: where the table shows only its first
-    characters, a tooltip shows the whole id too."""
-
-    def span(found: re.Match[str]) -> str:
-        title = f' title="{found.group()}"' if titled else ""
-        return f'<span class="id"{title}>{found.group()}</span>'
-
-    return UUID.sub(span, escaped)
 
 
 def _class_attribute(classes: Sequence[str]) -> str:
@@ -342,14 +209,14 @@ def _group(group: EventGroup, what: str) -> str:
     return (
         f"<details><summary><code>{escape(what)}</code>"
         f' <b class="{_state(latest)}">{escape(name)}</b> {_time(latest.recorded_at)}'
-        f" {_ids(escape(latest.summary))} <small>· {count} {noun}</small></summary>\n"
+        f" {ids(escape(latest.summary))} <small>· {count} {noun}</small></summary>\n"
         f'<table class="events timed">\n{rows}\n</table></details>'
     )
 
 
 def _state(event: AuditEntry) -> str:
     """The classes that colour an event: its kind, and `failed` for a failure."""
-    kind = _slug(event.kind)
+    kind = slug(event.kind)
     return f"{kind} failed" if is_failure(event) else kind
 
 
@@ -364,7 +231,7 @@ def _entries(events: Sequence[AuditEntry]) -> list[str]:
         who = f"{event.alyx_user or event.os_user}@{event.host} · op {event.operation_id[:8]}"
         rows.append(
             f'<tr class="{_state(event)}"><td>{_stamp(event.recorded_at)}'
-            f"<td>{escape(event.event.rpartition('.')[2])}<td>{_ids(escape(event.summary))}"
+            f"<td>{escape(event.event.rpartition('.')[2])}<td>{ids(escape(event.summary))}"
             f"<td>{escape(who) if who != previous else ''}"
         )
         previous = who
@@ -390,27 +257,7 @@ def _stamp(stamp: str) -> str:
 
 def _kv(key: str, value: Any, *, error: bool = False) -> str:
     """`name: <b>value</b>`: a label and its value (an error in red)."""
-    shown = f"<b>{_ids(_breakable(_text(value)))}</b>"
+    shown = f"<b>{ids(breakable(as_text(value)))}</b>"
     if error:
         shown = f'<span class="error">{shown}</span>'
-    return f"{_label(key)}: {shown}"
-
-
-def _label(column: str) -> str:
-    return escape(column.replace("_", " "))
-
-
-def _text(value: Any) -> str:
-    """A value as short text: None as a dash, dicts as `k=v, …`, lists comma-separated."""
-    if value is None:
-        return EMPTY
-    if isinstance(value, dict):
-        return ", ".join(f"{key}={_text(item)}" for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return ", ".join(_text(item) for item in value)
-    return str(value)
-
-
-def _slug(text: str) -> str:
-    """Text made safe as part of a class name: lower case letters, digits and dashes."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "none"
+    return f"{label(key)}: {shown}"

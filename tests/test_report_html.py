@@ -18,7 +18,8 @@ import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
-from labledger.projections.html import CSP, LONG_TEXT, column_kind, render_html
+from labledger.projections.html import CSP, render_html
+from labledger.projections.html_cells import LONG_TEXT, column_kind
 from labledger.projections.render import to_csv
 from labledger.projections.report_model import EventGroup, Report, Timeline
 from labledger.projections.rows import AuditEntry

@@ -1,0 +1,117 @@
+"""How a value is written in the HTML reports: the kind of each table column, and text that
+breaks where it should (after a path's slashes), never inside an id, and folds when long.
+
+Pure functions of the values; `html.py` puts them together into the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from html import escape
+from typing import Any
+
+EMPTY = "–"
+"""How a missing value (None) shows: an en dash, visibly not the text 'None' nor a blank."""
+
+LONG_TEXT = 120
+"""Characters beyond which a cell shows three lines and opens on a click to show the rest."""
+
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+"""An eid or another id: never broken across lines (it is copied whole)."""
+
+TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
+
+SHORT_WORDS = 32
+"""Characters of the longest value of a column of words (user, host, state; no path)."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and UUID.fullmatch(value) is not None
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, str) and TIME.match(value) is not None
+
+
+def _is_word(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= SHORT_WORDS and "/" not in value
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, str) and " " not in value
+
+
+COLUMN_KINDS: tuple[tuple[str, Callable[[Any], bool]], ...] = (
+    ("num", _is_number),
+    ("uid", _is_id),
+    ("time", _is_time),
+    ("word", _is_word),
+    ("path", _is_path),
+)
+"""How a table column is laid out, by what all its (present) values are; the first row that fits
+wins, and a column that fits none is text. num: right-aligned digits; id: the first characters
+of an eid (uid) on one line, the whole eid selected by one click; time: never wrapped; word: a few
+short words (a user, a host, a state), wrapped between words only. Text (paths, errors,
+summaries) wraps anywhere it must, so a long word cannot push the table past the window; a path
+(no spaces) breaks after its slashes, its file name kept whole when the width allows."""
+
+
+def column_kind(values: Iterable[Any]) -> str:
+    """The first kind of COLUMN_KINDS that all present values fit, else 'text'."""
+    present = [value for value in values if value is not None]
+    for kind, fits in COLUMN_KINDS:
+        if present and all(fits(value) for value in present):
+            return kind
+    return "text"
+
+
+def prose(text: str) -> str:
+    """Free text for a table cell: breakable, its ids kept whole (with a tooltip), and folded to
+    three lines when long (a click on it shows the rest; no script)."""
+    shown = ids(breakable(text), titled=True)
+    if len(text) > LONG_TEXT:
+        return f'<details class="clip"><summary>{shown}</summary></details>'
+    return shown
+
+
+def breakable(text: str) -> str:
+    """Escaped text where a line may break after a slash (paths) and before the name of an event
+    (`Dataset.<wbr>Registered`)."""
+    return re.sub(r"\.(?=[A-Z])", ".<wbr>", escape(text).replace("/", "/<wbr>"))
+
+
+def ids(escaped: str, *, titled: bool = False) -> str:
+    """Escaped text with each id in a span that keeps it on one line and selects it whole on a
+    click, so copying takes all of it; `titled`: where the table shows only its first
+    characters, a tooltip shows the whole id too."""
+
+    def span(found: re.Match[str]) -> str:
+        title = f' title="{found.group()}"' if titled else ""
+        return f'<span class="id"{title}>{found.group()}</span>'
+
+    return UUID.sub(span, escaped)
+
+
+def label(column: str) -> str:
+    return escape(column.replace("_", " "))
+
+
+def as_text(value: Any) -> str:
+    """A value as short text: None as a dash, dicts as `k=v, …`, lists comma-separated."""
+    if value is None:
+        return EMPTY
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={as_text(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(as_text(item) for item in value)
+    return str(value)
+
+
+def slug(text: str) -> str:
+    """Text made safe as part of a class name: lower case letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "none"
