@@ -13,7 +13,9 @@ nothing, and both run the same code. What this client adds to httpx, and why:
   never de-duplicates them) — ONE re-posts them on 429/503 and made duplicates.
 * One-line errors quoting the server (see ``errors``).
 * One timeout (or one refused login) per command: its clients share what they learn of a
-  server (see ``command_run``).
+  server (see ``command_run``). A command an operator waits for makes fewer tries
+  (``interactive_attempts``), and every wait (for a reply, before a retry) is shown to the
+  command's watcher, so a terminal can say what it waits for.
 """
 
 from __future__ import annotations
