@@ -97,10 +97,11 @@ class AlyxRun:
             self._show()
 
     def _show(self) -> None:
+        """Tell the watcher which calls wait now; under the lock, so that two threads' changes
+        reach it in the order they were made."""
         with self._lock:
-            now = sorted(self._waiting.values(), key=lambda wait: wait.since)
-        if self.watcher is not None:
-            self.watcher.show(now)
+            if self.watcher is not None:
+                self.watcher.show(sorted(self._waiting.values(), key=lambda wait: wait.since))
 
 
 _CURRENT: ContextVar[AlyxRun | None] = ContextVar("labledger_alyx_run", default=None)
