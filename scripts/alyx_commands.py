@@ -127,8 +127,9 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
             status = 0
     finally:  # under the results, also when they end in an error
         if not (args.json or args.quiet):
-            left_out = rejected_files(registrar.ledger, sorted(requested.session_ids))
-            print_lines(console, left_out_lines(left_out))
+            # sessions given as folders: the files named one by one were checked one by one
+            folders = sorted({given[0] for given in requested.inputs if given and not given[1]})
+            print_lines(console, left_out_lines(rejected_files(registrar.ledger, folders)))
     for flag in flags:
         registrar.remove_flag_if_registered(flag)
     return status

@@ -245,6 +245,8 @@ def test_scan_and_register_list_what_they_left_out_and_quiet_hides_it(door: Door
     assert registered.out.splitlines()[0] == "register", "the table names its command"
     assert "left out, not registered (2 files):" in registered.out
     assert "left out" not in door("register", folder, "--quiet").ok().out
+    one_file = door("register", folder / "alf" / "licks.times.npy").ok()
+    assert "left out" not in one_file.out, "a file named alone: the session's others are not news"
     assert "hashing 1 files" not in scanned.err
 
 
