@@ -40,12 +40,14 @@ def add_commands(commands: Any) -> None:
 
 def run_migrate(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from ..adapters.database.migrate import migrate  # imported here: only this command needs it
+    from ..projections.words import plural
 
     done = migrate(settings)
     if done.copied:
         kept = f", after the {done.already} copied before" if done.already else ""
         console.print(
-            f"copied {done.copied} events{kept} from {done.source} into {done.target}; the "
+            f"copied {plural(done.copied, 'event')}{kept} from {done.source} into {done.target}; "
+            "the "
             f"SQLite file is unchanged. Read models at position {done.position}. Set "
             "`store: postgres` for this rig to write there.",
             markup=False,
@@ -53,7 +55,7 @@ def run_migrate(args: argparse.Namespace, settings: Settings, console: Console) 
     else:
         later = f" (and {done.after} written there since)" if done.after else ""
         console.print(
-            f"nothing to copy: {done.target} already holds all {done.events} events of "
+            f"nothing to copy: {done.target} already holds all {plural(done.events, 'event')} of "
             f"{done.source}{later}",
             markup=False,
         )

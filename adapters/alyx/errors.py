@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from ...domain.errors import InvalidSettings, LabledgerError
+from ...projections.words import plural
 
 MAX_MESSAGE = 300
 """Characters of a message at most (one terminal line or two), server text included."""
@@ -226,7 +227,7 @@ def server_text(body: object) -> str:
         if "error" in body:
             details = body.get("details")
             if isinstance(details, list):
-                return f"{_flat(body['error'])} ({len(details)} files checked)"
+                return f"{_flat(body['error'])} ({plural(len(details), 'file')} checked)"
             return _flat(body["error"]) + (f": {_flat(details)}" if details else "")
         fields = [
             _flat(value) if key == "non_field_errors" else f"{key}: {_flat(value)}"
