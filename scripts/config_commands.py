@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .command_parser import examples
 from .config_questions import FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG, dest_of
 from .options import add_global_options
+from .output_flags import add_wide, apply_wide
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -60,6 +61,7 @@ def add_commands(commands: Any) -> None:
     show.add_argument(
         "--json", action="store_true", help="print every setting as JSON (key, value, source)"
     )
+    add_wide(show)
     add_global_options(show)
     show.set_defaults(handler=run_show)
     _add_init(actions)
@@ -120,6 +122,7 @@ def run_show(args: argparse.Namespace, settings: Settings, console: Console) -> 
     from ..projections.render import table, to_json
     from ..projections.table_layout import rules
 
+    apply_wide(console, args)
     overrides = {key: getattr(args, dest_of(flag), None) for key, flag in SETTING_FLAGS.items()}
     effective, sources = load_settings_with_sources(getattr(args, "config", None), overrides)
     files = list(dict.fromkeys(o.source for o in sources.values() if o.kind == "file"))
