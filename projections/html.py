@@ -54,7 +54,7 @@ def render_html(report: Report) -> str:
     parts = [
         _head(report.title),
         "<body>",
-        _header(report, switch=timed or bool(report.timelines)),
+        _header(report, switch=(timed and len(report.rows) > 1) or len(report.timelines) > 1),
         "<main>",
         _table(report.columns, report.rows, links, bool(report.filters), timed),
         _timelines(placed, timed),

@@ -354,6 +354,8 @@ def test_numbered_steps_keep_their_order() -> None:
     assert '<table id="rows" class="timed">' in status
     assert status.index(QUIET) < status.index(PLAIN)
     assert '<input type="checkbox" id="oldest">' in status
+    one = replace(_report(), rows=_report().rows[:1], timelines=_report().timelines[:1])
+    assert 'id="oldest"' not in render_html(one)  # nothing to turn around
 
 
 def test_deterministic() -> None:
