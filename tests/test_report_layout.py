@@ -306,3 +306,39 @@ def test_a_file_is_one_line_its_events_open_without_script(
     names = [event.find_elements(By.TAG_NAME, "td")[1].text for event in events]
     assert names[0] == re.split(r"\s+", lines[1].text)[1]  # the line shows the latest event
     assert names[-1] == "Created"
+
+
+def test_one_click_selects_a_whole_eid(chromium: WebDriver, pages: dict[str, Path]) -> None:
+    """The table shows an eid's first characters on one line; a click selects all 36 (what a
+    copy then takes), and the tooltip shows them too."""
+    _window(chromium, pages["status"])
+    cell = chromium.find_element(By.CSS_SELECTOR, "#rows td.uid .id")
+    eid = str(cell.get_attribute("title"))
+    assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", eid)
+    clipped = chromium.execute_script(
+        "return arguments[0].scrollWidth > arguments[0].clientWidth", cell
+    )
+    assert clipped and cell.get_attribute("textContent") == eid  # the ellipsis is only drawn
+    cell.click()
+    assert chromium.execute_script("return window.getSelection().toString()") == eid
+
+
+def test_a_long_error_opens_on_a_click(chromium: WebDriver, pages: dict[str, Path]) -> None:
+    """A long error shows three lines in the table; a click shows all of it (no script)."""
+    _window(chromium, pages["audit"])
+    folded = next(
+        summary
+        for summary in chromium.find_elements(By.CSS_SELECTOR, "#rows .clip > summary")
+        if LONG_NAME in str(summary.get_attribute("textContent"))
+    )
+    height = "return arguments[0].getBoundingClientRect().height"
+    overflow = "return arguments[0].scrollHeight > arguments[0].clientHeight"
+    closed = chromium.execute_script(height, folded)
+    line = chromium.execute_script(
+        "return parseFloat(getComputedStyle(arguments[0]).lineHeight)", folded
+    )
+    assert closed == pytest.approx(3 * line, abs=1) and chromium.execute_script(overflow, folded)
+    folded.click()
+    assert chromium.execute_script(height, folded) > closed
+    assert not chromium.execute_script(overflow, folded)
+    assert chromium.execute_script(LAYOUT)["scrollWidth"] <= WIDTH
