@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from .html_cells import as_text, breakable, column_kind, ids, label, prose, slug
+from .html_cells import TEXT_KINDS, as_text, breakable, column_kind, ids, label, prose, slug
 from .html_style import CSP, STYLE
 from .report_model import EventGroup, Report, Timeline, is_failure
 from .rows import AuditEntry
@@ -150,7 +150,7 @@ def _td(column: str, value: Any, kind: str, links: dict[str, str]) -> str:
         classes.append("error")
     if column in VALUE_CLASS_COLUMNS and value is not None:
         classes.append(f"{column}-{slug(str(value))}")
-    if kind in ("text", "word", "path") and not linked:
+    if kind in TEXT_KINDS and not linked:
         text = prose(as_text(value))
     else:
         text = ids(escape(as_text(value)), titled=True)
@@ -198,8 +198,8 @@ def _timeline(timeline: Timeline, anchor: str) -> str:
 def _group(group: EventGroup, what: str) -> str:
     """One line: the file (or session), its latest event and when; its events folded below.
 
-    The events are rows of a small table (time, event, summary, who): aligned, and a third of the
-    bytes of styled spans. Cells and rows are left open, as HTML allows, for the same reason.
+    The events are rows of a small table (time, event, summary, who): aligned, and fewer bytes
+    than styled spans. Cells and rows are left open, as HTML allows, for the same reason.
     """
     latest = group.latest
     name = latest.event.rpartition(".")[2]

@@ -54,11 +54,16 @@ COLUMN_KINDS: tuple[tuple[str, Callable[[Any], bool]], ...] = (
     ("path", _is_path),
 )
 """How a table column is laid out, by what all its (present) values are; the first row that fits
-wins, and a column that fits none is text. num: right-aligned digits; id: the first characters
-of an eid (uid) on one line, the whole eid selected by one click; time: never wrapped; word: a few
-short words (a user, a host, a state), wrapped between words only. Text (paths, errors,
-summaries) wraps anywhere it must, so a long word cannot push the table past the window; a path
-(no spaces) breaks after its slashes, its file name kept whole when the width allows."""
+wins, and a column that fits none is text. num: right-aligned digits; uid: the first characters
+of an eid on one line, the whole eid selected by one click; time: never wrapped; word: short
+single values (a user, a host, a state), wrapped between words only; path: no spaces, breaks
+after its slashes first; text (errors, summaries): wraps between words. A path or text breaks
+inside a word only when the word alone is wider than its column, so no value can push the table
+past the window."""
+
+TEXT_KINDS = ("word", "path", "text")
+"""Kinds of column written as free text (breakable, ids kept whole, folded when long); the others
+hold one value each (a number, an id, a time)."""
 
 
 def column_kind(values: Iterable[Any]) -> str:
