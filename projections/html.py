@@ -57,7 +57,7 @@ def render_html(report: Report) -> str:
         _header(report, switch=(timed and len(report.rows) > 1) or len(report.timelines) > 1),
         "<main>",
         _table(report.columns, report.rows, links, bool(report.filters), timed),
-        _timelines(placed, timed),
+        _timelines(placed),
         "</main>",
         "</body>",
         "</html>",
@@ -163,14 +163,13 @@ def _class_attribute(classes: Sequence[str]) -> str:
     return f' class="{" ".join(classes)}"' if classes else ""
 
 
-def _timelines(placed: Sequence[tuple[Timeline, str]], timed: bool) -> str:
-    """The sessions' timelines in the table's order: newest first when it lists things as they
-    happened (the switch turns both around), else as given."""
+def _timelines(placed: Sequence[tuple[Timeline, str]]) -> str:
+    """The sessions' timelines, newest first (they come oldest first); the switch turns them
+    around. Also under pending's numbered steps: sessions are no steps."""
     if not placed:
         return ""
-    shown = reversed(placed) if timed else iter(placed)
-    sections = "\n".join(_timeline(timeline, anchor) for timeline, anchor in shown)
-    return f'<div class="timelines{" timed" if timed else ""}">\n{sections}\n</div>'
+    sections = "\n".join(_timeline(timeline, anchor) for timeline, anchor in reversed(placed))
+    return f'<div class="timelines timed">\n{sections}\n</div>'
 
 
 def _timeline(timeline: Timeline, anchor: str) -> str:
