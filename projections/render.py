@@ -111,7 +111,12 @@ def table(
         _stacked(console, title, rules, cells, budget)
         return
     index = {name: position for position, name in enumerate(columns)}
-    grid = Table(title=title, title_justify="left", width=table_width(layout_plan.widths))
+    console.print(title, markup=False)
+    if layout_plan.same:  # said once, above the rows they are true of
+        alike = [f"{name.replace('_', ' ')} {value}" for name, value in layout_plan.same]
+        for line in packed(["every row:", *alike], budget):
+            console.print(line, markup=False)
+    grid = Table(width=table_width(layout_plan.widths))
     for name, width in zip(layout_plan.shown, layout_plan.widths, strict=True):
         numeric = all(_is_count(row.get(name)) for row in rows)
         grid.add_column(
@@ -125,11 +130,16 @@ def table(
     console.print(grid, crop=False)
     for name in layout_plan.below:
         _listed_below(console, name, layout_plan.shown[0], index, cells, budget)
-    if layout_plan.hidden:
-        note = (
-            f"not shown at {budget} columns: {', '.join(layout_plan.hidden)} "
-            "(--wide shows every column)"
+    notes = [
+        f"{what}: {', '.join(name.replace('_', ' ') for name in names)}"
+        for what, names in (
+            (f"not shown at {budget} columns", layout_plan.hidden),
+            ("empty in every row", layout_plan.empty),
         )
+        if names
+    ]
+    if notes:
+        note = "; ".join(notes) + " (--wide shows every column)"
         for line in wrap_words(note, budget, indent=0, hanging=2):
             console.print(line, markup=False, style="dim")
 
@@ -186,6 +196,20 @@ def print_lines(console: Console, lines: Sequence[str]) -> None:
         indent = len(line) - len(line.lstrip(" "))
         for part in wrap_words(line.lstrip(" "), budget, indent, indent + 2):
             console.print(part, markup=False)
+
+
+def packed(items: Sequence[str], width: int | None) -> list[str]:
+    """Items (a column's name and value, say) on as few lines as fit `width`, "; " between them
+    and never broken inside one: a time's date and hour stay together."""
+    lines = [items[0]]
+    for number, item in enumerate(items[1:]):
+        joined = f"{lines[-1]}{'; ' if number else ' '}{item}"
+        if width is None or cell_len(joined) <= width:
+            lines[-1] = joined
+        else:
+            lines[-1] += ";" if number else ""
+            lines.append(f"  {item}")
+    return lines
 
 
 def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[str]:

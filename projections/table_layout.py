@@ -144,6 +144,10 @@ class Plan:
     below: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
     stacked: bool = False
+    same: tuple[tuple[str, str], ...] = ()
+    """Columns left out because every row holds the same value: (column, that value), said once."""
+    empty: tuple[str, ...] = ()
+    """Columns left out because no row has a value in them."""
 
 
 EDGES = 1
@@ -193,12 +197,22 @@ def plan(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int |
     if width is None:
         return Plan(tuple(names), tuple(measures[name].natural for name in names))
     shown = list(columns)
+    same: list[tuple[str, str]] = []
+    if table_width(measures[c.name].narrowest for c in shown) > width:
+        for index, column in enumerate(columns):  # a value every row holds is said once
+            values = {row[index] for row in cells}
+            if len(values) == 1 and (len(cells) > 1 or values <= EMPTY):
+                shown.remove(column)
+                if not values <= EMPTY:
+                    same.append((column.name, values.pop()))
     while table_width(measures[c.name].narrowest for c in shown) > width:
         droppable = [c for c in shown if c.priority > 1]
-        if not droppable:
+        if not droppable or not shown:
             return Plan(tuple(names), tuple(measures[name].natural for name in names), stacked=True)
         last = max(droppable, key=lambda c: (c.priority, shown.index(c)))
         shown.remove(last)
+    if not shown:  # every row alike: nothing tells them apart in a table
+        return Plan(tuple(names), tuple(measures[name].natural for name in names), stacked=True)
     widths = {c.name: measures[c.name].narrowest for c in shown}
     spare = width - table_width(widths.values())
     growing = [c.name for c in shown if c.wrap == "never"] + [c.name for c in shown]
@@ -207,13 +221,26 @@ def plan(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int |
         if grow > 0:
             widths[name] += grow
             spare -= grow
-    left = [c for c in columns if c not in shown]
+    empty = [c.name for c in columns if c not in shown and _empty(c, columns, cells)]
+    gone = {name for name, _ in same} | set(empty)
+    left = [c for c in columns if c not in shown and c.name not in gone]
     return Plan(
         tuple(c.name for c in shown),
         tuple(widths[c.name] for c in shown),
         below=tuple(c.name for c in left if c.below),
         hidden=tuple(c.name for c in left if not c.below),
+        same=tuple(same),
+        empty=tuple(empty),
     )
+
+
+EMPTY = frozenset({"", "-"})
+"""What an empty cell shows."""
+
+
+def _empty(column: Column, columns: Sequence[Column], cells: Sequence[Sequence[str]]) -> bool:
+    index = list(columns).index(column)
+    return all(row[index] in EMPTY for row in cells)
 
 
 REPORT_LAYOUTS = {"status": STATUS, "audit": AUDIT, "pending": PENDING}

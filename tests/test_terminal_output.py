@@ -43,6 +43,7 @@ from tests.doors import LABLEDGER, Door
 
 KEY = "cortexlab/algernon/2026-11-21/001"
 EID = "0e2f5c8a-3b6d-4c1e-9f7a-2d4b6c8e0f13"
+UUID_2 = "7a1c9e3b-5d2f-4a8e-b6c0-1e3f5a7b9d2c"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -65,70 +66,55 @@ STATUS_ROW = {
 }
 ERROR = "alf/probe00/spikes.times.npy: file registration failed (kept pending): Alyx answered 503"
 
+E = ["manifest", "last_error"]  # empty in the sample rows
 PLANS = [
-    # width, row changes, shown, listed below, hidden (None: stacked)
-    (
-        None,
-        {},
-        list(STATUS_COLUMNS),
-        [],
-        [],
-    ),
-    (
-        200,
-        {},
-        list(STATUS_COLUMNS),
-        [],
-        [],
-    ),
+    # width, row changes, shown, listed below, left out, empty in every row (shown None: stacked)
+    (None, {}, list(STATUS_COLUMNS), [], [], []),
+    (200, {}, list(STATUS_COLUMNS), [], [], []),
     (
         100,
         {},
         ["session", "pending", "alyx_eid", "transfer"],
-        ["last_error"],  # none to list
-        ["discovered", "rejected", "registered", "protected", "moved", "manifest"],
+        [],
+        ["discovered", "rejected", "registered", "protected", "moved"],
+        E,
     ),
     (
         100,
         {"last_error": ERROR},
         ["session", "pending", "alyx_eid", "transfer"],
         ["last_error"],
-        ["discovered", "rejected", "registered", "protected", "moved", "manifest"],
+        ["discovered", "rejected", "registered", "protected", "moved"],
+        ["manifest"],
     ),
     (
         80,
         {},
         ["session", "alyx_eid"],
-        ["last_error"],
-        [
-            "discovered",
-            "rejected",
-            "registered",
-            "protected",
-            "moved",
-            "pending",
-            "manifest",
-            "transfer",
-        ],
+        [],
+        ["discovered", "rejected", "registered", "protected", "moved", "pending", "transfer"],
+        E,
     ),
     (
         80,
-        {"alyx_eid": "-"},  # not on Alyx yet: room for what waits and why
-        ["session", "pending", "alyx_eid", "transfer", "last_error"],
+        {"alyx_eid": "-"},  # not on Alyx yet: room for what the session waits for
+        ["session", "registered", "pending", "transfer"],
         [],
-        ["discovered", "rejected", "registered", "protected", "moved", "manifest"],
+        ["discovered", "rejected", "protected", "moved"],
+        ["alyx_eid", *E],
     ),
-    (60, {}, None, None, None),
+    (60, {}, None, [], [], []),
 ]
 
 
-@pytest.mark.parametrize(("width", "changes", "shown", "below", "hidden"), PLANS)
+@pytest.mark.parametrize(("width", "changes", "shown", "below", "hidden", "empty"), PLANS)
 def test_status_columns_leave_by_priority_and_an_error_is_listed_below(
     width: int | None,
     changes: dict[str, str],
     shown: list[str] | None,
-    below: list[str] | None,
-    hidden: list[str] | None,
+    below: list[str],
+    hidden: list[str],
+    empty: list[str],
 ) -> None:
     row = {**STATUS_ROW, **changes}
     made = plan(resolve(STATUS_COLUMNS, STATUS), [[row[c] for c in STATUS_COLUMNS]], width)
@@ -136,11 +122,11 @@ def test_status_columns_leave_by_priority_and_an_error_is_listed_below(
         assert made.stacked, "no table of session and eid fits 60 columns: a block per row"
         return
     assert (list(made.shown), list(made.below), list(made.hidden)) == (shown, below, hidden)
-    assert not made.stacked
+    assert list(made.empty) == empty and not made.stacked
     if width is not None:
         assert sum(made.widths) + 3 * len(made.widths) + 1 <= width
     whole = {name: w for name, w in zip(made.shown, made.widths, strict=True)}
-    for name in ("session", "alyx_eid"):
+    for name in {"session", "alyx_eid"} & set(whole):
         assert whole[name] >= len(row[name]), "a key or eid is never narrower than itself"
 
 
@@ -161,6 +147,19 @@ def test_a_column_is_never_narrower_than_its_longest_word(
     made = plan([Column("step"), rule], [["1", cell] for cell in cells], width)
     assert not made.stacked
     assert made.widths[1] == expected
+
+
+def test_a_value_every_row_holds_is_said_once_when_the_table_is_too_wide() -> None:
+    rows = [STATUS_ROW, {**STATUS_ROW, "alyx_eid": UUID_2}]
+    cells = [[row[c] for c in STATUS_COLUMNS] for row in rows]
+    made = plan(resolve(STATUS_COLUMNS, STATUS), cells, 100)
+    assert "session" not in made.shown and "alyx_eid" in made.shown
+    assert ("session", KEY) in made.same and ("transfer", "none") in made.same
+    assert plan(resolve(STATUS_COLUMNS, STATUS), cells, 200).same == (), "room: every column"
+    alike = [STATUS_ROW, STATUS_ROW]
+    assert plan(
+        resolve(STATUS_COLUMNS, STATUS), [[r[c] for c in STATUS_COLUMNS] for r in alike], 80
+    ).stacked
 
 
 def test_every_report_column_has_a_rule_and_every_rule_a_column() -> None:
