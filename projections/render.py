@@ -114,7 +114,7 @@ def table(
     console.print(title, markup=False)
     if layout_plan.same:  # said once, above the rows they are true of
         alike = [f"{name.replace('_', ' ')} {value}" for name, value in layout_plan.same]
-        for line in packed(["every row:", *alike], budget):
+        for line in packed(_listing("every row:", alike, ";", ""), budget):
             console.print(line, markup=False)
     grid = Table(width=table_width(layout_plan.widths))
     for name, width in zip(layout_plan.shown, layout_plan.widths, strict=True):
@@ -131,16 +131,20 @@ def table(
     for name in layout_plan.below:
         _listed_below(console, name, layout_plan.shown[0], index, cells, budget)
     notes = [
-        f"{what}: {', '.join(name.replace('_', ' ') for name in names)}"
+        (what, [name.replace("_", " ") for name in names])
         for what, names in (
-            (f"not shown at {budget} columns", layout_plan.hidden),
-            ("empty in every row", layout_plan.empty),
+            (f"not shown at {budget} columns:", layout_plan.hidden),
+            ("empty in every row:", layout_plan.empty),
         )
         if names
     ]
-    if notes:
-        note = "; ".join(notes) + " (--wide shows every column)"
-        for line in wrap_words(note, budget, indent=0, hanging=2):
+    items = [
+        item
+        for number, (what, names) in enumerate(notes)
+        for item in _listing(what, names, ",", ";" if number < len(notes) - 1 else "")
+    ]
+    if items:
+        for line in packed([*items, "(--wide shows every column)"], budget):
             console.print(line, markup=False, style="dim")
 
 
@@ -199,17 +203,22 @@ def print_lines(console: Console, lines: Sequence[str]) -> None:
 
 
 def packed(items: Sequence[str], width: int | None) -> list[str]:
-    """Items (a column's name and value, say) on as few lines as fit `width`, "; " between them
-    and never broken inside one: a time's date and hour stay together."""
+    """Items (a column's name and value, say) on as few lines as fit `width`, a space between
+    them, never broken inside one (a time's date and hour, a column named in two words stay
+    together); further lines are indented."""
     lines = [items[0]]
-    for number, item in enumerate(items[1:]):
-        joined = f"{lines[-1]}{'; ' if number else ' '}{item}"
+    for item in items[1:]:
+        joined = f"{lines[-1]} {item}"
         if width is None or cell_len(joined) <= width:
             lines[-1] = joined
         else:
-            lines[-1] += ";" if number else ""
             lines.append(f"  {item}")
     return lines
+
+
+def _listing(lead: str, items: Sequence[str], between: str, end: str) -> list[str]:
+    """`lead` then the items, each but the last followed by `between`, the last by `end`."""
+    return [lead, *(f"{item}{between}" for item in items[:-1]), f"{items[-1]}{end}"]
 
 
 def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[str]:
