@@ -39,7 +39,7 @@ def test_help_lists_only_working_commands(cli: Cli) -> None:
     assert listed == {
         *("scan", "history", "status", "sync", "retry", "audit", "pending", "replay", "project"),
         *("new-session", "register", "check-protected", "weigh", "water"),
-        *("transfer", "watchdog"),
+        *("transfer", "watchdog", "config", "migrate"),
     }
 
 

@@ -50,6 +50,7 @@ COVERED = {
     "replay": HERE,
     "project": HERE,
     "migrate": "test_migrate.py",
+    "config": "test_config_commands.py",
     "transfer": HERE,
     "watchdog": HERE,
 }

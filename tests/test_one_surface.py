@@ -67,7 +67,8 @@ def test_versions_otherwise_refused_saying_what_was_given(
     with pytest.raises(InvalidFileOptions) as refused:
         versions_for(count, versions)
     assert str(refused.value) == (
-        f"{given} versions given for {count} files; give one version (a string or a "
+        f"{given} versions given for {count} file{'' if count == 1 else 's'}; give one version "
+        "(a string or a "
         "one-element list) for all files, or one per file"
     )
 
