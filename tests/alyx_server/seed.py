@@ -15,22 +15,14 @@ import json
 import uuid
 from typing import Any
 
-from tests.alyx_server.state import Fixtures, Json
+from labledger.domain.measurements import WATER_TYPES
+from tests.alyx_server.state import DEFAULT_SUBJECT_FIELDS, Fixtures, Json
 from tests.fixture_paths import PACKAGED_REFERENCE
 
 LAB = "cortexlab"
 USER = "test_user"
 SUBJECTS = {"algernon": ("2026-01-15", "M"), "ZM_1085": ("2026-02-01", "F")}
 """Nickname: (birth date, sex)."""
-WATER_TYPES = (
-    "Water",
-    "Water 15% Sucrose",
-    "Hydrogel 5% Citric Acid",
-    "Water 10% Sucrose",
-    "Water 2% Citric Acid",
-    "Hydrogel",
-    "Water 1% Citric Acid",
-)
 REPOSITORY_TYPES = ("Fileserver", "Cardboard box")
 REPOSITORIES = {
     "cortexlab_local": (True, "local-repository.local", "/data/cortexlab/Subjects", "http"),
@@ -60,30 +52,16 @@ def _listed(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _subject(nickname: str, birth_date: str, sex: str) -> dict[str, Any]:
+    """A subject as the state's own subject defaults make it, in this lab's single project."""
     return {
         "nickname": nickname,
         "id": _id("subject", nickname),
         "responsible_user": USER,
+        **DEFAULT_SUBJECT_FIELDS,
         "birth_date": birth_date,
-        "age_weeks": 0,
-        "death_date": None,
-        "species": "Laboratory mouse",
         "sex": sex,
-        "litter": None,
-        "strain": None,
-        "source": None,
-        "line": None,
         "projects": ["main"],
-        "session_projects": [],
         "lab": LAB,
-        "genotype": [],
-        "description": "",
-        "alive": True,
-        "reference_weight": 0.0,
-        "last_water_restriction": None,
-        "expected_water": 0.0,
-        "remaining_water": 0.0,
-        "json": None,
     }
 
 

@@ -120,7 +120,7 @@ SUBJECT_FIELDS = (
 )
 """Subject fields after `nickname, url, id, responsible_user`, in Alyx's order."""
 
-_DEFAULT_SUBJECT_FIELDS: dict[str, Json] = {
+DEFAULT_SUBJECT_FIELDS: dict[str, Json] = {
     "birth_date": None,
     "age_weeks": 0,
     "death_date": None,
@@ -741,7 +741,7 @@ class AlyxState:
                 nickname=nickname,
                 lab=lab,
                 responsible_user=responsible_user,
-                fields={**_DEFAULT_SUBJECT_FIELDS, **fields},
+                fields={**DEFAULT_SUBJECT_FIELDS, **fields},
             )
             self.subjects[subject.id] = subject
             return subject
