@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..adapters.identity import tool_version
 from . import (
@@ -38,7 +38,7 @@ from . import (
     transfer_commands,
 )
 from .command_parser import SESSION, CommandParser, examples
-from .options import add_global_options
+from .options import add_global_options, flag_overrides
 from .output_flags import add_quiet, add_wide
 
 if TYPE_CHECKING:
@@ -137,16 +137,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "store": getattr(args, "store", None),
-        "sqlite_path": getattr(args, "ledger", None),
-        "lab": getattr(args, "lab", None),
-        "alyx_user": getattr(args, "alyx_user", None),
-        "hash_workers": getattr(args, "workers", None),
-    }
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # imported after parsing: `--help`, `--version` and usage errors never load them
@@ -168,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # `config init` writes the settings file: a missing or broken one must not stop it
         if getattr(args, "reads_settings", True):
-            settings = load_settings(getattr(args, "config", None), _overrides(args))
+            settings = load_settings(getattr(args, "config", None), flag_overrides(args))
         else:
             settings = Settings()
         who = settings.alyx_user or settings.alyx.username

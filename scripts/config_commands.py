@@ -11,23 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .command_parser import examples
-from .config_questions import FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG, dest_of
-from .options import add_global_options
+from .config_questions import FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG
+from .options import SETTING_FLAGS, add_global_options, flag_overrides
 from .output_flags import add_wide, apply_wide
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ..adapters.settings import Origin, Settings
-
-SETTING_FLAGS = {
-    "store": "--store",
-    "sqlite_path": "--ledger",
-    "lab": "--lab",
-    "alyx_user": "--alyx-user",
-    "hash_workers": "--workers",
-}
-"""The settings a command-line flag gives, and the flag (as the shared options name them)."""
 
 ESSENTIAL = frozenset(q.key for q in QUESTIONS if q.after != WATCHDOG)
 """Settings `config show` lists even at their defaults: what every rig needs (`init` asks)."""
@@ -123,7 +114,7 @@ def run_show(args: argparse.Namespace, settings: Settings, console: Console) -> 
     from ..projections.table_layout import rules
 
     apply_wide(console, args)
-    overrides = {key: getattr(args, dest_of(flag), None) for key, flag in SETTING_FLAGS.items()}
+    overrides = flag_overrides(args)
     effective, sources = load_settings_with_sources(getattr(args, "config", None), overrides)
     files = list(dict.fromkeys(o.source for o in sources.values() if o.kind == "file"))
     if args.json:

@@ -19,6 +19,24 @@ Handler: TypeAlias = "Callable[[argparse.Namespace, Settings, Console], int]"
 """A command: parsed arguments, effective settings, the output console -> exit status."""
 
 
+SETTING_FLAGS = {
+    "store": "--store",
+    "sqlite_path": "--ledger",
+    "lab": "--lab",
+    "alyx_user": "--alyx-user",
+    "hash_workers": "--workers",
+}
+"""The settings a command-line flag gives, and the flag (as the shared options name them)."""
+
+
+def flag_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The settings given as flags (None where a flag was not given or the command lacks it)."""
+    return {
+        key: getattr(args, flag.removeprefix("--").replace("-", "_"), None)
+        for key, flag in SETTING_FLAGS.items()
+    }
+
+
 def add_global_options(parser: argparse.ArgumentParser, suppress: bool = True) -> None:
     """Options accepted before or after the command (after it, they must not reset defaults)."""
     default = argparse.SUPPRESS if suppress else None
