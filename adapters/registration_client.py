@@ -293,8 +293,9 @@ class RegistrationClient(OneSurface):
         `session` not yet on Alyx makes the record wait for it."""
         unknown = sorted(set(kwargs) - WATER_KEYWORDS)
         if unknown:
+            keywords = "keyword" if len(unknown) == 1 else "keywords"
             raise LabledgerError(
-                f"unknown water keyword(s) {', '.join(unknown)}; "
+                f"unknown water {keywords} {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(WATER_KEYWORDS | {'again'}))}"
             )
         asked = self._registrar.request_water(subject, volume, again=again, **kwargs)

@@ -206,8 +206,9 @@ class RegistrationRequests(RegistrationCore):
                 named = [rel for rel in rels if rel]
                 twice = sorted({rel for rel in named if named.count(rel) > 1})
                 if twice:
+                    files_ = "file" if len(twice) == 1 else "files"
                     raise InvalidFileOptions(
-                        f"file(s) given twice: {', '.join(twice)}; give each once"
+                        f"{files_} given twice: {', '.join(twice)}; give each once"
                     )
                 only = None if "" in rels else named
                 files, refused = self._files(scan, only)

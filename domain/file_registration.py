@@ -42,8 +42,9 @@ class FileOptions:
     def __post_init__(self) -> None:
         clash = sorted(RESERVED_EXTRA & set(self.extra))
         if clash:
+            fields = "field" if len(clash) == 1 else "fields"
             raise InvalidFileOptions(
-                f"extra register-file field(s) {', '.join(clash)} would override what labledger "
+                f"extra register-file {fields} {', '.join(clash)} would override what labledger "
                 "computes from the files; drop them"
             )
 

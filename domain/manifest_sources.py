@@ -108,8 +108,9 @@ def manifest_sources(
     schemas = schema_files(files)
     loose = sorted(path for path in files if "/" not in path and path not in schemas)
     if loose:
+        files_ = "file" if len(loose) == 1 else "files"
         warnings.append(
-            f"{key}: top-level file(s) {', '.join(loose)} not transferred (only the top-level "
+            f"{key}: top-level {files_} {', '.join(loose)} not transferred (only the top-level "
             "*.json metadata files and the sub-folders are)"
         )
     return Sources(modality_paths, [f"{folder}/{schema}" for schema in schemas], tuple(warnings))

@@ -172,7 +172,7 @@ def test_modality_folders_go_as_they_are_and_the_rest_is_named_as_left_out() -> 
     assert len(left_out) == 3, left_out
     assert "Behavior/ is not transferred: it is no AIND modality" in left_out[0]  # case matters
     assert "alf/ is not transferred: processed ALF data is left out" in left_out[1]
-    assert "top-level file(s) notes.txt not transferred" in left_out[2]
+    assert "top-level file notes.txt not transferred" in left_out[2]
     assert schema_files(FILES) == ["rig.json", "session.json"]  # top level only
 
 

@@ -170,7 +170,7 @@ def test_a_plain_ibl_session_goes_whole_but_its_processed_data() -> None:
         "cortexlab/algernon/2026-11-21/001: alf/ is not transferred: processed ALF data is left "
         "out by default; to include it, map it to a modality in "
         "watchdog.collection_modalities, e.g. {alf: behavior}",
-        "cortexlab/algernon/2026-11-21/001: top-level file(s) _ibl_experiment.description.yaml "
+        "cortexlab/algernon/2026-11-21/001: top-level file _ibl_experiment.description.yaml "
         "not transferred (only the top-level *.json metadata files and the sub-folders are)",
     )
     request = accepted.transfer_service_args
