@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import httpx
 import pytest
 
 from tests.alyx_server import TEST_TOKEN
+from tests.alyx_server.__main__ import INSTALL_TEST_EXTRA
 from tests.alyx_server.seed import packaged_fixtures
 from tests.alyx_server.state import AlyxState
 from tests.cli_helpers import ROOT
@@ -77,7 +79,8 @@ class Served:
 def served(door: Door) -> Iterator[tuple[Served, str, str]]:
     """The README's server command, started from the clone's root: (server, its URL, the URL
     the README's settings name)."""
-    (command,) = _section_blocks()[0].strip().splitlines()
+    install, command = _section_blocks()[0].strip().splitlines()
+    assert shlex.split(install) == shlex.split(INSTALL_TEST_EXTRA), install
     argv = shlex.split(command)
     assert argv[:3] == [".venv/bin/python", "-m", "tests.alyx_server"], command
     port = argv.index("--port") + 1
@@ -197,3 +200,49 @@ def test_a_taken_port_is_named_in_one_line(door: Door, tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         f"alyx test server: port {port} is in use; give another with --port (0 picks a free one)"
     )
+
+
+# A fresh interpreter in which `import one` fails as it does after the README's command (a),
+# which installs labledger without its test extra; then the server module runs as `-m` runs it.
+WITHOUT_ONE_API = """
+import runpy, sys
+class NoOneApi:
+    def find_spec(self, name, path=None, target=None):
+        if name == "one" or name.startswith("one."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, NoOneApi())
+sys.argv[0] = "tests.alyx_server"
+runpy.run_module("tests.alyx_server", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_without_the_test_extra_the_server_names_the_readme_install_command(door: Door) -> None:
+    """After command (a) alone one-api is missing: the server stops at start, before listening,
+    with one line naming the install command the README gives before it, instead of answering
+    every registration with a 500 "No module named 'one'"."""
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ONE_API, "--port", "0"],
+        cwd=ROOT,
+        env=door.environment(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line == (
+        "alyx test server: it needs the test dependencies (one-api), which are not installed; "
+        f"run {INSTALL_TEST_EXTRA} in the clone's folder, then start it again"
+    )
+    install = _section_blocks()[0].strip().splitlines()[0]
+    assert shlex.split(install) == shlex.split(INSTALL_TEST_EXTRA)
+
+
+def test_the_readme_install_command_installs_one_api() -> None:
+    """The install line names the extra that holds one-api, at the version the server copies."""
+    extra = re.fullmatch(r"\.\[(\w+)\]", shlex.split(INSTALL_TEST_EXTRA)[-1])
+    assert extra, INSTALL_TEST_EXTRA
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "one-api==3.6.1" in project["optional-dependencies"][extra.group(1)]

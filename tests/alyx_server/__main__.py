@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib
 import signal
 import sys
 import threading
@@ -31,6 +32,9 @@ from tests.fixture_paths import ALYX_FIXTURES
 
 DEFAULT_PORT = 8000
 PACKAGED = "packaged"
+# The server matches file names to dataset types with ONE's own ALF parser, as Alyx does, so it
+# needs one-api, which only the test extra installs (the README's command (a) does not).
+INSTALL_TEST_EXTRA = ".venv/bin/pip install -q -e '.[test]'"
 
 
 class _EchoedLog(RequestLog):
@@ -88,6 +92,16 @@ def _fixtures(choice: str | None) -> tuple[Path | Fixtures, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:  # what `AlyxState` imports when it first matches a file name
+        for module in ("one.alf.path", "one.alf.spec"):
+            importlib.import_module(module)
+    except ModuleNotFoundError:
+        print(
+            "alyx test server: it needs the test dependencies (one-api), which are not "
+            f"installed; run {INSTALL_TEST_EXTRA} in the clone's folder, then start it again",
+            file=sys.stderr,
+        )
+        return 1
     if not 0 <= args.faults <= 1:
         raise SystemExit(f"alyx test server: --faults is between 0 and 1, not {args.faults}")
     fixtures, source = _fixtures(args.fixtures)
