@@ -199,12 +199,10 @@ def plan(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int |
     shown = list(columns)
     same: list[tuple[str, str]] = []
     if table_width(measures[c.name].narrowest for c in shown) > width:
-        for index, column in enumerate(columns):  # a value every row holds is said once
-            values = {row[index] for row in cells}
-            if len(values) == 1 and (len(cells) > 1 or values <= EMPTY):
-                shown.remove(column)
-                if not values <= EMPTY:
-                    same.append((column.name, values.pop()))
+        for index, value in alike(cells).items():  # a value every row holds is said once
+            shown.remove(columns[index])
+            if value not in EMPTY:
+                same.append((columns[index].name, value))
     while table_width(measures[c.name].narrowest for c in shown) > width:
         droppable = [c for c in shown if c.priority > 1]
         if not droppable or not shown:
@@ -236,6 +234,18 @@ def plan(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int |
 
 EMPTY = frozenset({"", "-"})
 """What an empty cell shows."""
+
+
+def alike(cells: Sequence[Sequence[str]]) -> dict[int, str]:
+    """The columns (by position) in which every row holds the same value, with that value: a
+    table says such a value once, above its rows, and leaves out a column whose value is empty
+    (in EMPTY). A single row is alike only in its empty columns (its values are its own)."""
+    found: dict[int, str] = {}
+    for index in range(len(cells[0]) if cells else 0):
+        values = {row[index] for row in cells}
+        if len(values) == 1 and (len(cells) > 1 or values <= EMPTY):
+            found[index] = values.pop()
+    return found
 
 
 def _empty(column: Column, columns: Sequence[Column], cells: Sequence[Sequence[str]]) -> bool:
