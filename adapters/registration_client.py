@@ -319,19 +319,22 @@ class RegistrationClient(OneSurface):
 
     def _posted(self, nickname: str, operation: str) -> dict[str, Any] | None:
         self.last_results = self._registrar.perform_records()
-        record = posted_record(self.ledger.repository.get(self._subject_id(nickname)), operation)
-        if record is None:
-            self._raise_refused("weighing", "water administration", target=nickname)
+        subject: Subject = self.ledger.repository.get(self._subject_id(nickname))
+        record = posted_record(subject, operation)
+        if record is None and operation in subject.refused:
+            # this call's own record (others of the subject queued earlier are performed too)
+            weighing = subject.closed_intents[operation] == "WeighingRequested"
+            what = "weighing" if weighing else "water administration"
+            raise WorkRefused(f"{nickname}: {what} refused: {subject.refused[operation]}")
         return record
 
-    def _raise_refused(self, *actions: str, target: str | None = None) -> None:
+    def _raise_refused(self, *actions: str) -> None:
         """Raise when this call's work was refused for good (not when it is queued or waits for
-        the operator: that returns None, and `last_results` says why). `target` narrows the
-        lines to one subject (performing records performs every subject's)."""
+        the operator: that returns None, and `last_results` says why)."""
         refused = [
             f"{r.target}: {r.action} refused: {r.detail}"
             for r in self.last_results
-            if r.outcome == "failed" and r.action.startswith(actions) and target in (None, r.target)
+            if r.outcome == "failed" and r.action.startswith(actions)
         ]
         if refused:
             raise WorkRefused("; ".join(refused))

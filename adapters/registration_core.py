@@ -107,7 +107,8 @@ class RegistrationCore:
         with build_executors(self.settings, self.views, self.warn) as executors:
             return perform_pending(self.views, executors, session_ids)
 
-    def perform_records(self) -> list[SyncResult]:
-        """Perform pending weighings and water records (no session work)."""
+    def perform_records(self, operations: frozenset[str] | None = None) -> list[SyncResult]:
+        """Perform pending weighings and water records (no session work): these operations
+        (what a `weigh`, `water` or `retry` asked for), or all of them."""
         with build_executors(self.settings, self.views, self.warn) as executors:
-            return perform_pending(self.views, executors, subjects_only=True)
+            return perform_pending(self.views, executors, subjects_only=True, operations=operations)

@@ -165,7 +165,9 @@ class RegistrationRequests(RegistrationCore):
         new = session is None or session.eid is None
         if not new and not plan.fields:
             return False
-        if new and "start_time" not in (plan.fields or {}):
+        given = plan.fields or {}
+        sent = given if session is None else session.fields_to_send(given)
+        if new and not sent.get("start_time"):
             self.warn(
                 f"{plan.ref.key}: no start time given; Alyx gets {midnight(plan.ref)} (the "
                 "folder's date at midnight, as ONE sends); pass the real start time"

@@ -17,7 +17,7 @@ from uuid import UUID
 from ..domain.dataset import Dataset
 from ..domain.errors import LabledgerError
 from ..domain.pending import PendingIntent
-from ..domain.subject import Subject
+from ..domain.subject import Subject, describe_record
 from ..domain.sync_order import stage_of
 from ..projections.selection import select_sessions
 from .database.views import Views
@@ -101,7 +101,7 @@ def _target(views: Views, intent: PendingIntent, keys: dict[UUID, str]) -> str:
         return f"{key}/{dataset.rel_path}"
     if intent.intent.startswith("Subject."):
         subject: Subject = views.ledger.repository.get(intent.aggregate_id)
-        return subject.nickname
+        return f"{subject.nickname}: {describe_record(intent.intent, intent.details)}"
     return key or str(intent.aggregate_id)
 
 

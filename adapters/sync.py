@@ -23,9 +23,11 @@ def perform_pending(
     executors: Sequence[Executor],
     session_ids: frozenset[UUID] | None = None,
     subjects_only: bool = False,
+    operations: frozenset[str] | None = None,
 ) -> list[SyncResult]:
     """Give every pending intent (of these sessions, or all; or only the subjects' weighings
-    and water) to its executor, in the order `labledger pending` shows (`sync_order`).
+    and water; or only these operations) to its executor, in the order `labledger pending`
+    shows (`sync_order`).
 
     The pending intents come from the tracked views: only the events recorded since the last
     sync or report are read, not the whole log."""
@@ -34,6 +36,7 @@ def perform_pending(
         for intent in sync_order(views.pending_intents())
         if not (subjects_only and intent.session_id is not None)
         and (session_ids is None or intent.session_id in session_ids)
+        and (operations is None or intent.operation_id in operations)
     ]
     results: list[SyncResult] = []
     claimed: set[tuple[UUID, str]] = set()

@@ -105,3 +105,13 @@ def naive_local(value: str | dt.date | dt.datetime, what: str = "time") -> str:
 def local_time(value: str | dt.date | dt.datetime | None, now: dt.datetime) -> str:
     """ONE's date rules: None -> now, a date -> midnight, ISO text parsed; offsets refused."""
     return naive_local(now if value is None else value)
+
+
+def shown_local(date_time: str) -> str:
+    """A naive local ISO time as a person reads it: 2026-12-01T10:00:00 -> '2026-12-01 10:00',
+    seconds kept when there are some (a time taken "now"); text that is not ISO as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(date_time)
+    except ValueError:
+        return date_time
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")

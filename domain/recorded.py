@@ -135,8 +135,9 @@ class RecordedAggregate(Aggregate):
     def retry(self, retry_of: str, intent_class: Any, fields: dict[str, Any]) -> str:
         """Ask again for an intent that was refused for good, once the operator fixed the cause:
         the intent is recorded again (same fields, a new operation), followed by the fact that it
-        retries `retry_of`. If the same kind of intent is open already (asked again meanwhile),
-        that one stands and only the fact is recorded. Returns the operation that will run."""
+        retries `retry_of`. If the same work is open already (asked again meanwhile, see
+        `_open_same_work`), that one stands and only the fact is recorded. Returns the
+        operation that will run."""
         reason = self.refused.get(retry_of)
         if reason is None:
             raise NotRefused(
@@ -146,12 +147,19 @@ class RecordedAggregate(Aggregate):
         name = self.closed_intents[retry_of]
         if intent_class.__name__ != name:
             raise NotRefused(f"operation {retry_of} was a {name}, not a {intent_class.__name__}")
-        operation_id = self._open_operation(name) or self._trigger_intent(
+        operation_id = self._open_same_work(name, fields) or self._trigger_intent(
             intent_class, f"retry:{retry_of}", **fields
         )
         retried = getattr(type(self), "Retried")  # noqa: B009 (each aggregate's own class)
         self.trigger_event(retried, operation_id=operation_id, retry_of=retry_of, reason=reason)
         return operation_id
+
+    def _open_same_work(self, intent_name: str, fields: dict[str, Any]) -> str | None:
+        """The open intent that does the same work as an intent of this kind with these fields,
+        if any (`retry` then records nothing new). By default an aggregate holds one piece of
+        work of each kind (a session's registration, a file's move), so any open intent of the
+        kind is it; an aggregate holding several (a subject's measurements) says which."""
+        return self._open_operation(intent_name)
 
     def _ask_again(self, intent_class: Any, replaced_class: Any, fields: dict[str, Any]) -> str:
         """Open an intent of this kind with these fields (held by its apply in

@@ -211,10 +211,18 @@ class Session(RecordedAggregate):
         call changes only the fields it gives, as when the first was performed before the
         second (a rig script's `create_new_session`, then `register_session` with its task
         protocol, both queued while the server is down)."""
+        return self._ask_again(
+            self.RegistrationRequested, self.RegistrationReplaced, self.fields_to_send(fields)
+        )
+
+    def fields_to_send(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The fields a registration asked now with `fields` will send: merged into the open
+        request, if any (the newer value of a field wins), so a start time that `new-session`
+        asked for is still sent by a later `register` that gives none."""
         open_operation = self._open_operation("RegistrationRequested")
-        if open_operation is not None:
-            fields = {**self.registration_fields.get(open_operation, {}), **fields}
-        return self._ask_again(self.RegistrationRequested, self.RegistrationReplaced, fields)
+        if open_operation is None:
+            return dict(fields)
+        return {**self.registration_fields.get(open_operation, {}), **fields}
 
     def record_registered(self, operation_id: str, eid: str, record: dict[str, Any]) -> None:
         self._check_open(operation_id)

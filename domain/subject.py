@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from .measurements import InvalidMeasurement as InvalidMeasurement
-from .measurements import water_millilitres, weight_grams
+from .measurements import shown_local, water_millilitres, weight_grams
 from .recorded import (
     Failure,
     Intent,
@@ -84,6 +84,12 @@ class PostRequested(Intent):
     def measure(fields: Mapping[str, Any]) -> Measured:
         """What a record with these fields is, to recognise the same measurement asked again
         (before it is recorded, and when its event is applied)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(fields: Mapping[str, Any]) -> str:
+        """The measurement in a person's words ("25.3 g at 2026-12-01 10:00 (local)"), so
+        that two records of one subject can be told apart in a report."""
         raise NotImplementedError
 
 
@@ -166,6 +172,10 @@ class Subject(RecordedAggregate):
         def measure(fields: Mapping[str, Any]) -> Measured:
             return Measured("weighing", (fields["weight"],), fields["date_time"])
 
+        @staticmethod
+        def describe(fields: Mapping[str, Any]) -> str:
+            return f"{fields['weight']:g} g at {shown_local(fields['date_time'])} (local)"
+
     class WeighingRecorded(Event, PostRecorded):
         """Alyx holds the weighing at `url`."""
 
@@ -194,6 +204,12 @@ class Subject(RecordedAggregate):
         def measure(fields: Mapping[str, Any]) -> Measured:
             identity = tuple(fields[name] for name in ("volume", "water_type", "adlib", "session"))
             return Measured("water", identity, fields["date_time"])
+
+        @staticmethod
+        def describe(fields: Mapping[str, Any]) -> str:
+            adlib = " adlib" if fields["adlib"] else ""
+            when = shown_local(fields["date_time"])
+            return f"{fields['volume']:g} mL {fields['water_type']}{adlib} at {when} (local)"
 
     class WaterAdministrationRecorded(Event, PostRecorded):
         """Alyx holds the water administration at `url`."""
@@ -293,6 +309,15 @@ class Subject(RecordedAggregate):
     def _failure_fields(self, operation_id: str) -> dict[str, Any]:
         return {"idempotency_key": self._key_of(operation_id)}
 
+    def _open_same_work(self, intent_name: str, fields: dict[str, Any]) -> str | None:
+        """A subject holds many measurements of one kind: only the open intent of the same
+        measurement (its idempotency key) is the same work; another one must not stand in
+        for it, or a second refused water record retried would never be posted."""
+        operation_id = self.operations.get(fields.get("idempotency_key", ""))
+        if operation_id is not None and self.open_intents.get(operation_id) == intent_name:
+            return operation_id
+        return None
+
     def _key_of(self, operation_id: str) -> str:
         return next(key for key, op in self.operations.items() if op == operation_id)
 
@@ -336,3 +361,11 @@ class Subject(RecordedAggregate):
         "WeighingRequested": WeighingFailed,
         "WaterAdministrationRequested": WaterAdministrationFailed,
     }
+
+
+def describe_record(intent: str, fields: Mapping[str, Any]) -> str:
+    """A subject's record to post, named by its measurement: `intent` is the intent event's
+    name ('WeighingRequested', or qualified 'Subject.WeighingRequested') and `fields` its
+    fields (as `labledger pending` holds them)."""
+    requested: type[PostRequested] = getattr(Subject, intent.rsplit(".", 1)[-1])
+    return requested.describe(fields)

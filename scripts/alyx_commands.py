@@ -198,7 +198,8 @@ def weigh_command(args: argparse.Namespace, settings: Settings, console: Console
         args.subject, args.grams, args.date_time, args.user, args.again
     )
     _notice(console, args, repeat_notice(args.subject, f"weighing ({args.grams:g} g)", asked))
-    return report(console, "weigh", registrar.perform_records(), args.json)
+    mine = frozenset({asked.operation_id})
+    return report(console, "weigh", registrar.perform_records(mine), args.json)
 
 
 def water_command(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -218,7 +219,8 @@ def water_command(args: argparse.Namespace, settings: Settings, console: Console
     )
     what = f"water administration ({args.millilitres:g} mL)"
     _notice(console, args, repeat_notice(args.subject, what, asked))
-    return report(console, "water", registrar.perform_records(), args.json)
+    mine = frozenset({asked.operation_id})
+    return report(console, "water", registrar.perform_records(mine), args.json)
 
 
 def _notice(console: Console, args: argparse.Namespace, line: str | None) -> None:

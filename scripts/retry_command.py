@@ -80,8 +80,9 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     registrar = Registrar(settings, ledger, warner())
     sessions = frozenset(r.session_id for r in reopened if r.session_id is not None)
     results = registrar.perform(sessions) if sessions else []
-    if any(r.session_id is None for r in reopened):
-        results += registrar.perform_records()
+    records = frozenset(r.operation_id for r in reopened if r.session_id is None)
+    if records:
+        results += registrar.perform_records(records)
     if args.json:
         performed = [asdict(result) for result in results]
         console.print_json(to_json(asked + performed))

@@ -19,7 +19,7 @@ from ...domain.errors import LabledgerError
 from ...domain.outcomes import Outcome, SyncResult
 from ...domain.pending import PendingIntent
 from ...domain.recorded import AlreadyClosed
-from ...domain.subject import Subject
+from ...domain.subject import Subject, describe_record
 from ...projections.words import plural
 from ..filesystem.revision_moves import MoveRefused
 from ..identity import carrying_context
@@ -169,7 +169,7 @@ class AlyxExecutor:
     def _record(self, intent: PendingIntent) -> SyncResult:
         what = "weighing" if intent.intent == WEIGHING else "water administration"
         subject: Subject = self.context.ledger.repository.get(intent.aggregate_id)
-        target = subject.nickname
+        target = f"{subject.nickname}: {describe_record(intent.intent, intent.details)}"
         try:
             url, done = post_record(self.context, intent)
         except AlreadyClosed as elsewhere:
