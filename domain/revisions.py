@@ -38,12 +38,18 @@ class Situation:
     """(revision name, protected) of every existing dataset, latest first, '' last."""
     today: str
     """The client's local date, YYYY-MM-DD (as ONE uses it: kept, and recorded)."""
+    listed: bool = True
+    """Alyx listed the revisions of each file (its 403 "One or more datasets is protected"
+    form). False when it only answered "None of the datasets are protected": then `info` is
+    empty whether the file is registered or not."""
 
     @classmethod
-    def of(cls, revision: str, info: Sequence[dict[str, bool]], today: str) -> Situation:
+    def of(
+        cls, revision: str, info: Sequence[dict[str, bool]], today: str, listed: bool = True
+    ) -> Situation:
         """From Alyx's `details` entry: a list of one-key mappings {revision: protected}."""
         pairs = tuple((name, bool(flag)) for entry in info for name, flag in entry.items())
-        return cls(revision=revision, info=pairs, today=today)
+        return cls(revision=revision, info=pairs, today=today, listed=listed)
 
     @property
     def protected(self) -> frozenset[str]:
@@ -119,6 +125,13 @@ def _today_or_next(s: Situation) -> str:
 
 
 ROWS: tuple[Row, ...] = (
+    Row(
+        "not protected",
+        "Alyx reports none of the files protected (registered or not): stays",
+        lambda s: not s.listed,
+        lambda s: None,
+        lambda s: None,
+    ),
     Row(
         "never registered",
         "never registered: stays",

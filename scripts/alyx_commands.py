@@ -154,7 +154,8 @@ def check_protected(args: argparse.Namespace, settings: Settings, console: Conso
         verdicts = protected_details(details) if isinstance(details, list) else {}
         for file in group.files:
             info = verdicts.get(file.as_posix(), [])
-            decision = decide(Situation.of(file.revision, info, today))
+            listed = isinstance(details, list)  # else "None of the datasets are protected"
+            decision = decide(Situation.of(file.revision, info, today, listed))
             where = (
                 relocated(file.collection, file.name, decision.revision)
                 if decision.revision

@@ -16,6 +16,7 @@ from labledger.domain.revisions import (
 T = "2026-11-21"
 
 # The table's rows, in order, by the situation each names.
+NOT_PROTECTED = "not protected"
 NEVER = "never registered"
 IN_UNPROTECTED = "in an unprotected revision"
 IN_PROTECTED = "in a protected revision"
@@ -28,6 +29,8 @@ OTHER = "other protected latest"
 
 # (row, file's current revision, Alyx info latest first, labledger's revision, ONE's revision)
 EXAMPLES = [
+    (NOT_PROTECTED, "", [], None, None),
+    (NOT_PROTECTED, "v3", [], None, None),
     (NEVER, "", [], None, None),
     (IN_UNPROTECTED, "v3", [{"v2": True}], None, None),
     (IN_PROTECTED, "v2", [{"v2": True}, {"v2a": True}, {"": True}], "v2b", "v2b"),
@@ -47,7 +50,8 @@ EXAMPLES = [
 def test_contract_examples(
     row: str, revision: str, info: list[dict[str, bool]], ours: str | None, one: str | None
 ) -> None:
-    decision = decide(Situation.of(revision, info, T))
+    listed = row != NOT_PROTECTED  # Alyx's 200 "None of the datasets are protected" lists none
+    decision = decide(Situation.of(revision, info, T, listed=listed))
     assert (decision.row, decision.revision, decision.one_would) == (row, ours, one)
 
 
@@ -57,6 +61,7 @@ def test_every_row_has_an_example() -> None:
 
 def test_rows_are_in_contract_order() -> None:
     assert [row.name for row in ROWS] == [
+        NOT_PROTECTED,
         NEVER,
         IN_UNPROTECTED,
         IN_PROTECTED,
