@@ -29,6 +29,8 @@ from .html_cells import TEXT_KINDS, as_text, breakable, column_kind, ids, label,
 from .html_style import CSP, STYLE
 from .report_model import EventGroup, Report, Timeline, is_failure
 from .rows import AuditEntry
+from .table_layout import EMPTY as EMPTY_CELLS
+from .table_layout import alike
 
 __all__ = ["CSP", "render_html"]
 
@@ -56,7 +58,7 @@ def render_html(report: Report) -> str:
         "<body>",
         _header(report, switch=(timed and len(report.rows) > 1) or len(report.timelines) > 1),
         "<main>",
-        _table(report.columns, report.rows, links, bool(report.filters), timed),
+        *_table(report.columns, report.rows, links, report.empty, timed),
         _timelines(placed),
         "</main>",
         "</body>",
@@ -117,9 +119,11 @@ def _table(
     columns: Sequence[str],
     rows: Sequence[dict[str, Any]],
     links: dict[str, str],
-    filtered: bool,
+    empty: str,
     timed: bool,
-) -> str:
+) -> list[str]:
+    """The rows' table, and above it what every row holds alike (see `_alike`)."""
+    alike_line, columns = _alike(columns, rows, links)
     kinds = {column: column_kind(row.get(column) for row in rows) for column in columns}
     head = "".join(
         f"<th{_class_attribute(['num'] if kinds[column] == 'num' else [])}>{label(column)}</th>"
@@ -134,29 +138,69 @@ def _table(
             for row in shown
         )
     else:
-        empty = "Nothing matches these filters." if filtered else "Nothing recorded yet."
-        body = f'<tr><td colspan="{max(len(columns), 1)}">{empty}</td></tr>'
+        said = escape(empty[:1].upper() + empty[1:]) + "."  # the terminal's words, as a sentence
+        body = f'<tr><td colspan="{max(len(columns), 1)}">{said}</td></tr>'
     table_class = ' class="timed"' if timed else ""
-    return (
+    table = (
         f'<table id="rows"{table_class}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
         "</tbody>\n</table>"
     )
+    return [alike_line, table] if alike_line else [table]
+
+
+def _alike(
+    columns: Sequence[str], rows: Sequence[dict[str, Any]], links: dict[str, str]
+) -> tuple[str, list[str]]:
+    """A line saying once the value every row holds (`session: x · who: y`) and naming the
+    columns empty in every row, and the columns left for the table; the terminal tables decide
+    the same way (`table_layout.alike`). A column the same in every row tells the rows nothing
+    and takes width the names and errors need."""
+    cells = [
+        ["" if row.get(column) is None else as_text(row.get(column)) for column in columns]
+        for row in rows
+    ]
+    found = alike(cells)
+    same = [(columns[index], value) for index, value in found.items() if value not in EMPTY_CELLS]
+    empty = [label(columns[index]) for index, value in found.items() if value in EMPTY_CELLS]
+    said = [
+        _kv(column, value, link=links.get(value) if column in LINKED_COLUMNS else None)
+        for column, value in same
+    ]
+    parts = []
+    if said:
+        parts.append(f"Every row: {' · '.join(said)}.")
+    if empty:
+        parts.append(f"Empty in every row: {', '.join(empty)}.")
+    line = f'<p class="meta alike">{" ".join(parts)}</p>' if parts else ""
+    return line, [column for index, column in enumerate(columns) if index not in found]
 
 
 def _td(column: str, value: Any, kind: str, links: dict[str, str]) -> str:
     linked = column in LINKED_COLUMNS
-    classes = ["key" if linked else kind]  # a session key: on one line, a link
+    classes = ["key" if linked else kind]  # a session key: a link, broken only after a slash
     if column == "last_error" and value:
         classes.append("error")
     if column in VALUE_CLASS_COLUMNS and value is not None:
         classes.append(f"{column}-{slug(str(value))}")
-    if kind in TEXT_KINDS and not linked:
+    if linked:
+        text = _key(as_text(value))
+    elif kind in TEXT_KINDS:
         text = prose(as_text(value))
     else:
         text = ids(escape(as_text(value)), titled=True)
     if linked and isinstance(value, str) and value in links:
         text = f'<a href="#{links[value]}">{text}</a>'
     return f"<td{_class_attribute(classes)}>{text}</td>"
+
+
+def _key(key: str) -> str:
+    """A session key that may break after its lab and its subject, never inside its date and
+    number (`cortexlab/algernon/` over `2026-11-21/001`): the table's narrowest column of keys."""
+    parts = key.rsplit("/", 2)
+    if len(parts) < 3:
+        return breakable(key)
+    date_number = escape(f"{parts[1]}/{parts[2]}")
+    return f'{breakable(parts[0] + "/")}<wbr><span class="w">{date_number}</span>'
 
 
 def _class_attribute(classes: Sequence[str]) -> str:
@@ -230,7 +274,7 @@ def _entries(events: Sequence[AuditEntry]) -> list[str]:
         who = f"{event.alyx_user or event.os_user}@{event.host} · op {event.operation_id[:8]}"
         rows.append(
             f'<tr class="{_state(event)}"><td>{_stamp(event.recorded_at)}'
-            f"<td>{escape(event.event.rpartition('.')[2])}<td>{ids(escape(event.summary))}"
+            f"<td>{escape(event.event.rpartition('.')[2])}<td>{breakable(event.summary)}"
             f"<td>{escape(who) if who != previous else ''}"
         )
         previous = who
@@ -254,9 +298,11 @@ def _stamp(stamp: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _kv(key: str, value: Any, *, error: bool = False) -> str:
-    """`name: <b>value</b>`: a label and its value (an error in red)."""
-    shown = f"<b>{ids(breakable(as_text(value)))}</b>"
+def _kv(key: str, value: Any, *, error: bool = False, link: str | None = None) -> str:
+    """`name: <b>value</b>`: a label and its value (an error in red; `link`: to that anchor)."""
+    shown = f"<b>{breakable(as_text(value))}</b>"
+    if link:
+        shown = f'<a href="#{link}">{shown}</a>'
     if error:
         shown = f'<span class="error">{shown}</span>'
     return f"{label(key)}: {shown}"

@@ -1,5 +1,11 @@
 """How a value is written in the HTML reports: the kind of each table column, and text that
-breaks where it should (after a path's slashes), never inside an id, and folds when long.
+breaks only where a person would break it, and folds when long.
+
+Text wraps between its words; a path also after each of its slashes. A token is never broken
+inside: a file, event or manifest name, a time, an eid (the browser would otherwise break a name at
+a hyphen, or anywhere when a column is narrow). A token longer than LONG_TOKEN characters (a
+pathological file name) shows its first characters on one line, like an eid, with the whole name
+in a tooltip and selected by one click, so no name can push the page past the window.
 
 Pure functions of the values; `html.py` puts them together into the page.
 """
@@ -21,6 +27,18 @@ UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 """An eid or another id: never broken across lines (it is copied whole)."""
 
 TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
+
+TOKEN = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?|\S+")
+"""A token of free text: a time (its date and hour together, a space between them), else a run
+of characters without a space."""
+
+PLAIN = re.compile(r"[\w.,:;()\[\]'\"=@&<>]*/?")
+"""A piece of a token the browser never breaks inside (letters, digits, `_` and punctuation it
+keeps with its neighbours); any other piece (a hyphen: `2026-11-21`, `algernon_11-16-17`) is
+written in a span kept on one line."""
+
+LONG_TOKEN = 40
+"""Characters beyond which a piece of a token shows its first characters only (see above)."""
 
 SHORT_WORDS = 32
 """Characters of the longest value of a column of words (user, host, state; no path)."""
@@ -76,18 +94,47 @@ def column_kind(values: Iterable[Any]) -> str:
 
 
 def prose(text: str) -> str:
-    """Free text for a table cell: breakable, its ids kept whole (with a tooltip), and folded to
-    three lines when long (a click on it shows the rest; no script)."""
-    shown = ids(breakable(text), titled=True)
+    """Free text for a table cell: wrapped between words (see `breakable`), its ids with a
+    tooltip, and folded to three lines when long (a click on it shows the rest; no script)."""
+    shown = breakable(text, titled=True)
     if len(text) > LONG_TEXT:
         return f'<details class="clip"><summary>{shown}</summary></details>'
     return shown
 
 
-def breakable(text: str) -> str:
-    """Escaped text where a line may break after a slash (paths) and before the name of an event
-    (`Dataset.<wbr>Registered`)."""
-    return re.sub(r"\.(?=[A-Z])", ".<wbr>", escape(text).replace("/", "/<wbr>"))
+def breakable(text: str, *, titled: bool = False) -> str:
+    """Escaped text that may break between its words and after a path's slashes, nowhere else:
+    each token (a time with its space, a word, a path) is kept whole, an id as `ids` shows it
+    (`titled`: with a tooltip)."""
+    shown: list[str] = []
+    end = 0
+    for found in TOKEN.finditer(text):
+        shown.append(escape(text[end : found.start()]))
+        token = found.group()
+        if " " in token:  # a time: date and hour on one line
+            shown.append(f'<span class="w">{escape(token)}</span>')
+        else:  # after each slash a line may break; each piece is kept whole
+            pieces = [piece for piece in re.split(r"(?<=/)", token) if piece]
+            shown.append("<wbr>".join(_piece(piece, titled) for piece in pieces))
+        end = found.end()
+    shown.append(escape(text[end:]))
+    return "".join(shown)
+
+
+def _piece(piece: str, titled: bool) -> str:
+    """A piece of a token (up to and with a slash), escaped and kept on one line."""
+    text = escape(piece)
+    if UUID.search(piece):
+        return (
+            ids(text, titled=titled)
+            if UUID.fullmatch(piece)
+            else f'<span class="w">{ids(text, titled=titled)}</span>'
+        )
+    if len(piece) > LONG_TOKEN:
+        return f'<span class="long" title="{text}">{text}</span>'
+    if PLAIN.fullmatch(piece):
+        return text
+    return f'<span class="w">{text}</span>'
 
 
 def ids(escaped: str, *, titled: bool = False) -> str:

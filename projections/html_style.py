@@ -27,16 +27,18 @@ h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:0 0 .2rem}
 .meta,.heading{color:#4b5563;margin:.1rem 0}.heading b,.meta b{font-weight:600;color:#111827}
 table{border-collapse:separate;border-spacing:0;width:100%;margin:1rem 0 2rem}
 th,td{border-bottom:1px solid var(--line);padding:.2rem .4rem;text-align:left;
-vertical-align:top;overflow-wrap:break-word}td:is(.text,.path){overflow-wrap:anywhere}
+vertical-align:top}
 td{font-size:13px}th{background:#f3f4f6;font-size:12px;white-space:nowrap}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .time,time{white-space:nowrap;font-variant-numeric:tabular-nums}
-.id{font:13px var(--mono);white-space:nowrap;display:inline-block;max-width:100%;
-overflow:hidden;text-overflow:ellipsis;vertical-align:top;user-select:all}
-#rows .id{max-width:9ch}.key{white-space:nowrap}
+.w{white-space:nowrap}
+.id,.long{white-space:nowrap;display:inline-block;max-width:100%;overflow:hidden;
+text-overflow:ellipsis;vertical-align:top;user-select:all}.id{font:13px var(--mono)}
+#rows .id{max-width:9ch}.long{max-width:32ch}
 .clip{max-width:32rem}.clip>summary{display:-webkit-box;-webkit-box-orient:vertical;
--webkit-line-clamp:3;overflow:hidden;overflow-wrap:anywhere;cursor:pointer}
-.clip[open]>summary{display:block}.error,tr.failed{color:var(--fail)}.error{font-weight:600}
+-webkit-line-clamp:3;overflow:hidden;cursor:pointer}
+.clip[open]>summary{display:block}.clip[open] .long{white-space:normal;overflow-wrap:anywhere}
+.error,tr.failed{color:var(--fail)}.error{font-weight:600}
 .transfer-confirmed,.outcome-done{color:var(--outcome)}
 .transfer-requested,.transfer-emitted,.outcome-queued{color:#b45309}
 .transfer-stalled,.outcome-failed{color:var(--fail);font-weight:600}
@@ -51,7 +53,7 @@ ol.files{list-style:none;margin:0;padding:0}
 text-overflow:ellipsis}
 table.events{width:auto;margin:.15rem 0 .5rem 1rem;border-left:2px solid var(--line)}
 .events td{border:0;padding:0 .4rem}.events td:first-child{white-space:nowrap}
-.events td:nth-child(2){font-weight:600}.events td:nth-child(3){overflow-wrap:anywhere}
+.events td:nth-child(2){font-weight:600}
 .events td:last-child{color:#6b7280;font-size:.85rem;white-space:nowrap}
 .intent{--c:var(--intent)}.outcome{--c:var(--outcome)}.fact{--c:var(--fact)}
 .failed{--c:var(--fail)}

@@ -19,7 +19,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
 from labledger.projections.html import CSP, render_html
-from labledger.projections.html_cells import LONG_TEXT, column_kind
+from labledger.projections.html_cells import LONG_TEXT, LONG_TOKEN, breakable, column_kind
 from labledger.projections.render import to_csv
 from labledger.projections.report_model import EventGroup, Report, Timeline
 from labledger.projections.rows import AuditEntry
@@ -267,8 +267,11 @@ def test_session_cell_links_to_its_timeline() -> None:
     anchors = [anchor for anchor, _ in sections.values()]
     assert len(set(anchors)) == 3
     assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", anchor) for anchor in anchors)
-    for heading, (anchor, _) in sections.items():
-        assert f'<td class="key"><a href="#{anchor}">{heading}</a></td>' in page
+    cells = re.findall(r'<td class="key"><a href="#([^"]+)">(.*?)</a></td>', page)
+    shown = {anchor: re.sub(r"<[^>]+>", "", text) for anchor, text in cells}
+    assert shown == {anchor: heading for heading, (anchor, _) in sections.items()}
+    key = 'cortexlab/<wbr>algernon/<wbr><span class="w">2026-11-21/001</span>'
+    assert f'<a href="#{sections[PLAIN][0]}">{key}</a>' in page  # the date and number together
 
 
 def test_table_cells() -> None:
@@ -309,7 +312,7 @@ def test_ids_stay_whole_and_long_text_folds() -> None:
     selects it whole; an id inside text is kept on one line; a long error folds to three lines
     that open on a click, its whole text in the page once."""
     eid = "1efdbe38-7a70-48ce-b42c-7e7ed94e1e71"
-    long_error = "no dataset type matches " + "x" * LONG_TEXT
+    long_error = " ".join(["no dataset type matches the file"] * (LONG_TEXT // 20))
     page = render_html(
         replace(
             _report(),
@@ -337,6 +340,68 @@ def test_ids_stay_whole_and_long_text_folds() -> None:
     assert f'<td class="text error">{folded}</td>' in page
     assert page.count(long_error) == 1
     assert f'<td>on Alyx as eid <span class="id">{eid}</span>' in page
+
+
+LONG = "spikes.amplitudesMeasuredOnTheBestChannelOfEveryCluster.npy"
+
+BREAKABLE = [
+    # text, as the page writes it: breaks between words and after a slash only
+    ("alf/probe00/spikes.times.npy", "alf/<wbr>probe00/<wbr>spikes.times.npy"),
+    ("/tmp/flags/", "/<wbr>tmp/<wbr>flags/"),
+    ("Subject.WaterAdministrationFailed", "Subject.WaterAdministrationFailed"),
+    ("weighing 22.5 g", "weighing 22.5 g"),
+    ("at 2026-12-01 20:01:51Z, then", 'at <span class="w">2026-12-01 20:01:51Z</span>, then'),
+    ("at 2026-12-01T20:01:51.5+00:00", 'at <span class="w">2026-12-01T20:01:51.5+00:00</span>'),
+    (
+        "algernon_2026-11-21_11-16-17.yml",
+        '<span class="w">algernon_2026-11-21_11-16-17.yml</span>',
+    ),
+    ("flags/a_11-16-17.yml", 'flags/<wbr><span class="w">a_11-16-17.yml</span>'),
+    (
+        "as 1efdbe38-7a70-48ce-b42c-7e7ed94e1e71",
+        'as <span class="id">1efdbe38-7a70-48ce-b42c-7e7ed94e1e71</span>',
+    ),
+    (
+        "(1efdbe38-7a70-48ce-b42c-7e7ed94e1e71)",
+        '<span class="w">(<span class="id">1efdbe38-7a70-48ce-b42c-7e7ed94e1e71</span>)</span>',
+    ),
+    (f"alf/{LONG}", f'alf/<wbr><span class="long" title="{LONG}">{LONG}</span>'),
+    ("a <b> & 'c'", "a &lt;b&gt; &amp; &#x27;c&#x27;"),
+]
+"""Row by row: how free text is written (see `html_cells.breakable`)."""
+
+
+@pytest.mark.parametrize(("text", "shown"), BREAKABLE)
+def test_text_breaks_between_words_and_after_slashes_only(text: str, shown: str) -> None:
+    assert breakable(text) == shown
+
+
+def test_a_long_name_shows_its_first_characters() -> None:
+    """A piece longer than LONG_TOKEN characters is clipped like an eid; shorter ones whole."""
+    assert len(LONG) > LONG_TOKEN
+    assert "long" not in breakable("x" * LONG_TOKEN)
+
+
+def test_a_value_every_row_holds_is_said_once_above_the_table() -> None:
+    """As the terminal tables: a column whose value every row holds is said once above the
+    table (a session key still linking to its timeline), a column empty in every row is named
+    there and left out; one row keeps its values."""
+    rows: list[dict[str, Any]] = [
+        {"when": f"2026-11-21 10:0{n}:05Z", "session": PLAIN, "file": None, "host": "rig-01"}
+        for n in range(3)
+    ]
+    report = replace(_report(), columns=["when", "session", "file", "host"], rows=rows)
+    page = render_html(report)
+    anchor = _sections(page)[PLAIN][0]
+    line = re.search(r'<p class="meta alike">(.*?)</p>', page)
+    assert line is not None
+    said = re.sub(r"<[^>]+>", "", line.group(1))
+    assert said == f"Every row: session: {PLAIN} · host: rig-01. Empty in every row: file."
+    assert f'<a href="#{anchor}"><b>' in line.group(1)
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", page) == ["when"]
+    one = render_html(replace(report, rows=rows[:1]))
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", one) == ["when", "session", "host"]
+    assert "Every row" not in one and "Empty in every row: file." in one
 
 
 def test_numbered_steps_keep_their_order() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
@@ -83,16 +84,48 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
         for name in [name for name in os.environ if name.startswith("LABLEDGER_")]:
             env.delenv(name)
         env.setenv("HOME", str(tmp / "home"))
+        env.setenv("LABLEDGER_CONFIG", str(_watchdog_settings(tmp)))
         for name, value in alyx_env(server, tmp).items():
             env.setenv(name, value)
         result = _run("register", *folders, "--ledger", str(path))
-    assert result.code == 1 and f"subject {UNKNOWN} does not exist" in result.err, result.err
+        assert result.code == 1 and f"subject {UNKNOWN} does not exist" in result.err, result.err
+        for argv in (
+            ("weigh", "algernon", "21.5"),
+            ("water", "algernon", "0.8", "--session", folders[1]),
+            ("transfer", folders[1], "--acquired", "11:16:17"),
+        ):
+            result = _run(*argv, "--ledger", str(path))
+            assert result.code == 0, result.err
     yield Ledger(path, keys)
 
 
-def _page(ledger: Ledger, folder: Path, *args: str) -> Path:
+def _watchdog_settings(tmp: Path) -> Path:
+    """A settings file with the AIND watchdog service's folders, so `transfer` writes a
+    manifest (its long name shows in the status and audit pages)."""
+    service = tmp / "watchdog"
+    (service / "flags").mkdir(parents=True)
+    (service / "manifest_complete").mkdir()
+    config = service / "config.yml"
+    config.write_text(
+        f"flag_dir: {service / 'flags'}\nmanifest_complete: {service / 'manifest_complete'}\n"
+    )
+    watchdog = {
+        "config": str(config),
+        "destination": str(tmp / "staging"),
+        "project_name": "Example Project",
+        "user_email": "jdoe@example.org",
+        "transfer_endpoint": "http://aind-data-transfer-service/api/v2/submit_jobs",
+        "platform": "behavior",
+        "schedule_time": "20:00:00",
+    }
+    settings = tmp / "settings.yaml"
+    settings.write_text(yaml.safe_dump({"lab": "cortexlab", "watchdog": watchdog}))
+    return settings
+
+
+def _page(ledger: Ledger, folder: Path, *args: str, name: str = "") -> Path:
     """A report written as HTML by the command, as an operator would."""
-    page = folder / f"{args[0]}.html"
+    page = folder / f"{name or args[0]}.html"
     result = _run(*args, "--html", "-o", str(page), "--ledger", str(ledger.path))
     assert result.code == 0 and result.err == "", result.err
     return page
@@ -116,9 +149,11 @@ def test_the_status_page_stays_small(ledger: Ledger, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pages(ledger: Ledger, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The three pages of the first 12 sessions (two with the long error, one with the long
-    file name): status, pending work, and the audit of three of them. (Twelve: the layout is the
-    same for more, and Chromium takes a second per hundred sessions opened.)"""
+    """The pages of the first 12 sessions (two with the long error, one with the long file name
+    and a manifest): status, pending work, and the audit of three of them; the audit of one
+    session (its session and subject the same in every row), and the latest events of all
+    (weighing and water: no session, no file). (Twelve: the layout is the same for more, and
+    Chromium takes a second per hundred sessions opened.)"""
     folder = tmp_path_factory.mktemp("pages")
     twelve = ledger.keys[:12]
     audit = ("audit", "--session", twelve[0], "--session", twelve[1], "--session", twelve[2])
@@ -126,6 +161,8 @@ def pages(ledger: Ledger, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
         "status": _page(ledger, folder, "status", *twelve),
         "pending": _page(ledger, folder, "pending", *twelve),
         "audit": _page(ledger, folder, *audit),
+        "one": _page(ledger, folder, "audit", "--session", twelve[1], name="one"),
+        "latest": _page(ledger, folder, "audit", "--limit", "40", name="latest"),
     }
 
 
@@ -168,6 +205,7 @@ return {
     .map(e => e.textContent),
   head: head,
   table: [table.left, table.right],
+  alike: (document.querySelector(".alike") || {textContent: ""}).textContent,
 };
 """
 """Layout facts in one round trip (a call per element would take seconds)."""
@@ -175,7 +213,14 @@ return {
 OPEN_ALL = "document.querySelectorAll('details').forEach(d => { d.open = true; });"
 """What a person does clicking every fold open (the page itself runs no script)."""
 
-COLUMNS = {"status": STATUS_COLUMNS, "pending": PENDING_COLUMNS, "audit": AUDIT_COLUMNS}
+COLUMNS = {
+    "status": STATUS_COLUMNS,
+    "pending": PENDING_COLUMNS,
+    "audit": AUDIT_COLUMNS,
+    "one": AUDIT_COLUMNS,
+    "latest": AUDIT_COLUMNS,
+}
+PAGES = list(COLUMNS)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -197,13 +242,25 @@ def _window(driver: WebDriver, page: Path) -> list[dict[str, Any]]:
     return open_report(driver, page)
 
 
+def _said_above(line: str) -> set[str]:
+    """The columns the line above the table names: 'Every row: who: x · host: y. Empty in every
+    row: file, waits for.'"""
+    same, _, empty = line.partition("Empty in every row: ")
+    said = re.findall(r"(?:Every row: | · )([a-z ]+): ", same)
+    return {*said, *(name for name in empty.rstrip(".").split(", ") if name)}
+
+
 def _check_layout(facts: dict[str, Any], page: str) -> None:
     assert facts["inner"] == [WIDTH, HEIGHT]
     assert facts["scrollWidth"] <= facts["view"] <= WIDTH, "the page scrolls sideways"
     assert facts["spills"] == [], "content spills out of its table cell"
     assert facts["wrappedIds"] == [], "an eid breaks across lines"
     head = facts["head"]
-    assert [column["label"] for column in head] == [c.replace("_", " ") for c in COLUMNS[page]]
+    labels = [column["label"] for column in head]
+    every = [c.replace("_", " ") for c in COLUMNS[page]]
+    assert labels == [label for label in every if label in labels], "columns out of order"
+    left_out = {label for label in every if label not in labels}
+    assert left_out == _said_above(facts["alike"]), "a column left out is not said above"
     lefts = [column["left"] for column in head]
     assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
     assert all(column["lines"] < 1.5 for column in head), "a column header wraps"
@@ -211,7 +268,7 @@ def _check_layout(facts: dict[str, Any], page: str) -> None:
     assert left >= 0 and right <= facts["view"], "the table runs past the window"
 
 
-@pytest.mark.parametrize("page", ["status", "pending", "audit"])
+@pytest.mark.parametrize("page", PAGES)
 def test_the_page_fits_1280_pixels(
     chromium: WebDriver, pages: dict[str, Path], page: str, tmp_path: Path
 ) -> None:
@@ -235,6 +292,81 @@ def test_the_page_fits_1280_pixels(
     assert opened["ids"] >= folded["ids"]
     if page != "pending":  # pending shows only sessions not on Alyx: no eid
         assert folded["ids"] > 0
+
+
+BREAKS = r"""
+const kinds = arguments[0];
+const top = node => {
+  const range = document.createRange();
+  const found = [];
+  for (let i = 0; i < node.data.length; i++) {
+    range.setStart(node, i);
+    range.setEnd(node, i + 1);
+    const rects = range.getClientRects();
+    found.push(rects.length ? rects[0].top : null);
+  }
+  return found;
+};
+const wrong = [];
+for (const table of document.querySelectorAll("#rows, table.events")) {
+  const labels = Array.from(table.querySelectorAll("th"), th => th.textContent);
+  for (const row of table.querySelectorAll("tbody tr")) {
+    Array.from(row.cells).forEach((cell, index) => {
+      const kind = kinds[labels[index]] || "prose";
+      let previous = null, last = "", gap = false;
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const open = node.parentElement.closest(".clip[open] .long");
+        top(node).forEach((y, i) => {
+          const char = node.data[i];
+          if (/\s/.test(char)) { gap = true; return; }
+          if (y === null) return;
+          if (previous !== null && y > previous + 2 && !open) {
+            const allowed = kind === "whole" ? false
+              : kind === "path" ? last === "/" : last === "/" || gap;
+            if (!allowed) wrong.push([labels[index] || "event row", kind, cell.textContent]);
+          }
+          previous = y; last = char; gap = false;
+        });
+      }
+    });
+  }
+}
+for (const token of document.querySelectorAll(".w, .id, .long")) {
+  if (token.getClientRects().length > 1 && !token.closest(".clip[open]"))
+    wrong.push(["token", "whole", token.textContent]);
+}
+return wrong;
+"""
+"""Every line break inside a table cell, found by the height of each character's box: where it
+falls (after a slash, between words) must suit the column's kind; and every token kept whole
+(`.w`, `.id`, `.long`) draws as one box. Fast: one call, a Range per character."""
+
+KINDS = {
+    "file": "path",
+    "target": "path",
+    "session": "path",
+    "event": "whole",
+    "manifest": "whole",
+    "when": "whole",
+    "since": "whole",
+    "alyx eid": "whole",
+}
+"""How a column may break: `whole` never (a name, a time, an eid), `path` only after a slash;
+any other column is prose (between words, or after a slash of a path in it)."""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_names_times_and_eids_never_break_inside(
+    chromium: WebDriver, pages: dict[str, Path], page: str
+) -> None:
+    """File, event and manifest names, times and eids are on one line; paths and session keys
+    break only after a slash; prose only between words (or after a slash of a path in it), its
+    times, names and eids whole: folded, and with every fold open."""
+    _window(chromium, pages[page])
+    assert chromium.execute_script(BREAKS, KINDS) == []
+    chromium.execute_script(OPEN_ALL)
+    assert chromium.execute_script(BREAKS, KINDS) == []
 
 
 def _boxes(driver: WebDriver, css: str) -> list[tuple[float, float]]:
@@ -297,7 +429,7 @@ def test_a_file_is_one_line_its_events_open_without_script(
     )
     assert all(one_line)
     texts = [line.text for line in lines]
-    assert texts[0].startswith("session Registered ")
+    assert texts[0].startswith("session ManifestEmitted ")  # its latest event: the transfer
     long_line = next(text for text in texts if text.startswith(LONG_NAME))
     assert " Rejected " in long_line
 
