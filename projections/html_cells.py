@@ -75,9 +75,9 @@ COLUMN_KINDS: tuple[tuple[str, Callable[[Any], bool]], ...] = (
 wins, and a column that fits none is text. num: right-aligned digits; uid: the first characters
 of an eid on one line, the whole eid selected by one click; time: never wrapped; word: short
 single values (a user, a host, a state), wrapped between words only; path: no spaces, breaks
-after its slashes first; text (errors, summaries): wraps between words. A path or text breaks
-inside a word only when the word alone is wider than its column, so no value can push the table
-past the window."""
+after its slashes only; text (errors, summaries): wraps between words and after a path's slashes.
+No kind breaks inside a name, time or id (see `breakable`); a name too long for any column shows
+its first characters, so no value can push the table past the window."""
 
 TEXT_KINDS = ("word", "path", "text")
 """Kinds of column written as free text (breakable, ids kept whole, folded when long); the others

@@ -2,9 +2,11 @@
 
 Why one style sheet and no style attribute: rows carry only short class names, so a page of 100
 sessions stays small, and the CSP can forbid everything but this inline style. The rules that
-matter for reading at a glance: tables fill the window and never push past it (nowrap only for
-numbers, times, ids and keys; other text wraps), an id shows on one line and selects whole on a
-click, long text folds to three lines (`.clip`), and `#oldest:checked` turns every list marked
+matter for reading at a glance: tables fill the window and never push past it (text wraps only
+between words and at the `<wbr>` after a slash, never inside a word: `.w` keeps a token with a
+hyphen or a space on one line, `.long` shows a name too long for a column cut short), an id shows
+on one line and selects whole on a click, long text folds to three lines (`.clip`, opened: a
+long name inside wraps anywhere, to be read whole), and `#oldest:checked` turns every list marked
 `timed` from newest first to oldest first: flex lists by their direction, tables by flipping the
 body and then each row back (so columns keep their widths).
 """
