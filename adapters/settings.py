@@ -13,7 +13,6 @@ password is a ``SecretStr``, kept out of every message and shown only as set or 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -53,6 +52,7 @@ from .settings_sources import (
     sections,
     settings_file_source,
 )
+from .validation_words import plain_problem
 from .watchdog.settings import WatchdogSettings
 
 #: An ALF lab name (the folder before ``Subjects/``): word characters only.
@@ -227,9 +227,7 @@ def _describe_error(error: ErrorDetails, origin: Origin) -> str:
             f'unknown key "{origin.name}" in {origin.source}; '
             f"known keys: {', '.join(_known_keys(key[:-1]))}"
         )
-    shown = error.get("input")
-    hide = "password" in key or not isinstance(shown, str | int | float | bool)
-    detail = "" if hide else f" ({json.dumps(shown)})"
+    problem = plain_problem(error, show_value="password" not in key)
     fix = {
         "file": "correct it in that file",
         "environment": "correct or unset that variable",
@@ -238,7 +236,7 @@ def _describe_error(error: ErrorDetails, origin: Origin) -> str:
         "default": "please report this bug",
     }[origin.kind]
     where = origin.name if origin.kind == "environment" else ".".join(key)
-    return f"{where} in {origin.source}: {error['msg']}{detail}; {fix}"
+    return f"{where} in {origin.source}: {problem}; {fix}"
 
 
 def load_settings(

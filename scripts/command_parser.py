@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import shutil
-from collections.abc import Iterable
-from typing import Any
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
 
 HELP_WIDTH = 100
 """Widest help text, whatever the terminal: lines longer than this are hard to read."""
@@ -50,6 +51,27 @@ class CommandParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, but an option this command does not know stops here, where the
+        command's own options are known (argparse would pass it up to the top-level parser and
+        say only `unrecognized arguments` under the top-level usage)."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        for word in extras:
+            if word.startswith("-") and len(word) > 1 and word not in ("-", "--"):
+                self.unknown_option(word.split("=", 1)[0])
+        return parsed, extras
+
+    def unknown_option(self, option: str) -> NoReturn:
+        """Exit 2 with this command's usage and one line suggesting its nearest options."""
+        names = [name for action in self._actions for name in action.option_strings]
+        line = unknown(
+            "option", option, names, f"the options of '{self.prog} --help'", command=self.prog
+        )
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog.split()[0]}: error: {line}\n")
+
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices
         if choices is None or value in choices:
@@ -60,13 +82,24 @@ class CommandParser(argparse.ArgumentParser):
         raise argparse.ArgumentError(action, unknown("choice", str(value), choices))
 
 
-def unknown(what: str, word: str, choices: Iterable[Any], listing: str | None = None) -> str:
+def unknown(
+    what: str,
+    word: str,
+    choices: Iterable[Any],
+    listing: str | None = None,
+    command: str | None = None,
+) -> str:
     """`unknown command 'stauts'; did you mean 'status'?`, or, when no choice is close, the
-    valid ones (`listing`, or all of them)."""
+    valid ones (`listing`, or all of them); `command` names whose option or choice it is
+    (`unknown option '--wdie' for 'labledger status'; ...`)."""
     names = [str(choice) for choice in choices]
-    close = difflib.get_close_matches(word, names, n=3, cutoff=0.6)
+    # options are compared without their dashes: '--wdie' is near '--wide', not '--debug'
+    bare = {name.lstrip("-"): name for name in names}
+    found = difflib.get_close_matches(word.lstrip("-"), list(bare), n=3, cutoff=0.6)
+    close = [bare[name] for name in found]
+    whose = f" for {command!r}" if command else ""
     if close:
         quoted = [repr(name) for name in close]
         either = ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
-        return f"unknown {what} {word!r}; did you mean {either}?"
-    return f"unknown {what} {word!r}; choose from {listing or ', '.join(names)}"
+        return f"unknown {what} {word!r}{whose}; did you mean {either}?"
+    return f"unknown {what} {word!r}{whose}; choose from {listing or ', '.join(names)}"

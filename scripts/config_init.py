@@ -34,6 +34,10 @@ from ..domain.errors import LabledgerError
 from .config_questions import ALYX, FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG, Question, nested
 from .options import warner
 
+YES_NO = {"y": True, "yes": True, "n": False, "no": False}
+"""The answers a yes/no question takes; anything else is asked again."""
+WRITTEN_ANYWAY = "; the settings are written anyway (change them with config init --force)"
+"""What follows a failed connection test when nothing is asked (--yes, or not a terminal)."""
 FROM_THE_COMMAND_LINE = "the command line"
 YOUR_ANSWER = "your answer"
 
@@ -54,8 +58,9 @@ class Interview:
         if not self.interactive:
             return default
         shown = f" [{default}]" if default and not question.secret else ""
+        prompt = f"{question.text[:1].upper()}{question.text[1:]}{shown}: "
         while True:
-            answer = self._read(f"{question.text}{shown}: ", question.secret) or default
+            answer = self._read(prompt, question.secret) or default
             if not answer:
                 return None
             try:
@@ -69,8 +74,13 @@ class Interview:
         """A yes/no question; the default when not interactive or nothing is typed."""
         if not self.interactive:
             return default
-        answer = self._read(f"{text} [{'Y/n' if default else 'y/N'}]: ", secret=False)
-        return default if not answer else answer.strip().lower().startswith("y")
+        while True:
+            answer = self._read(f"{text} [{'Y/n' if default else 'y/N'}]: ", secret=False)
+            if not answer:
+                return default
+            if answer.lower() in YES_NO:
+                return YES_NO[answer.lower()]
+            self.console.print("  answer y or n (empty: the default)", markup=False)
 
     def _read(self, prompt: str, secret: bool) -> str:
         try:
@@ -96,7 +106,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     _show_plan(console, answers, target)
     if checked.watchdog.config is not None:
         _check_watch_config(console, checked.watchdog.config)
-    tested = not checked.alyx.base_url or args.no_test or _connection_ok(console, checked)
+    tested = (
+        not checked.alyx.base_url
+        or args.no_test
+        or _connection_ok(console, checked, asked=interview.interactive)
+    )
     if not tested and not interview.yes("Write the settings anyway?", default=True):
         raise InitStopped(f"nothing written to {target}")
     mode = write_settings_file(target, nested(answers), force=args.force)
@@ -164,9 +178,10 @@ def _check_watch_config(console: Console, path: Path) -> None:
     console.print(f"the watchdog service watches {config.flag_dir} for manifests", markup=False)
 
 
-def _connection_ok(console: Console, settings: Settings) -> bool:
+def _connection_ok(console: Console, settings: Settings, asked: bool) -> bool:
     """Test the Alyx connection with the answers; a password not answered may come from the
-    environment, as it would when the settings are used (it is not written)."""
+    environment, as it would when the settings are used (it is not written). A failure is a
+    warning that says what happens next: a question when ``asked``, else the file is written."""
     alyx = settings.alyx
     variable = os.environ.get(env_name(("alyx", "password")))
     if alyx.password is None and variable:
@@ -176,5 +191,6 @@ def _connection_ok(console: Console, settings: Settings) -> bool:
     if result.ok:
         console.print(f"connection: {result.message}", markup=False)
     else:
-        warner()(f"the Alyx connection test failed: {result.message}")
+        then = "" if asked else WRITTEN_ANYWAY
+        warner()(f"the Alyx connection test failed: {result.message}{then}")
     return result.ok

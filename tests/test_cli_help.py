@@ -146,6 +146,27 @@ def test_a_mistyped_command_names_the_nearest(door: Door) -> None:
     assert "unknown command 'frobnicate'; choose from scan, history," in nothing_close.err
 
 
+def test_a_mistyped_option_names_the_nearest_option_of_that_command(door: Door) -> None:
+    """Before, `status --wdie` printed the top-level usage and `unrecognized arguments`."""
+    typo = door("status", "--wdie")
+    assert typo.code == 2 and typo.out == ""
+    lines = typo.err.splitlines()
+    assert lines[0].startswith("usage: labledger status ")  # the command's own usage
+    assert lines[-1] == (
+        "labledger: error: unknown option '--wdie' for 'labledger status'; did you mean '--wide'?"
+    )
+    nested = door("config", "show", "--jsn=1")
+    assert nested.code == 2
+    assert nested.err.splitlines()[-1].endswith(
+        "unknown option '--jsn' for 'labledger config show'; did you mean '--json'?"
+    )
+    far = door("status", "--zzzzzz")
+    assert far.code == 2 and far.err.splitlines()[-1].endswith(
+        "choose from the options of 'labledger status --help'"
+    )
+    assert not door.ledger_file.exists(), "a usage error records nothing"
+
+
 def test_a_mistyped_choice_names_the_nearest(door: Door) -> None:
     typo = door("--store", "sqlit", "status")
     assert typo.code == 2

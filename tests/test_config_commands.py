@@ -141,15 +141,19 @@ def test_init_on_a_terminal_asks_logs_in_and_keeps_the_password_private(
     door: Door, server: AlyxTestServer
 ) -> None:
     terminal = Terminal(door, "config", "init")
-    terminal.answer("this rig's lab", "not a lab!")
-    terminal.expect("lab in your answer: ")
-    terminal.expect('("not a lab!"); answer again (empty: leave it unset)')
-    terminal.answer("this rig's lab", "cortexlab")
-    terminal.answer("the ledger file (SQLite) of this rig [", "")  # the default
-    terminal.answer("the lab's Alyx address", server.base_url)
-    terminal.answer("your Alyx user", TEST_USER)
-    terminal.answer("your Alyx password (not shown", TEST_PASSWORD)
-    terminal.answer("Does this rig hand sessions to the AIND watchdog service? [y/N]", "")
+    terminal.answer("This rig's lab", "not a lab!")
+    terminal.expect(
+        'lab in your answer: "not a lab!" is not one word: use letters, digits and _ only, '
+        "e.g. cortexlab; answer again (empty: leave it unset)"
+    )
+    terminal.answer("This rig's lab", "cortexlab")  # asked again as it was asked first
+    terminal.answer("The ledger file (SQLite) of this rig [", "")  # the default
+    terminal.answer("The lab's Alyx address", server.base_url)
+    terminal.answer("Your Alyx user", TEST_USER)
+    terminal.answer("Your Alyx password (not shown", TEST_PASSWORD)
+    terminal.answer("Does this rig hand sessions to the AIND watchdog service? [y/N]", "jdoe")
+    terminal.expect("answer y or n (empty: the default)")  # not taken as no
+    terminal.answer("Does this rig hand sessions to the AIND watchdog service? [y/N]", "no")
     terminal.expect(f"logged in to Alyx at {server.base_url} as {TEST_USER}")
     assert terminal.finish() == 0, terminal.screen
     path = settings_file(door)
@@ -231,6 +235,13 @@ def test_a_failed_connection_is_reported_and_the_file_still_written(door: Door) 
         f"labledger: warning: the Alyx connection test failed: Alyx at {url} is unreachable "
         "(connection refused)"
     )
+    # the file is written: the warning says so, not "then run again (nothing was sent)"
+    warning = " ".join(ran.err.split())
+    assert "nothing was sent" not in warning and "run again" not in warning
+    assert warning.endswith(
+        "check alyx.base_url and the network; the settings are written anyway "
+        "(change them with config init --force)"
+    )
     assert (
         yaml.safe_load(settings_file(door).read_text(encoding="utf-8"))["alyx"]["base_url"] == url
     )
@@ -239,9 +250,9 @@ def test_a_failed_connection_is_reported_and_the_file_still_written(door: Door) 
 def test_on_a_terminal_a_failed_connection_asks_whether_to_write(door: Door) -> None:
     url = f"http://127.0.0.1:{refused_port()}"
     terminal = Terminal(door, "config", "init", "--lab", "cortexlab", "--alyx-url", url)
-    terminal.answer("the ledger file (SQLite) of this rig [", "")
-    terminal.answer("your Alyx user", "jdoe")
-    terminal.answer("your Alyx password (not shown", "")
+    terminal.answer("The ledger file (SQLite) of this rig [", "")
+    terminal.answer("Your Alyx user", "jdoe")
+    terminal.answer("Your Alyx password (not shown", "")
     terminal.answer("Does this rig hand sessions to the AIND watchdog service? [y/N]", "")
     terminal.expect("the Alyx connection test failed: ")
     terminal.answer("Write the settings anyway? [Y/n]", "n")

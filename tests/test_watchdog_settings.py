@@ -217,7 +217,7 @@ def test_watch_config_is_read_like_the_service_reads_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("flag_dir: /w/flags\n", "manifest_complete: Field required"),
+        ("flag_dir: /w/flags\n", "manifest_complete is missing; correct that file"),
         ("flag_dir: [unclosed\n", "not valid YAML"),
         ("- a list\n", "must be a mapping"),
         ("!!python/object/apply:os.system [echo]\n", "not valid YAML"),

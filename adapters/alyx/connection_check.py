@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .client import AlyxClient
 from .command_run import one_run
-from .errors import AlyxError, AlyxLoginNeeded, AlyxRefused
+from .errors import RUN_AGAIN, AlyxError, AlyxLoginNeeded, AlyxRefused
 from .settings import AlyxSettings
 
 
@@ -44,7 +44,7 @@ def check_connection(alyx: AlyxSettings, username: str | None) -> ConnectionChec
         except AlyxRefused:
             pass  # a JSON refusal (401, 403, 404) is an answer: Alyx is there
         except AlyxError as error:  # no answer, a 5xx, or a reply that is not Alyx's JSON
-            return ConnectionCheck(False, error.message)
+            return ConnectionCheck(False, _problem(error))
         if username is None:
             return ConnectionCheck(True, f"Alyx at {url} answers (no user given: login not tried)")
         try:
@@ -56,5 +56,14 @@ def check_connection(alyx: AlyxSettings, username: str | None) -> ConnectionChec
                 f"for {username} (set alyx.password or LABLEDGER_ALYX__PASSWORD once)",
             )
         except AlyxError as error:
-            return ConnectionCheck(False, error.message)
+            return ConnectionCheck(False, _problem(error))
     return ConnectionCheck(True, f"logged in to Alyx at {url} as {username}")
+
+
+def _problem(error: AlyxError) -> str:
+    """The error's line without "then run again (nothing was sent)": no work of a command waits
+    here to be run again, only the address or the network is to check."""
+    problem = error.message.removesuffix(RUN_AGAIN)
+    return (
+        problem if problem == error.message else f"{problem}; check alyx.base_url and the network"
+    )

@@ -305,6 +305,11 @@ def not_json(call: str, response: httpx.Response, *, scrub: Scrub) -> AlyxNotJso
     return AlyxNotJson(status, one_line(message))
 
 
+RUN_AGAIN = "; check alyx.base_url and the network, then run again (nothing was sent)"
+"""The advice that ends an unreachable server's message: a command's work was not sent, so
+running it again is safe (`config init`'s connection test, which sends no work, says otherwise)."""
+
+
 def error_for_transport(
     base_url: str,
     call: str,
@@ -323,10 +328,7 @@ def error_for_transport(
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     reason = transport_reason(error, timeouts, scrub)
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        message = (
-            f"Alyx at {base_url} is unreachable ({reason}) for {call}{tries}; "
-            "check alyx.base_url and the network, then run again (nothing was sent)"
-        )
+        message = f"Alyx at {base_url} is unreachable ({reason}) for {call}{tries}{RUN_AGAIN}"
         return AlyxUnreachable(None, one_line(message))
     if isinstance(error, httpx.ProxyError):
         message = f"the proxy to Alyx at {base_url} failed ({reason}) for {call}{tries}"

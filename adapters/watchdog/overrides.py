@@ -19,6 +19,7 @@ from pydantic import PrivateAttr, ValidationError
 
 from ...domain.errors import InvalidSettings, LabledgerError
 from ...domain.manifest import Manifest, TransferOptions, data_name
+from ..validation_words import plain_problem
 from .settings import WatchdogSettings
 
 SETTING_KEYS = ("platform", "data_description_tags", "user_email", "destination")
@@ -66,8 +67,7 @@ class TransferOverrides:
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
             key = str(first["loc"][0])
-            problem = first["msg"].removeprefix("Value error, ")
-            raise InvalidSettings(f"{spelt(key)} {values[key]!r}: {problem}; correct it") from None
+            raise InvalidSettings(f"{spelt(key)} {plain_problem(first)}; correct it") from None
         for key, text in (("name", name), ("destination", destination)):
             if text is not None and not text.strip():
                 raise InvalidSettings(f"{spelt(key)} is empty; give a value or leave it out")

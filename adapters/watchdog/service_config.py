@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ...domain.errors import LabledgerError
+from ..validation_words import plain_problem
 from .settings import WatchdogSettings
 
 EXE_ENV_VAR = "WATCHDOG_EXE"
@@ -132,5 +133,5 @@ def read_watch_config(path: Path) -> WatchConfig:
         first = error.errors(include_url=False)[0]
         key = ".".join(str(part) for part in first["loc"])
         raise InvalidWatchConfig(
-            f"watchdog config {path}: {key}: {first['msg']}; correct that file"
+            f"watchdog config {path}: {key} {plain_problem(first)}; correct that file"
         ) from None
