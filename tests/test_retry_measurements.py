@@ -34,7 +34,9 @@ def _weighing(subject: Subject, amount: float, at: str) -> str:
 
 
 def _intents(subject: Subject) -> dict[str, Any]:
-    return {e.operation_id: e for e in subject.collect_events() if e.KIND == "intent"}
+    """The intents recorded so far (collected: the next call gives only newer ones)."""
+    events: list[Any] = list(subject.collect_events())
+    return {e.operation_id: e for e in events if e.KIND == "intent"}
 
 
 @pytest.mark.usefixtures("actor")

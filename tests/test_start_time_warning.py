@@ -84,7 +84,9 @@ def test_the_readme_python_example_gives_no_false_warning(door: Door) -> None:
 def test_the_fields_a_registration_will_send(
     open_fields: dict[str, Any] | None, given: dict[str, Any], sent: dict[str, Any]
 ) -> None:
-    session = Session(lab="cortexlab", subject="algernon", date="2026-11-21", number=1, folder="f")
+    session = Session(
+        lab="cortexlab", subject="algernon", date="2026-11-21", number="001", folder="f"
+    )
     if open_fields is not None:
         session.request_registration(open_fields)
     assert session.fields_to_send(given) == sent
