@@ -25,7 +25,17 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from .html_cells import TEXT_KINDS, as_text, breakable, column_kind, ids, label, prose, slug
+from .html_cells import (
+    TEXT_KINDS,
+    as_text,
+    breakable,
+    column_kind,
+    ids,
+    label,
+    narrowest,
+    prose,
+    slug,
+)
 from .html_style import CSP, STYLE
 from .report_model import EventGroup, Report, Timeline, is_failure
 from .rows import AuditEntry
@@ -39,6 +49,12 @@ LINKED_COLUMNS = ("session",)
 
 VALUE_CLASS_COLUMNS = ("transfer", "outcome")
 """Table columns whose cells get a class by value (e.g. `transfer-stalled`), for colour."""
+
+PAGE_CHARACTERS = 170
+"""Characters of a table's text (13 px, about 7 px each) that a 1280-pixel window holds."""
+
+CELL_PADDING = 2
+"""Characters of space a table cell adds around its text."""
 
 STEP_COLUMN = "step"
 """A report with this column lists numbered steps in the order they will run (pending): its rows
@@ -125,6 +141,7 @@ def _table(
     """The rows' table, and above it what every row holds alike (see `_alike`)."""
     alike_line, columns = _alike(columns, rows, links)
     kinds = {column: column_kind(row.get(column) for row in rows) for column in columns}
+    whole = _keys_fit(columns, rows, kinds)
     head = "".join(
         f"<th{_class_attribute(['num'] if kinds[column] == 'num' else [])}>{label(column)}</th>"
         for column in columns
@@ -133,7 +150,9 @@ def _table(
         shown = list(reversed(rows)) if timed else list(rows)  # newest first
         body = "\n".join(
             "<tr>"
-            + "".join(_td(column, row.get(column), kinds[column], links) for column in columns)
+            + "".join(
+                _td(column, row.get(column), kinds[column], links, whole) for column in columns
+            )
             + "</tr>"
             for row in shown
         )
@@ -175,15 +194,41 @@ def _alike(
     return line, [column for index, column in enumerate(columns) if index not in found]
 
 
-def _td(column: str, value: Any, kind: str, links: dict[str, str]) -> str:
+def _keys_fit(
+    columns: Sequence[str], rows: Sequence[dict[str, Any]], kinds: dict[str, str]
+) -> bool:
+    """True when the table fits the window with its session keys on one line: the narrowest
+    part of every column (`narrowest`; a key whole), with its header, in PAGE_CHARACTERS.
+    Otherwise keys break after their lab and subject (the audit's many columns need it)."""
+    widths = [
+        max(
+            [
+                len(label(column)),
+                *(
+                    len(as_text(row.get(column)))
+                    if column in LINKED_COLUMNS
+                    else narrowest(row.get(column), kinds[column])
+                    for row in rows
+                ),
+            ]
+        )
+        + CELL_PADDING
+        for column in columns
+    ]
+    return sum(widths) <= PAGE_CHARACTERS
+
+
+def _td(column: str, value: Any, kind: str, links: dict[str, str], whole: bool) -> str:
     linked = column in LINKED_COLUMNS
     classes = ["key" if linked else kind]  # a session key: a link, broken only after a slash
+    if linked and whole:
+        classes.append("w")  # on one line, when the table has room
     if column == "last_error" and value:
         classes.append("error")
     if column in VALUE_CLASS_COLUMNS and value is not None:
         classes.append(f"{column}-{slug(str(value))}")
     if linked:
-        text = _key(as_text(value))
+        text = ids(escape(as_text(value))) if whole else _key(as_text(value))
     elif kind in TEXT_KINDS:
         text = prose(as_text(value))
     else:

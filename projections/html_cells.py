@@ -38,6 +38,8 @@ keeps with its neighbours); any other piece (a hyphen: `2026-11-21`, `algernon_1
 written in a span kept on one line."""
 
 LONG_TOKEN = 40
+ID_SHOWN = 9
+"""Characters of an eid the table shows (the style's `#rows .id` width, in `ch`)."""
 """Characters beyond which a piece of a token shows its first characters only (see above)."""
 
 SHORT_WORDS = 32
@@ -119,6 +121,19 @@ def breakable(text: str, *, titled: bool = False) -> str:
         end = found.end()
     shown.append(escape(text[end:]))
     return "".join(shown)
+
+
+def narrowest(value: Any, kind: str) -> int:
+    """Characters of the widest part of a value that its cell never breaks: an eid's first
+    characters (ID_SHOWN), a number or time whole, else the longest piece of text between
+    spaces and after slashes (a long one cut to LONG_TOKEN, as it shows)."""
+    text = as_text(value)
+    if kind == "uid":
+        return ID_SHOWN
+    if kind in ("num", "time"):
+        return len(text)
+    pieces = (piece for token in TOKEN.findall(text) for piece in re.split(r"(?<=/)", token))
+    return max((min(len(piece), LONG_TOKEN) for piece in pieces), default=0)
 
 
 def _piece(piece: str, titled: bool) -> str:

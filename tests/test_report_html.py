@@ -267,11 +267,26 @@ def test_session_cell_links_to_its_timeline() -> None:
     anchors = [anchor for anchor, _ in sections.values()]
     assert len(set(anchors)) == 3
     assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", anchor) for anchor in anchors)
-    cells = re.findall(r'<td class="key"><a href="#([^"]+)">(.*?)</a></td>', page)
+    cells = re.findall(r'<td class="key w"><a href="#([^"]+)">(.*?)</a></td>', page)
     shown = {anchor: re.sub(r"<[^>]+>", "", text) for anchor, text in cells}
     assert shown == {anchor: heading for heading, (anchor, _) in sections.items()}
+
+
+def test_session_keys_break_only_in_a_table_without_room() -> None:
+    """Keys stay on one line while the table's unbreakable parts fit the window; in a table of
+    many wide columns they may break after the lab and the subject, the date and number kept
+    together."""
+    wide = ["a", "b", "c", "d"]
+    rows = [
+        {"session": key, **dict.fromkeys(wide, letter * 40)}
+        for key, letter in ((PLAIN, "x"), (QUIET, "y"))
+    ]
+    page = render_html(replace(_report(), columns=["session", *wide], rows=rows))
+    anchor = _sections(page)[PLAIN][0]
     key = 'cortexlab/<wbr>algernon/<wbr><span class="w">2026-11-21/001</span>'
-    assert f'<a href="#{sections[PLAIN][0]}">{key}</a>' in page  # the date and number together
+    assert f'<td class="key"><a href="#{anchor}">{key}</a></td>' in page
+    narrow = render_html(replace(_report(), columns=["session", *wide[:2]], rows=rows))
+    assert f'<td class="key w"><a href="#{anchor}">{PLAIN}</a></td>' in narrow
 
 
 def test_table_cells() -> None:
