@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +24,13 @@ class HistoryEntry:
     tool_version: str
     operation_id: str
     details: dict[str, Any]
+    summary: str = ""
+    """What happened in a few words (`history` prints it; `details` holds every field)."""
 
 
-def history_entry(event: Any) -> HistoryEntry:
-    """An event as plain values."""
+def history_entry(event: Any, describe: Callable[[Any], str] | None = None) -> HistoryEntry:
+    """An event as plain values; `describe` (the reports' summariser, outside the domain) gives
+    its summary."""
     return HistoryEntry(
         version=event.originator_version,
         timestamp=event.timestamp.isoformat(),
@@ -34,4 +38,5 @@ def history_entry(event: Any) -> HistoryEntry:
         event=type(event).__qualname__,
         **provenance.of_event(event),
         details=intent_details(event),
+        summary=describe(event) if describe else "",
     )

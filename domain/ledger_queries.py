@@ -4,7 +4,7 @@ log in pages, and the pending and refused work folded from it. They return plain
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -60,9 +60,11 @@ class LedgerQueries(Application[UUID]):
                 )
         return known
 
-    def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
-        """Every event of one aggregate, oldest first."""
-        return [history_entry(event) for event in self.events.get(aggregate_id)]
+    def history(
+        self, aggregate_id: UUID, describe: Callable[[Any], str] | None = None
+    ) -> list[HistoryEntry]:
+        """Every event of one aggregate, oldest first (`describe`: each one's summary)."""
+        return [history_entry(event, describe) for event in self.events.get(aggregate_id)]
 
     def read_log(self, after: int = 0, page: int = LOG_PAGE) -> Iterator[tuple[int, Any]]:
         """(position, event) for every event of the log after `after`, in pages."""

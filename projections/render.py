@@ -8,7 +8,7 @@ import json
 import math
 import os
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.cells import cell_len
@@ -94,11 +94,14 @@ def table(
     columns: Sequence[str],
     empty: str = "nothing recorded yet",
     layout: Mapping[str, Column] | None = None,
+    row_line: Callable[[Sequence[str]], str] | None = None,
 ) -> None:
     """Rows as a terminal table with the given columns; an empty list says `empty`.
 
     `layout` holds the report's column rules (`table_layout`); a column without one follows the
-    common rules. The table fits the terminal without splitting an eid, key, path or time.
+    common rules. The table fits the terminal without splitting an eid, key, path or time. When
+    no table fits, each row is a block of "column value" lines, or, with `row_line` (the row's
+    cells -> one line, e.g. `key = value  (source)`), that line, wrapped between words.
     """
     if not rows:
         console.print(f"{title}: {empty}", markup=False)
@@ -107,6 +110,10 @@ def table(
     cells = [[_cell(row.get(column)) for column in columns] for row in rows]
     budget = table_budget(console)
     layout_plan = plan(rules, cells, budget)
+    if layout_plan.stacked and row_line is not None:
+        console.print(title, markup=False)
+        print_lines(console, [row_line(row) for row in cells])
+        return
     if layout_plan.stacked:
         _stacked(console, title, rules, cells, budget)
         return
@@ -205,14 +212,17 @@ def print_lines(console: Console, lines: Sequence[str]) -> None:
 def packed(items: Sequence[str], width: int | None) -> list[str]:
     """Items (a column's name and value, say) on as few lines as fit `width`, a space between
     them, never broken inside one (a time's date and hour, a column named in two words stay
-    together); further lines are indented."""
+    together) unless it is wider than a line on its own, and then only between its words;
+    further lines are indented."""
     lines = [items[0]]
     for item in items[1:]:
         joined = f"{lines[-1]} {item}"
         if width is None or cell_len(joined) <= width:
             lines[-1] = joined
-        else:
+        elif cell_len(item) + 2 <= width:
             lines.append(f"  {item}")
+        else:  # wider than a line on its own (a long error): between its words
+            lines.extend(wrap_words(item, width, indent=2, hanging=4))
     return lines
 
 
@@ -227,7 +237,7 @@ def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[
     first = " " * indent
     if width is None:
         return [first + text]
-    return textwrap.wrap(
+    lines = textwrap.wrap(
         text,
         width=width,
         initial_indent=first,
@@ -235,6 +245,8 @@ def wrap_words(text: str, width: int | None, indent: int, hanging: int) -> list[
         break_long_words=False,
         break_on_hyphens=False,
     ) or [first]
+    # a word too long for an indented line starts at the first column: it may then still fit
+    return [line.lstrip(" ") if cell_len(line) > width else line for line in lines]
 
 
 def _is_count(value: Any) -> bool:
@@ -252,8 +264,9 @@ def _cell(value: Any) -> str:
 
 
 def history_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Events as one readable line each: when (UTC, as `audit` shows it), file, what,
-    who@where, operation, details."""
+    """Events as one readable line each: when (UTC, as `audit` shows it), the file, what
+    happened in words (the audit's summary of the event), who (OS user@host, Alyx user) and the
+    operation. Every field of the event is in `history --json`; a line never dumps them."""
     from .reports import short_time  # the reports' domain imports only when history prints
 
     lines = []
@@ -262,9 +275,8 @@ def history_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
         if row["alyx_user"]:
             who += f" (alyx {row['alyx_user']})"
         file = f"{row['file']}  " if row.get("file") else ""
-        details = _cell(row["details"])
         lines.append(
-            f"{short_time(row['timestamp'])}  {file}{row['event']} [{row['kind']}]  {who}  "
-            f"op {row['operation_id'][:8]}  {details}".rstrip()
+            f"{short_time(row['timestamp'])}  {file}{row['event']} [{row['kind']}]: "
+            f"{row['summary']}  by {who}, op {row['operation_id'][:8]}"
         )
     return lines

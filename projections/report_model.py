@@ -83,3 +83,6 @@ class Report:
     timelines: list[Timeline] = field(default_factory=list)
     filters: dict[str, str] = field(default_factory=dict)
     """What the operator asked for (e.g. {'subject': 'algernon'}), shown with the report."""
+    empty: str = "nothing recorded yet"
+    """What the report says without rows, in every format the same words (`pending`: that sync
+    has nothing to do, even on a ledger full of events)."""

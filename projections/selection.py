@@ -28,11 +28,20 @@ def select_sessions(
     sessions: Sequence[SessionRow],
     wanted: Sequence[str],
     paths: Sequence[Sequence[PurePath]],
+    folders: frozenset[str] = frozenset(),
 ) -> list[SessionRow]:
-    """The sessions named, in ledger order; a name that matches none is refused."""
+    """The sessions named, in ledger order; a name that matches none is refused. `folders`: the
+    names that are folders on this disk (a session folder never scanned is not a typo: it is
+    named as such, with the command that records it)."""
     chosen: set[str] = set()
     for text, path in zip(wanted, paths, strict=True):
         found = [session.id for session in sessions if matches(session, text, path)]
+        if not found and text in folders:
+            raise LabledgerError(
+                f"the folder {text!r} is not in the ledger yet; record it first with "
+                f"`labledger scan {text}` (or `labledger register {text}`, which also "
+                "registers it on Alyx)"
+            )
         if not found:
             raise LabledgerError(
                 f"no session {text!r} in the ledger; give a session folder, its key "

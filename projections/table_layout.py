@@ -102,9 +102,9 @@ AUDIT = rules(
 
 PENDING = rules(
     ("step", 1),
-    ("session", 1),
     ("target", 1),
-    ("action", 2, "words", 10),
+    ("action", 1, "words", 10),
+    ("session", 2),
     ("since", 3),
     ("waits_for", 2, "words", 16, True),
     ("last_error", 2, "words", 24, True),
@@ -112,7 +112,9 @@ PENDING = rules(
     ("who", 4),
     ("attempts", 4),
 )
-"""`pending`: the order, the session and file, what is to be done; then since when, by whom."""
+"""`pending`: the order, the file and what sync will do to it come first; then the session (said
+once above the rows when every row holds it; the last of its priority to leave, after the texts
+listed below the table), since when, by whom."""
 
 SCAN = rules(
     ("session", 1),

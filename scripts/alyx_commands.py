@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
-from .options import warner
+from .options import say, stderr_console, warner
 from .output_flags import apply_wide
 from .sync_command import report
 
@@ -84,7 +84,7 @@ def new_session(args: argparse.Namespace, settings: Settings, console: Console) 
     registrar = _registrar(settings)
     apply_wide(console, args)
     folder, session_id = registrar.new_session(args.subject, args.root, args.date, fields)
-    console.print(str(folder), markup=False)
+    say(console, str(folder))
     if args.no_register:
         return 0
     return report(console, "new-session", registrar.perform(frozenset({session_id})))
@@ -104,7 +104,7 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
     flags = _flag_folders(args.paths, args.glob) if args.flags else []
     paths = [flag.parent for flag in flags] if args.flags else list(args.paths)
     if args.flags and not flags:
-        console.print(f"no flag files matching {args.glob}", markup=False)
+        say(console, f"no flag files matching {args.glob}")
         return 0
     fields = _fields(args)
     choice = None if args.no_files else _choice(args, settings, registrar.user)
@@ -229,8 +229,6 @@ def _notice(console: Console, args: argparse.Namespace, line: str | None) -> Non
     if line is None:
         return
     if args.json:
-        from rich.console import Console
-
-        Console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)
+        say(stderr_console(), line)
     else:
-        console.print(line, markup=False)
+        say(console, line)

@@ -148,12 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..adapters.settings import Settings, load_settings
     from ..domain import provenance
     from ..domain.errors import LabledgerError
+    from .options import say, stderr_console
     from .waiting_line import WaitingLine
 
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(highlight=False, soft_wrap=True, width=LOG_WIDTH)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    errors = stderr_console()
     handler: Handler = args.handler
     try:
         # `config init` writes the settings file: a missing or broken one must not stop it
@@ -166,23 +167,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         interactive = not getattr(args, "keeps_retries", False)
         with (
             provenance.acting_as(this_run(who)),
-            WaitingLine(sys.stderr) as waiting,
+            WaitingLine(sys.stderr, lambda line: say(errors, line)) as waiting,
             one_run(interactive=interactive, watcher=waiting),
             store_errors(settings),
         ):
             return handler(args, settings, console)
     except LabledgerError as error:
-        errors.print(f"labledger: error: {error}", markup=False)
+        say(errors, f"labledger: error: {error}")
         return 1
     except KeyboardInterrupt:
-        errors.print("labledger: interrupted; nothing half-recorded (run the command again)")
+        say(errors, "labledger: interrupted; nothing half-recorded (run the command again)")
         return 130
     except Exception as error:
         if getattr(args, "debug", False):
             raise
-        errors.print(
+        say(
+            errors,
             f"labledger: internal error: {type(error).__name__}: {error} "
             "(this is a bug; run again with --debug and report the traceback)",
-            markup=False,
         )
         return 70

@@ -7,12 +7,13 @@ inside the handlers.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .command_parser import examples
 from .config_questions import FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG
-from .options import SETTING_FLAGS, add_global_options, flag_overrides
+from .options import SETTING_FLAGS, add_global_options, flag_overrides, say
 from .output_flags import add_wide, apply_wide
 
 if TYPE_CHECKING:
@@ -139,17 +140,33 @@ def run_show(args: argparse.Namespace, settings: Settings, console: Console) -> 
     ]
     layout = rules(("key", 1), ("value", 1, "words", 24), ("source", 1))
     table(
-        console, "config show: effective settings", rows, ["key", "value", "source"], layout=layout
+        console,
+        "config show: effective settings",
+        rows,
+        ["key", "value", "source"],
+        layout=layout,
+        row_line=_setting_line,
     )
     for label, path in _file_labels(files).items():
-        console.print(f"{label}: {path}", markup=False)
+        say(console, f"{label}: {path}")
     left_out = len(described) - len(listed)
     if left_out:
-        console.print(
+        say(
+            console,
             f"{left_out} more at their defaults (`labledger config show --all` lists them)",
-            markup=False,
         )
     return 0
+
+
+EMPTY_VALUE = '""'
+"""An empty setting on its line (`postgres.password = ""  (default)`), not a blank."""
+
+
+def _setting_line(cells: Sequence[str]) -> str:
+    """One setting on a line, when the table of key, value and source does not fit the terminal
+    (a long key beside a long path): one line per setting reads better than a block each."""
+    key, value, source = cells
+    return f"{key} = {value or EMPTY_VALUE}  ({source})"
 
 
 def _file_labels(files: list[str]) -> dict[str, str]:

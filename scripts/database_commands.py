@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from .command_parser import examples
-from .options import add_global_options
+from .options import add_global_options, say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -45,18 +45,18 @@ def run_migrate(args: argparse.Namespace, settings: Settings, console: Console) 
     done = migrate(settings)
     if done.copied:
         kept = f", after the {done.already} copied before" if done.already else ""
-        console.print(
+        say(
+            console,
             f"copied {plural(done.copied, 'event')}{kept} from {done.source} into {done.target}; "
             "the "
             f"SQLite file is unchanged. Read models at position {done.position}. Set "
             "`store: postgres` for this rig to write there.",
-            markup=False,
         )
     else:
         later = f" (and {done.after} written there since)" if done.after else ""
-        console.print(
+        say(
+            console,
             f"nothing to copy: {done.target} already holds all {plural(done.events, 'event')} of "
             f"{done.source}{later}",
-            markup=False,
         )
     return 0

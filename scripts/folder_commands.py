@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
+from .options import say, warner
 from .output_flags import apply_wide
 
 if TYPE_CHECKING:
@@ -57,10 +58,9 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     for summary in summaries:
         lab = summary.session_key.split("/")[0]
         if settings.lab and lab != settings.lab and lab in settings.known_labs:
-            errors.print(
-                f"labledger: warning: {summary.session_key} belongs to lab {lab} (from its path), "
-                f"not to this rig's lab {settings.lab}",
-                markup=False,
+            warner()(
+                f"{summary.session_key} belongs to lab {lab} (from its path), "
+                f"not to this rig's lab {settings.lab}"
             )
     rows = [
         {
@@ -86,15 +86,16 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
 
 def history(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.event_store import open_ledger, settings_to_read
     from ..adapters.executors import scan_options
     from ..adapters.filesystem.scan import session_at
     from ..domain.dataset import Dataset
     from ..domain.ledger_queries import session_id_of
     from ..projections.render import history_lines, to_json
+    from ..projections.summaries import summarize
 
     ref, _, rel_path = session_at(args.path, scan_options(settings))
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings_to_read(settings))  # a report never creates a ledger
     session_id = session_id_of(ref)
     if rel_path:
         targets = {Dataset.create_id(session_id, rel_path): rel_path}
@@ -106,7 +107,8 @@ def history(args: argparse.Namespace, settings: Settings, console: Console) -> i
             targets.update({Dataset.create_id(session_id, path): path for path in files})
     rows: list[dict[str, Any]] = []
     for aggregate_id, file in targets.items():
-        rows.extend({"file": file, **asdict(entry)} for entry in ledger.history(aggregate_id))
+        entries = ledger.history(aggregate_id, summarize)
+        rows.extend({"file": file, **asdict(entry)} for entry in entries)
     if not rows:
         raise LabledgerError(
             f"the ledger has no events for {args.path}; record it first with `labledger scan`"
@@ -116,5 +118,5 @@ def history(args: argparse.Namespace, settings: Settings, console: Console) -> i
         console.print_json(to_json(rows))
     else:
         for line in history_lines(rows):
-            console.print(line, markup=False)
+            say(console, line)
     return 0

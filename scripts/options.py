@@ -70,9 +70,28 @@ def add_global_options(parser: argparse.ArgumentParser, suppress: bool = True) -
     )
 
 
-def warner() -> Callable[[str], None]:
-    """Warnings go to stderr as one `labledger: warning: ...` line each."""
+def say(console: Console, text: str) -> None:
+    """Prose for the operator (a message, a warning, an error) on `console`, stdout or stderr.
+
+    The consoles never wrap (`soft_wrap`): rich would break an eid, a path or a URL at the last
+    column. Here a terminal gets the text broken between words at its width (or COLUMNS), an eid,
+    path, URL or time that does not fit what is left of a line going whole onto the next; a pipe
+    or a file gets each line of `text` as one line, so a log stays greppable.
+    """
+    from ..projections.render import print_lines
+
+    print_lines(console, text.splitlines() or [""])
+
+
+def stderr_console() -> Console:
+    """The console of warnings and errors: stderr, written through `say` (never rich's wrap)."""
     from rich.console import Console
 
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
-    return lambda text: errors.print(f"labledger: warning: {text}", markup=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def warner() -> Callable[[str], None]:
+    """Warnings go to stderr as `labledger: warning: ...`: one line each into a pipe or a log,
+    wrapped between words on a terminal (`say`)."""
+    errors = stderr_console()
+    return lambda text: say(errors, f"labledger: warning: {text}")

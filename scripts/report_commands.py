@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
 from ..projections.words import plural
+from .options import say
 from .output_flags import apply_wide
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def run_pending(args: argparse.Namespace, settings: Settings, console: Console) 
     entries = _entries(views, args, sorted(involved))
     report = _report(settings, "pending", PENDING_COLUMNS, rows, timelines(headings, entries))
     if not rows and not (args.json or args.csv or args.html):
-        console.print("nothing pending: sync has nothing to do", markup=False)
+        say(console, report.empty)
         return 0
     return _emit(console, args, report)
 
@@ -110,9 +111,9 @@ def run_replay(args: argparse.Namespace, settings: Settings, console: Console) -
     started = time.perf_counter()
     position = views.replay()
     seconds = time.perf_counter() - started
-    console.print(
+    say(
+        console,
         f"read models rebuilt from the log: position {position}, in {seconds:.2f} s",
-        markup=False,
     )
     return 0
 
@@ -128,30 +129,36 @@ def run_project(args: argparse.Namespace, settings: Settings, console: Console) 
     before = views.position()
     position = views.catch_up()
     folded = plural(position - before, "event")
-    console.print(f"read models at position {position} ({folded} folded)", markup=False)
+    say(console, f"read models at position {position} ({folded} folded)")
     if not args.follow:
         return 0
     from ..adapters.database.follow import follow  # imported here: only --follow needs it
 
     def started(position: int) -> None:
-        console.print(
+        say(
+            console,
             f"following {describe_store(settings)} from position {position}; stop with Ctrl-C",
-            markup=False,
-            highlight=False,
         )
 
     reached = follow(settings, args.timeout, started)
-    console.print(f"stopped at position {reached}", markup=False)
+    say(console, f"stopped at position {reached}")
     return 0
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
+EMPTY = {"pending": "nothing pending: sync has nothing to do"}
+"""What a report without rows says (in the terminal and in its HTML page), where "nothing
+recorded yet" would mislead: a ledger with nothing pending may hold many events."""
+FILTERED = "nothing matches these filters"
+"""What a report without rows says when the operator filtered it."""
+
 
 def _views(settings: Settings, catch_up: bool = True) -> Views:
-    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.event_store import open_ledger, settings_to_read
     from ..adapters.database.views import open_views
 
+    settings = settings_to_read(settings)  # a report never creates a ledger
     views = open_views(settings, open_ledger(settings))
     if catch_up:
         views.catch_up()
@@ -175,7 +182,9 @@ def _chosen(
     if not wanted:
         return every
     paths = [Path(text).expanduser() for text in wanted]
-    return select_sessions(every, wanted, [(path.absolute(), path.resolve()) for path in paths])
+    folders = frozenset(text for text, path in zip(wanted, paths, strict=True) if path.is_dir())
+    chosen = [(path.absolute(), path.resolve()) for path in paths]
+    return select_sessions(every, wanted, chosen, folders)
 
 
 def _entries(
@@ -226,6 +235,7 @@ def _report(
         rows=rows,
         timelines=timeline_list,
         filters=filters or {},
+        empty=EMPTY.get(name, "nothing recorded yet") if not filters else FILTERED,
     )
 
 
@@ -249,16 +259,15 @@ def _emit(console: Console, args: argparse.Namespace, report: Report) -> int:
     elif args.html:
         text = render_html(report)
     else:
-        empty = "nothing matches these filters" if report.filters else "nothing recorded yet"
         name = report.title.removeprefix("labledger ")
         apply_wide(console, args)
-        table(console, name, report.rows, report.columns, empty, REPORT_LAYOUTS.get(name))
+        table(console, name, report.rows, report.columns, report.empty, REPORT_LAYOUTS.get(name))
         return 0
     if args.output is None:
         console.out(text, end="", highlight=False)
     else:
         write_atomically(args.output, text, mode=0o644)
-        console.print(f"wrote {args.output} ({plural(len(report.rows), 'row')})", markup=False)
+        say(console, f"wrote {args.output} ({plural(len(report.rows), 'row')})")
     return 0
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from .command_parser import SESSION, examples
-from .options import add_global_options, warner
+from .options import add_global_options, say, warner
 from .output_flags import add_wide, apply_wide
 from .sync_command import report
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
         if args.json:
             console.print_json("[]")
         else:
-            console.print("nothing to retry: no work was refused", markup=False)
+            say(console, "nothing to retry: no work was refused")
         return 0
     reopened = reopen(views, chosen)
     asked = [

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import LabledgerError
 from ..domain.exit_status import MUST_ACT, SYNC_MEANINGS, URGENCY, exit_status
-from .options import add_global_options, warner
+from .options import add_global_options, say, stderr_console, warner
 from .output_flags import add_wide, apply_wide
 
 if TYPE_CHECKING:
@@ -100,17 +100,15 @@ def report(
 
     Work refused (closed), blocked until a fix or, for `sync`, a stalled transfer is raised as
     one line naming the first of them, the most urgent kind first."""
-    from rich.console import Console
-
     from ..projections.render import table, to_json
 
     status = exit_status((result.outcome for result in results), scheduled)
     if quiet:
-        errors = Console(stderr=True, highlight=False, soft_wrap=True)
+        errors = stderr_console()
         for result in results:
             if exit_status([result.outcome], scheduled) == MUST_ACT:
                 line = f"{result.outcome}: {result.target}: {result.action}: {result.detail}"
-                errors.print(f"labledger: {line}{_advice(result)}", markup=False)
+                say(errors, f"labledger: {line}{_advice(result)}")
         return status
     rows = [
         {"target": r.target, "action": r.action, "outcome": r.outcome, "detail": r.detail}
@@ -121,12 +119,12 @@ def report(
     elif rows:
         table(console, title, rows, ["target", "action", "outcome", "detail"])
     else:
-        console.print("nothing pending", markup=False)
+        say(console, "nothing pending")
     if any(r.outcome == "queued" for r in results) and not as_json:
-        console.print(
+        say(
+            console,
             "queued: the work is recorded in the ledger; `labledger sync` performs it once "
             "what it waits for is there (the server, the watchdog's folder)",
-            markup=False,
         )
     failed = [r for r in results if r.outcome == "failed"]
     blocked = [r for r in results if r.outcome == "blocked"]

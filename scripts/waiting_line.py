@@ -62,8 +62,15 @@ class WaitingLine:
     """The watcher of a command's Alyx run (see `command_run.Watcher`): the live line on a
     terminal, the final line everywhere. Use as a context manager: leaving it erases the line."""
 
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        tell: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._stream = stream
+        self._tell = tell
+        """Prints the final line as every message on `stream` is printed (`options.say`)."""
         self._clock = clock
         self._live = stream.isatty()
         self._lock = threading.Lock()
@@ -104,8 +111,7 @@ class WaitingLine:
             if not self._waited:
                 return
             self._erase()
-            self._stream.write(f"labledger: gave up waiting: {error.message}\n")
-            self._stream.flush()
+            self._tell(f"labledger: gave up waiting: {error.message}")
 
     def _tick(self) -> None:
         while not self._stop.wait(REDRAW_EVERY):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -260,6 +261,8 @@ def test_status_confirms_once_the_service_moved_the_manifest(
     assert rig("transfer", str(rig.session), "--acquired", "11:16:17").code == 0
     [waiting] = rig("transfer", str(rig.session), "--status", "--json").json()
     assert waiting["transfer"] == "emitted" and "waiting for the watchdog" in waiting["check"]
+    due = re.search(r"\(stalled after (\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ)\)", waiting["check"])
+    assert due, f"the deadline is a UTC time with its Z, as every time shown: {waiting['check']}"
     (rig.flag / FILE).rename(rig.complete / FILE)  # what the service does on success
     synced = rig("sync", "--json")
     assert synced.code == 0, synced.err

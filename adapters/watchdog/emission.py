@@ -8,7 +8,7 @@ manifests were kept is rebuilt from the ledger, the settings and its name, as th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -139,6 +139,7 @@ class TransferExecutor:
                 outcome, detail = "stalled", seen.reason
             else:
                 outcome = "queued"
-                detail = f"waiting for the watchdog (stalled after {seen.due:%Y-%m-%d %H:%M})"
+                due = seen.due.astimezone(UTC)  # UTC with Z, as every time labledger shows
+                detail = f"waiting for the watchdog (stalled after {due:%Y-%m-%d %H:%M:%S}Z)"
             results.append(SyncResult(handover.session_key, "confirm transfer", outcome, detail))
         return results
