@@ -133,6 +133,7 @@ class Dataset(RecordedAggregate):
         TOPIC = "labledger:Dataset.RegistrationRequested"
         class_version = 1
         fields: dict[str, Any]
+        SUPERSEDES_REFUSED = True  # the operator's newer request, not an older refused one
 
         def apply(self, aggregate: Dataset) -> None:
             super().apply(aggregate)

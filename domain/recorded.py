@@ -203,7 +203,9 @@ class Intent(RecordedAggregate.Event):
     KIND: ClassVar[EventKind] = "intent"
     SUPERSEDES_REFUSED: ClassVar[bool] = False
     """True where asking anew makes an older refused intent of the same kind moot (a new
-    manifest plan): `retry` no longer offers the refused one. `domain.pending` reads it too."""
+    manifest plan, a session's or a file's registration asked again): `retry` no longer offers
+    the refused one, so it never re-sends stale fields over the newer request's, nor attaches
+    the newer one to it. `domain.pending` reads it too."""
 
     def apply(self, aggregate: Any) -> None:
         name = type(self).__name__

@@ -135,6 +135,7 @@ class Session(RecordedAggregate):
         TOPIC = "labledger:Session.RegistrationRequested"
         class_version = 1
         fields: dict[str, Any]
+        SUPERSEDES_REFUSED = True  # the operator's newer request, not an older refused one
 
         def apply(self, aggregate: Session) -> None:
             super().apply(aggregate)
