@@ -3,13 +3,16 @@
 One ledger of 100 sessions is built once for the module by the commands an operator runs
 (`register` on 100 copies of the sample session against the Alyx test server): every sixth
 session's subject is unknown to Alyx, so those carry a long error and queued work, and one session
-holds a file whose long, unbreakable name Alyx refuses. The pages are written by `status`,
-`audit` and `pending --html`, then drawn by headless Chromium at 1280x900 and checked on layout,
-not pixels: no horizontal scrolling (folded, and with every fold opened), no eid on two lines,
-nothing spilling out of its table cell, the columns in their order inside the window, a screenshot
-of the window's size and one of the table no wider than the window; then as a person uses it: the
-newest first and the switch to oldest first, a file's line opening on a click, one click selecting
-a whole eid, a long error opening on a click. The page's size is held under a bound.
+holds a file whose long, unbreakable name Alyx refuses and is handed to the watchdog (a manifest);
+the subject is weighed and given water. The pages are written by `status`, `audit` and
+`pending --html`, then drawn by headless Chromium at 1280x900 and checked on layout, not pixels:
+no horizontal scrolling (folded, and with every fold opened), no eid on two lines, no line break
+inside a file, event or manifest name, a time or an eid (a path or key breaks only after a slash,
+prose between words), nothing spilling out of its table cell, the columns in their order inside
+the window (those alike in every row said above it), a screenshot of the window's size and one of
+the table no wider than the window; then as a person uses it: the newest first and the switch to
+oldest first, a file's line opening on a click, one click selecting a whole eid, a long error
+opening on a click. The page's size is held under a bound.
 """
 
 from __future__ import annotations
