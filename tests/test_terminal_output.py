@@ -40,6 +40,7 @@ from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE
 from tests.doors import LABLEDGER, Door
+from tests.terminal import Terminal
 
 KEY = "cortexlab/algernon/2026-11-21/001"
 EID = "0e2f5c8a-3b6d-4c1e-9f7a-2d4b6c8e0f13"
@@ -352,3 +353,189 @@ def test_an_item_and_value_table_too_narrow_is_one_line_per_item() -> None:
     assert shown.splitlines() == ["title", "service output:", f"  {path}", "config: not set"]
     wider = _rendered(rows, 80, ["item", "value"])
     assert f"service output │ {path}" in wider, "a table again where one fits"
+
+
+# -- pending's rules, row by row -------------------------------------------------------------------
+
+PENDING_ROW = {
+    "step": "1",
+    "system": "Alyx",
+    "session": KEY,
+    "target": "raw_video_data/_iblrig_leftCamera.times.npy",
+    "action": "register the file",
+    "since": "2026-11-21 14:30:05Z",
+    "who": "test_user",
+    "attempts": "1",
+    "waits_for": "-",
+    "last_error": "-",
+}
+OTHER_KEY = "cortexlab/algernon/2026-11-21/002"
+CHANGES = [
+    {},
+    {
+        "target": "the session",
+        "action": "create or update the session",
+        "since": "2026-11-21 14:31:00Z",
+    },
+]
+"""The second row: another target, action and time (what differs between rows stays a column)."""
+
+
+ALIKE = ["system", "who", "attempts"]
+"""Columns the two rows hold alike: said once above the rows when the table is too wide."""
+
+
+@pytest.mark.parametrize(
+    ("width", "sessions", "shown", "same"),
+    [
+        (None, [KEY, OTHER_KEY], list(PENDING_COLUMNS), []),
+        (160, [KEY, OTHER_KEY], ["step", "session", "target", "action", "since"], ALIKE),
+        (100, [KEY, OTHER_KEY], ["step", "target", "action"], ALIKE),  # what sync will do stays
+        (100, [KEY, KEY], ["step", "target", "action", "since"], ["system", "session", *ALIKE[1:]]),
+    ],
+)
+def test_pending_keeps_what_sync_will_do_and_the_session_leaves_or_is_said_once(
+    width: int | None, sessions: list[str], shown: list[str], same: list[str]
+) -> None:
+    rows = [
+        {**PENDING_ROW, "step": str(step), "session": key, **changes}
+        for step, (key, changes) in enumerate(zip(sessions, CHANGES, strict=True), start=1)
+    ]
+    cells = [[row[c] for c in PENDING_COLUMNS] for row in rows]
+    made = plan(resolve(PENDING_COLUMNS, PENDING), cells, width)
+    assert not made.stacked and list(made.shown) == shown
+    assert [name for name, _ in made.same] == same
+    if width == 100 and "session" not in same:
+        assert "session" in made.hidden, "named under the table, never silently gone"
+
+
+# -- prose: messages, warnings and errors ------------------------------------------------------
+
+REFUSED = "http://127.0.0.1:1"
+"""An Alyx address nothing listens on: every request is refused at once, the work stays queued."""
+
+FOOTER = (
+    "queued: the work is recorded in the ledger; `labledger sync` performs it once what it waits "
+    "for is there (the server, the watchdog's folder)"
+)
+
+
+def _offline(door: Door, tmp_path: Path) -> None:
+    door.env.update(
+        {
+            "LABLEDGER_LAB": "cortexlab",
+            "LABLEDGER_ALYX_USER": "test_user",
+            "LABLEDGER_ALYX__BASE_URL": REFUSED,
+            "LABLEDGER_ALYX__USERNAME": "test_user",
+            "LABLEDGER_ALYX__PASSWORD": "not-a-real-password",
+            "LABLEDGER_ALYX__TOKEN_FILE": str(tmp_path / "tokens.json"),
+            "LABLEDGER_ALYX__MAX_ATTEMPTS": "1",
+        }
+    )
+
+
+def _wraps(text: str, width: int, tokens: list[str]) -> None:
+    """Every line at most `width` wide but a word longer than a whole line (a long path), which
+    stands alone on its line; each token whole on one line."""
+    too_wide = [line for line in text.splitlines() if len(line) > width and " " in line.strip()]
+    assert not too_wide, f"wider than {width}:\n" + "\n".join(too_wide)
+    _fits(text, None, tokens)
+
+
+def _said(screen: str) -> str:
+    """What a screen says, whatever the line breaks: prose wraps between words only."""
+    return " ".join(screen.split())
+
+
+def test_messages_warnings_and_errors_wrap_between_words_on_a_terminal_and_not_in_a_pipe(
+    door: Door, tmp_path: Path
+) -> None:
+    _offline(door, tmp_path)
+    folder = _sample(door)
+    start = "2026-11-21T00:00:00"  # the start-time warning: the folder's date at midnight
+    shown = _in_a_terminal(door, 100, "register", str(folder))
+    _wraps(shown, 100, [KEY, REFUSED, start, "`labledger sync`"])
+    assert FOOTER in _said(shown) and "labledger: warning: using the cached" in shown
+    for grams in ("25.1", "25.3"):
+        _wraps(_in_a_terminal(door, 100, "weigh", "algernon", grams), 100, [REFUSED])
+    _wraps(_in_a_terminal(door, 100, "water", "algernon", "1.5"), 100, [REFUSED])
+
+    piped = door("register", str(folder))  # a pipe: one line each, as a log greps them
+    assert FOOTER in piped.ok().out.splitlines()
+    warnings = [line for line in piped.err.splitlines() if line.startswith("labledger: warning:")]
+    assert any(REFUSED in line and "(nothing was sent)" in line for line in warnings)
+    assert not [line for line in piped.err.splitlines() if line.startswith(" ")], "none wrapped"
+
+    synced = Terminal(door, "sync", columns=100)  # exits 75: work still queued
+    assert synced.finish() == 75
+    _wraps(synced.screen, 100, [KEY, REFUSED])
+    assert FOOTER in _said(synced.screen)
+
+
+def test_pending_of_weighings_alike_says_their_error_once_within_100_columns(
+    door: Door, tmp_path: Path
+) -> None:
+    _offline(door, tmp_path)
+    for grams in ("25.1", "25.3"):
+        door("weigh", "algernon", grams).ok()
+    shown = _in_a_terminal(door, 100, "pending")
+    _wraps(shown, 100, [REFUSED, "(nothing was sent)"])
+    said = _said(shown)
+    assert "every row:" in said and f"last error Alyx at {REFUSED} is unreachable" in said
+    assert "action post the weighing" in said, "what sync will do: said once, not left out"
+    piped = door("pending").ok().out.splitlines()  # a pipe: every column, a row on one line
+    assert len([line for line in piped if REFUSED in line and "post the weighing" in line]) == 2
+
+
+def test_history_is_a_summary_per_event_within_100_columns_and_json_keeps_every_field(
+    door: Door, tmp_path: Path
+) -> None:
+    _offline(door, tmp_path)
+    folder = _sample(door)
+    door("register", str(folder)).ok()
+    shown = _in_a_terminal(door, 100, "history", "--files", str(folder))
+    times = TIME.findall(shown)
+    _wraps(shown, 100, [*times, "alf/licks.times.npy", "op "])
+    said = _said(shown)
+    assert "mtime_ns" not in said and "discovered=[" not in said, "no record dumps"
+    assert "Session.Created [fact]: session folder" in said
+    assert "Dataset.Discovered [fact]: licks.times (npy), 160 bytes, md5" in said
+    assert "by " in said and "(alyx test_user)" in said
+    entries = door("history", "--files", str(folder), "--json").ok().json()
+    discovered = next(e for e in entries if e["event"] == "Dataset.Discovered")
+    details = discovered["details"]
+    assert "mtime_ns" in details and discovered["summary"].endswith(f"md5 {details['md5'][:8]}")
+
+
+def test_status_of_a_folder_never_scanned_says_to_scan_or_register_it(door: Door) -> None:
+    folder = _sample(door)
+    ran = door("status", str(folder))
+    assert ran.code == 1 and ran.out == ""
+    assert f"the folder '{folder}' is not in the ledger yet" in ran.err
+    assert f"`labledger scan {folder}`" in ran.err and "`labledger register" in ran.err
+    typo = door("status", "algernon/2026-11-29/001")
+    assert "no session 'algernon/2026-11-29/001' in the ledger; give" in typo.err, "not a folder"
+
+
+def test_config_show_all_is_one_line_per_setting_when_its_table_does_not_fit(
+    door: Door, tmp_path: Path
+) -> None:
+    _offline(door, tmp_path)
+    shown = _in_a_terminal(door, 100, "config", "show", "--all")
+    lines = shown.splitlines()
+    assert not [line for line in lines if line.startswith("──")], "no block per setting"
+    _wraps(shown, 100, ["alyx.base_url = " + REFUSED, "(LABLEDGER_ALYX__BASE_URL)"])
+    settings = door("config", "show", "--all", "--json").ok().json()
+    assert len(lines) < 2 * len(settings), "about a line each, not four"
+    wide = door("config", "show", "--all", env={"COLUMNS": "200"}).ok().out
+    assert "┃ key" in wide, "a table where one fits"
+
+
+def test_pending_html_says_what_the_terminal_says_when_nothing_is_pending(door: Door) -> None:
+    folder = _sample(door)
+    door.env["LABLEDGER_LAB"] = "cortexlab"
+    door("scan", str(folder)).ok()  # events in the ledger, nothing pending
+    assert door("pending").ok().out == "nothing pending: sync has nothing to do\n"
+    page = door("pending", "--html").ok().out
+    assert "Nothing pending: sync has nothing to do." in page
+    assert "Nothing recorded yet" not in page
