@@ -32,7 +32,7 @@ from ..adapters.settings_sources import env_name
 from ..adapters.watchdog.service_config import read_watch_config
 from ..domain.errors import LabledgerError
 from .config_questions import ALYX, FROM_ONE_DEFAULT, QUESTIONS, WATCHDOG, Question, nested
-from .options import warner
+from .options import say, warner
 
 YES_NO = {"y": True, "yes": True, "n": False, "no": False}
 """The answers a yes/no question takes; anything else is asked again."""
@@ -66,7 +66,7 @@ class Interview:
             try:
                 check_values(nested({question.key: answer}), YOUR_ANSWER, "answer")
             except LabledgerError as error:
-                self.console.print(f"  {error} (empty: leave it unset)", markup=False)
+                say(self.console, f"  {error} (empty: leave it unset)")
                 continue
             return answer
 
@@ -80,7 +80,7 @@ class Interview:
                 return default
             if answer.lower() in YES_NO:
                 return YES_NO[answer.lower()]
-            self.console.print("  answer y or n (empty: the default)", markup=False)
+            say(self.console, "  answer y or n (empty: the default)")
 
     def _read(self, prompt: str, secret: bool) -> str:
         try:
@@ -115,9 +115,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise InitStopped(f"nothing written to {target}")
     mode = write_settings_file(target, nested(answers), force=args.force)
     private = " (readable by you alone: it holds the password)" if mode == PRIVATE else ""
-    console.print(f"wrote {target}{private}", markup=False)
-    console.print(
-        "`labledger config show` lists every setting and where it comes from", markup=False
+    say(console, f"wrote {target}{private}")
+    say(
+        console,
+        "`labledger config show` lists every setting and where it comes from",
     )
     return 0
 
@@ -154,17 +155,18 @@ def _from_one(console: Console, url: str) -> dict[str, str]:
     found = {key: value for key, value in taken.items() if value}
     listed = ", ".join(f"{key} {value}" for key, value in found.items()) or "nothing labledger uses"
     unused = f"; not used by labledger: {', '.join(one.unused)}" if one.unused else ""
-    console.print(
-        f"from ONE's {one.file}: {listed}{unused} (ONE's token is not read)", markup=False
+    say(
+        console,
+        f"from ONE's {one.file}: {listed}{unused} (ONE's token is not read)",
     )
     return found
 
 
 def _show_plan(console: Console, answers: Mapping[str, str], target: Path) -> None:
-    console.print(f"settings for {target}:", markup=False)
+    say(console, f"settings for {target}:")
     for key, value in answers.items():
         shown = MASK if key.endswith("password") else value
-        console.print(f"  {key}: {shown}", markup=False)
+        say(console, f"  {key}: {shown}")
 
 
 def _check_watch_config(console: Console, path: Path) -> None:
@@ -175,7 +177,7 @@ def _check_watch_config(console: Console, path: Path) -> None:
     except LabledgerError as error:
         warner()(f"{error} (the setting is written as given)")
         return
-    console.print(f"the watchdog service watches {config.flag_dir} for manifests", markup=False)
+    say(console, f"the watchdog service watches {config.flag_dir} for manifests")
 
 
 def _connection_ok(console: Console, settings: Settings, asked: bool) -> bool:
@@ -186,10 +188,10 @@ def _connection_ok(console: Console, settings: Settings, asked: bool) -> bool:
     variable = os.environ.get(env_name(("alyx", "password")))
     if alyx.password is None and variable:
         alyx = alyx.model_copy(update={"password": SecretStr(variable)})
-    console.print(f"testing the connection to Alyx at {alyx.base_url} ...", markup=False)
+    say(console, f"testing the connection to Alyx at {alyx.base_url} ...")
     result = check_connection(alyx, alyx.username)
     if result.ok:
-        console.print(f"connection: {result.message}", markup=False)
+        say(console, f"connection: {result.message}")
     else:
         then = "" if asked else WRITTEN_ANYWAY
         warner()(f"the Alyx connection test failed: {result.message}{then}")
