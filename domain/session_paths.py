@@ -36,7 +36,7 @@ def parse_session_path(path: str | PurePath) -> SessionRef:
     if not folders:
         raise invalid(f'session path "{shown}" is empty; pass the session folder')
     number = folders[-1]
-    _check_number(number, shown)
+    _check_number(folders, shown)
     if len(folders) < 2:
         raise invalid(
             f'session folder "{number}" in {shown}: no date folder above it '
@@ -95,18 +95,39 @@ def _folders(path: str | PurePath) -> list[str]:
     return [name for name in names if name not in ("", ".")]
 
 
-def _check_number(number: str, shown: str) -> None:
+SESSION_FORM = "subject/YYYY-MM-DD/NNN, e.g. algernon/2026-11-21/001"
+"""What a session folder looks like, said to whoever passed another folder."""
+
+
+def _check_number(folders: list[str], shown: str) -> None:
+    number = folders[-1]
     if NUMBER_RE.fullmatch(number):
         return
     if not ANY_DIGITS_RE.fullmatch(number):
-        rule = r"the number must be 1 to 3 digits (ALF \d{1,3})"
-        fix = "pass the session folder itself (…/subject/YYYY-MM-DD/number)"
-    elif len(number) > 3:
-        rule, fix = r"the number must be 1 to 3 digits (ALF \d{1,3})", "rename the folder"
-    else:
-        rule = r"the number must be 1 to 3 digits 0-9 (ALF \d{1,3}, ASCII only)"
-        fix = "rename the folder"
-    raise invalid(f'session folder "{number}" in {shown}: {rule}; {fix}')
+        raise invalid(
+            f"{shown} is {_folder_kind(folders)}, not a session folder ({SESSION_FORM}); "
+            "pass the session folder itself"
+        )
+    digits = "digits" if len(number) > 3 else "digits 0-9 (no other script's digits)"
+    raise invalid(
+        f'session folder "{number}" in {shown}: a session number is 1 to 3 {digits}, e.g. 001; '
+        "rename the folder"
+    )
+
+
+def _folder_kind(folders: list[str]) -> str:
+    """What a folder that ends a path but is not a session is: named so the operator sees
+    which level of lab/Subjects/subject/date/number they passed."""
+    name = folders[-1]
+    if name == SUBJECTS:
+        return f'the folder "{SUBJECTS}" holding the subject folders'
+    if len(folders) > 1 and folders[-2] == SUBJECTS:
+        return f'the subject folder "{name}"'
+    if DATE_RE.fullmatch(name):
+        return f'the date folder "{name}"'
+    if any(NUMBER_RE.fullmatch(folder) for folder in folders[:-1]):
+        return f'the folder "{name}" inside a session'
+    return f'the folder "{name}"'
 
 
 def _parse_date(name: str, shown: str) -> datetime.date:
@@ -140,7 +161,7 @@ def _check_subject(subject: str, shown: str) -> None:
     if not SUBJECT_RE.fullmatch(subject):
         raise invalid(
             f'subject folder "{subject}" in {shown}: a subject must be letters, digits, "_", "-" '
-            r'or "." only (ALF [\w.-]+, as an Alyx nickname); rename the folder'
+            'or "." only, as an Alyx nickname; rename the folder'
         )
 
 
@@ -157,7 +178,7 @@ def _lab_above(folders: list[str], shown: str) -> str | None:
     if not LAB_RE.fullmatch(lab):
         raise invalid(
             f'lab folder "{lab}" in {shown} (the folder above "{SUBJECTS}"): a lab must be '
-            r'letters, digits or "_" only (ALF \w+); rename it to the lab name, or move the '
+            'letters, digits or "_" only; rename it to the lab name, or move the '
             f'subject folders out of "{SUBJECTS}"'
         )
     return lab

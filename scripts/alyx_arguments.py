@@ -5,12 +5,11 @@ their help and examples; what each does is in `alyx_commands`.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from . import alyx_commands
-from .command_parser import SESSION, examples
+from .command_parser import SESSION, calendar_date, examples, number, whole_number
 from .options import add_global_options
 from .output_flags import add_quiet, add_wide
 
@@ -45,8 +44,10 @@ def _session_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--type", dest="session_type", metavar="TYPE", help="session type (default Experiment)"
     )
-    group.add_argument("--n-trials", type=int, metavar="N", help="number of trials")
-    group.add_argument("--n-correct-trials", type=int, metavar="N", help="number of correct trials")
+    group.add_argument("--n-trials", type=whole_number, metavar="N", help="number of trials")
+    group.add_argument(
+        "--n-correct-trials", type=whole_number, metavar="N", help="number of correct trials"
+    )
     group.add_argument("--narrative", metavar="TEXT", help="free-text notes on the session")
     group.add_argument(
         "--session-json", metavar="JSON", help='the session\'s json field: \'{"rig": "b2"}\''
@@ -65,7 +66,10 @@ def _file_options(parser: argparse.ArgumentParser) -> None:
         "--not-exists", action="store_true", help="the files are not yet in the repository"
     )
     group.add_argument(
-        "--max-md5-size", type=int, metavar="BYTES", help="send no md5 for files this big or more"
+        "--max-md5-size",
+        type=whole_number,
+        metavar="BYTES",
+        help="send no md5 for files this big or more",
     )
     group.add_argument(
         "--field",
@@ -103,7 +107,7 @@ def add_commands(commands: Any) -> None:
     )
     new.add_argument(
         "--date",
-        type=dt.date.fromisoformat,
+        type=calendar_date,
         metavar="YYYY-MM-DD",
         help="the session's date (default: today, local time)",
     )
@@ -177,7 +181,7 @@ def add_commands(commands: Any) -> None:
         ),
     )
     weigh.add_argument("subject", help="the subject's nickname, e.g. algernon")
-    weigh.add_argument("grams", type=float, help="the weight in grams, e.g. 24.3")
+    weigh.add_argument("grams", type=number, help="the weight in grams, e.g. 24.3")
     weigh.add_argument("--date-time", metavar="ISO", help="local time (default: now)")
     weigh.add_argument("--user", help="who weighed (default: the Alyx user)")
     weigh.add_argument("--again", action="store_true", help=AGAIN_HELP)
@@ -200,7 +204,7 @@ def add_commands(commands: Any) -> None:
         ),
     )
     water.add_argument("subject", help="the subject's nickname, e.g. algernon")
-    water.add_argument("millilitres", type=float, help="the volume in mL, e.g. 0.8")
+    water.add_argument("millilitres", type=number, help="the volume in mL, e.g. 0.8")
     water.add_argument(
         "--water-type",
         default="Water",

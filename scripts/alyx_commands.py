@@ -81,6 +81,10 @@ def _registrar(settings: Settings) -> Registrar:
 
 def new_session(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     fields = None if args.no_register else _fields(args)
+    root = args.root.expanduser()
+    if not root.is_dir():  # a rig's data root exists: a missing one is a typo, not to be made
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise LabledgerError(f"--root {args.root} {what}; create it first or correct the path")
     registrar = _registrar(settings)
     apply_wide(console, args)
     folder, session_id = registrar.new_session(args.subject, args.root, args.date, fields)

@@ -7,6 +7,7 @@ or any command) must stay cheap, so nothing a handler needs is loaded before it 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import difflib
 import shutil
 import sys
@@ -103,3 +104,36 @@ def unknown(
         either = ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
         return f"unknown {what} {word!r}{whose}; did you mean {either}?"
     return f"unknown {what} {word!r}{whose}; choose from {listing or ', '.join(names)}"
+
+
+# Argument types: argparse says only "invalid float value: '25,3'" for a bad value; these say
+# what was given and how to write it (the argument's name is put before it by argparse).
+
+
+def number(text: str) -> float:
+    """A decimal number: `25.3`; a decimal comma gets the hint to write a point."""
+    try:
+        return float(text)
+    except ValueError:
+        hint = "give a number such as 25.3"
+        if "," in text:
+            hint = f"write {text.replace(',', '.')!r} with a decimal point"
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; {hint}") from None
+
+
+def whole_number(text: str) -> int:
+    """A whole number: `3`."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, e.g. 3") from None
+
+
+def calendar_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD; an impossible one (month 13, 30 February) is named."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date of the calendar; write YYYY-MM-DD, e.g. 2026-11-21"
+        ) from None

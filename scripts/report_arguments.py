@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import report_commands
-from .command_parser import SESSION, examples, unknown
+from .command_parser import SESSION, examples, number, unknown, whole_number
 from .options import add_global_options
 from .output_flags import add_wide
 
@@ -76,7 +76,7 @@ def add_commands(commands: Any) -> None:
         help="intent, outcome, fact, or an event name such as Registered or "
         "Session.RegistrationFailed (repeat for several)",
     )
-    audit.add_argument("--limit", type=int, metavar="N", help="only the latest N events")
+    audit.add_argument("--limit", type=whole_number, metavar="N", help="only the latest N events")
     _output_options(audit)
     audit.set_defaults(handler=report_commands.run_audit)
 
@@ -126,7 +126,7 @@ def add_commands(commands: Any) -> None:
     )
     project.add_argument(
         "--timeout",
-        type=float,
+        type=number,
         metavar="SECONDS",
         help="with --follow: stop after this long (default: until Ctrl-C)",
     )

@@ -141,8 +141,8 @@ def run_project(args: argparse.Namespace, settings: Settings, console: Console) 
         )
 
     reached = follow(settings, args.timeout, started)
-    say(console, f"stopped at position {reached}")
-    return 0
+    say(console, f"stopped at position {reached.position}")
+    return 130 if reached.interrupted else 0  # interrupted, as every command: README's exit codes
 
 
 # -- helpers ---------------------------------------------------------------------------------

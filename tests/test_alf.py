@@ -183,12 +183,15 @@ def test_session_ref_paths() -> None:
 
 
 INVALID_SESSIONS = [
-    ("/d/S1/2024-01-02/0001", '"0001"', r"1 to 3 digits (ALF \d{1,3})", "number 0001"),
+    ("/d/S1/2024-01-02/0001", '"0001"', "1 to 3 digits, e.g. 001", "number 0001"),
     ("/d/S1/2024-01-02/1234", '"1234"', "1 to 3 digits", "number 1234"),
     ("/d/S1/2024-01-02/١٢٣", '"١٢٣"', "digits 0-9", "non-ASCII digits"),
-    ("/d/S1/2024-01-02/001/alf", '"alf"', "pass the session folder itself", "not the session"),
-    ("/d/my subject/2024-01-02/001", '"my subject"', r"[\w.-]+", "space in subject"),
-    ("/d/S+1/2024-01-02/001", '"S+1"', r"[\w.-]+", "plus in subject"),
+    ("/d/S1/2024-01-02/001/alf", 'folder "alf" inside a session', "not a session", "inside"),
+    ("/d/Subjects/S1", 'the subject folder "S1"', "e.g. algernon/2026-11-21/001", "subject"),
+    ("/d/Subjects/S1/2024-01-02", 'the date folder "2024-01-02"', "subject/YYYY-MM-DD/NNN", "date"),
+    ("/d/lab/Subjects", 'the folder "Subjects" holding', "not a session folder", "Subjects"),
+    ("/d/my subject/2024-01-02/001", '"my subject"', '"_", "-" or "." only', "space in subject"),
+    ("/d/S+1/2024-01-02/001", '"S+1"', '"_", "-" or "." only', "plus in subject"),
     ("/d/S1/2024-13-45/001", '"2024-13-45"', "not a real calendar date", "impossible date"),
     ("/d/S1/2024-1-2/001", '"2024-1-2"', "YYYY-MM-DD", "short date"),
     ("/2024-01-02/001", '"2024-01-02"', "no subject folder", "missing subject"),
@@ -198,7 +201,7 @@ INVALID_SESSIONS = [
     ("/data/Subjects/2024-01-02/001", '"Subjects"', "subject folder is missing", "Subjects"),
     ("/Subjects/S1/2024-01-02/001", '"Subjects"', "no lab folder", "Subjects at root"),
     ("Subjects/S1/2024-01-02/001", '"Subjects"', "no lab folder", "Subjects, relative"),
-    ("/x/my-lab/Subjects/S1/2024-01-02/001", '"my-lab"', r"(ALF \w+)", "hyphen in lab"),
+    ("/x/my-lab/Subjects/S1/2024-01-02/001", '"my-lab"', 'or "_" only', "hyphen in lab"),
     ("C:\\Subjects\\S1\\2024-01-02\\001", '"C:"', "lab", "drive above Subjects"),
     ("/d/../2024-01-02/001", '".."', "parent folder", "dot-dot subject"),
 ]
@@ -215,10 +218,19 @@ def test_invalid_session_paths_name_the_folder(path: str, names: str, rule: str,
         assert path in message
 
 
+def test_a_subject_folder_is_named_as_one_with_the_form_of_a_session_folder() -> None:
+    """`scan …/Subjects/algernon` once said: session folder "algernon" ... (ALF \\d{1,3})."""
+    path = "examples/cortexlab/Subjects/algernon"
+    assert _raises(lambda: parse_session_path(path)) == (
+        f'{path} is the subject folder "algernon", not a session folder (subject/YYYY-MM-DD/NNN, '
+        "e.g. algernon/2026-11-21/001); pass the session folder itself"
+    )
+
+
 def test_number_error_is_the_documented_line() -> None:
     assert _raises(lambda: parse_session_path("/d/S1/2024-01-02/0001")) == (
-        'session folder "0001" in /d/S1/2024-01-02/0001: the number must be 1 to 3 digits '
-        r"(ALF \d{1,3}); rename the folder"
+        'session folder "0001" in /d/S1/2024-01-02/0001: a session number is 1 to 3 digits, '
+        "e.g. 001; rename the folder"
     )
 
 

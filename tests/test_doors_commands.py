@@ -322,6 +322,7 @@ def test_new_session_today_another_day_and_without_registering(
 ) -> None:
     door.env.update(alyx_env(server, tmp_path))
     root = door.cwd / "data" / "cortexlab" / "Subjects"
+    root.mkdir(parents=True)  # a rig's data root exists
     before = dt.date.today()
     made = door("new-session", "algernon", "--root", root, "--task-protocol", "habituation").ok()
     folder = Path(made.out.splitlines()[0])

@@ -73,6 +73,7 @@ class Installed:
         )
 
     def new_session(self, *args: str) -> subprocess.CompletedProcess[str]:
+        self.root.mkdir(parents=True, exist_ok=True)  # a rig's data root exists
         return self("new-session", "algernon", "--root", str(self.root), *args)
 
     def events(self) -> int:
@@ -86,9 +87,11 @@ class Installed:
         return sorted((row["session"], row["alyx_eid"]) for row in json.loads(done.stdout))
 
     def folders(self) -> list[str]:
-        """Every folder and file under the data root, relative to it."""
+        """Every folder and file made under the data roots (lab/Subjects), relative to their
+        parent; the roots themselves exist before."""
         top = self.root.parent.parent
-        return sorted(p.relative_to(top).as_posix() for p in top.rglob("*")) if top.exists() else []
+        made = (p.relative_to(top) for p in top.rglob("*")) if top.exists() else iter(())
+        return sorted(path.as_posix() for path in made if len(path.parts) > 2)
 
 
 @pytest.fixture
@@ -180,6 +183,7 @@ def test_refusals_make_nothing(
     words: str,
 ) -> None:
     day = _past_day().isoformat()
+    (installed.tmp_path / root).mkdir(parents=True)  # a rig's data root exists
     done = installed(
         "new-session", subject, "--root", str(installed.tmp_path / root), "--date", day, *more
     )

@@ -214,6 +214,7 @@ def test_new_session_with_a_wrong_password_makes_the_folder_and_keeps_it_pending
     again before it is registered), and the registration waits for the right password."""
     door.env.update(alyx_env(server, tmp_path), LABLEDGER_ALYX__PASSWORD=WRONG)
     root = door.cwd / "cortexlab" / "Subjects"
+    root.mkdir(parents=True)  # a rig's data root exists
 
     ran = door("new-session", "algernon", "--root", root)
 

@@ -87,13 +87,26 @@ def test_follow_folds_what_another_rig_writes(follow_schema: str, tmp_path: Path
     finally:
         follower.send_signal(signal.SIGINT)
         out, err = follower.communicate(timeout=20)
-    assert follower.returncode == 0, err
+    assert follower.returncode == 130, err  # interrupted, as the README's unit expects
     assert f"stopped at position {last}" in out
     followed = snapshot(views)
     views.replay()
     assert snapshot(views) == followed
     views.close()
     rig.close()
+
+
+def test_follow_that_reaches_its_timeout_exits_0(follow_schema: str, tmp_path: Path) -> None:
+    """Only Ctrl-C is an interruption (130); the end of --timeout is the run done."""
+    done = subprocess.run(
+        [str(COMMAND), "project", "--follow", "--timeout", "0.5"],
+        env=_env(follow_schema, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "stopped at position 0" in done.stdout
 
 
 def test_follow_refuses_sqlite_in_one_line(tmp_path: Path) -> None:

@@ -346,6 +346,7 @@ def test_a_number_taken_offline_is_checked_again(
     online = alyx_env(server, tmp_path)
     door.env.update({k: v for k, v in online.items() if k != "LABLEDGER_ALYX__BASE_URL"})
     root = tmp_path / "ours" / "cortexlab" / "Subjects"
+    root.mkdir(parents=True)  # a rig's data root exists
     made = door("new-session", "algernon", "--root", root, "--date", day).ok()
     assert made.out.splitlines()[0] == str(root / "algernon" / day / "001")
     assert "checked again before it is registered" in made.err

@@ -25,6 +25,7 @@ OFFLINE = {"LABLEDGER_LAB": "cortexlab"}
 
 
 def _new_session(door: Door, *more: str) -> Path:
+    (door.cwd / "d/cortexlab/Subjects").mkdir(parents=True, exist_ok=True)  # the data root exists
     made = door("new-session", "algernon", "--root", "d/cortexlab/Subjects", *more).ok()
     folder = door.cwd / made.out.splitlines()[0].strip()
     (folder / "alf").mkdir()

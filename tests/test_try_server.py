@@ -128,6 +128,8 @@ def test_the_readme_commands_run_against_the_server_started_on_its_own(
             for word in words[1:]:
                 name, value = word.split("=", 1)
                 env[name] = value.replace(readme_url, url)
+        elif words[0] == "mkdir":  # the data root new-session needs
+            subprocess.run(words, cwd=door.cwd, check=True, timeout=10)
         else:
             assert words[0] == ".venv/bin/labledger", line
             out = door(*words[1:], env=env).ok().out

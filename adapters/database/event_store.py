@@ -15,6 +15,7 @@ from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from ...domain.errors import LedgerUnavailable
+from ..filesystem.user_dirs import LEDGER_FILE_NAME, default_data_dir
 from ..settings import Settings
 from .store_failures import explain
 
@@ -67,6 +68,22 @@ def ledger_env(settings: Settings) -> dict[str, str]:
 POSTGRES_FACTORY = f"{__package__}.postgres_factory:TLSPostgresFactory"
 """eventsourcing's PostgreSQL factory with the TLS settings passed on (named, not imported: a
 command on SQLite never loads eventsourcing's PostgreSQL module)."""
+
+
+def settings_to_read(settings: Settings) -> Settings:
+    """The settings a report (status, audit, history ...) opens the ledger and views with: it
+    never creates an SQLite ledger. At the default location a missing file is an empty ledger,
+    held in memory (a new rig has recorded nothing yet); a missing file given explicitly is
+    refused in one line, since a mistyped path would otherwise be created, folders and all, and
+    the report would say that nothing was recorded."""
+    if settings.store != "sqlite" or settings.sqlite_path.exists():
+        return settings
+    if settings.sqlite_path != default_data_dir() / LEDGER_FILE_NAME:
+        raise LedgerUnavailable(
+            f"{describe_store(settings)} does not exist; correct the path (--ledger, "
+            "sqlite_path or LABLEDGER_SQLITE_PATH), or record something first (scan, register)"
+        )
+    return settings.model_copy(update={"store": "memory"})
 
 
 def open_ledger(settings: Settings) -> Ledger:
@@ -142,6 +159,11 @@ def _raced(error: Exception) -> bool:
 def _check_sqlite_file(settings: Settings) -> None:
     """Refuse a file that is not an SQLite database before eventsourcing touches it."""
     path = settings.sqlite_path
+    if path.is_dir():
+        raise LedgerUnavailable(
+            f"{describe_store(settings)} is a folder; give the ledger's file, e.g. "
+            f"{path / LEDGER_FILE_NAME}"
+        )
     if path.exists() and path.stat().st_size > 0:
         with path.open("rb") as file:
             if file.read(16) != b"SQLite format 3\x00":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
@@ -44,10 +44,18 @@ def check_followable(settings: Settings) -> None:
         )
 
 
+class Followed(NamedTuple):
+    """Where following stopped, and whether Ctrl-C (SIGINT) stopped it rather than the timeout:
+    the command then exits 130, as every command does when interrupted."""
+
+    position: int
+    interrupted: bool
+
+
 def follow(
     settings: Settings, timeout: float | None = None, started: Callable[[int], None] | None = None
-) -> int:
-    """Follow the ledger until interrupted (or `timeout` seconds); returns the position reached.
+) -> Followed:
+    """Follow the ledger until interrupted (or `timeout` seconds); where it stopped, and why.
 
     The backlog is folded in pages first (fast); the runner then takes over from that position,
     and `started` is told the position once the runner is subscribed (events recorded after that
@@ -57,6 +65,7 @@ def follow(
     check_followable(settings)
     ledger = open_ledger(settings)  # creates the schema and tables if needed
     views = open_views(settings, ledger)
+    interrupted = True  # until the runner returns on its own (the timeout)
     with contextlib.suppress(KeyboardInterrupt):
         views.catch_up()
         with (
@@ -71,4 +80,5 @@ def follow(
             if started is not None:
                 started(views.position())
             runner.run_forever(timeout=timeout)
-    return views.position()
+        interrupted = False
+    return Followed(views.position(), interrupted)

@@ -8,6 +8,7 @@ clear line, and both reply shapes are read: a JSON list (clabe >= 0.10.2) or `{"
 from __future__ import annotations
 
 import difflib
+import socket
 
 import httpx
 
@@ -28,6 +29,12 @@ def project_names(url: str, timeout: float) -> list[str]:
     try:
         response = httpx.get(url, timeout=timeout)
     except httpx.HTTPError as error:
+        if _host_not_found(error):
+            host = httpx.URL(url).host
+            raise MetadataServiceUnavailable(
+                f"metadata service {url}: the host name {host} could not be resolved (no such "
+                "host, or no DNS); check the network, or correct watchdog.metadata_service_url"
+            ) from None
         detail = " ".join(str(error).split()) or type(error).__name__
         raise MetadataServiceUnavailable(
             f"metadata service {url} is unreachable ({detail}); {fix}"
@@ -50,6 +57,17 @@ def project_names(url: str, timeout: float) -> list[str]:
             f"metadata service {url} did not answer a list of project names; {fix}"
         )
     return data
+
+
+def _host_not_found(error: BaseException) -> bool:
+    """Whether the name lookup failed (httpx wraps the resolver's `socket.gaierror`, whose own
+    words, "[Errno -2] Name or service not known", say nothing of which name or setting)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def check_project_name(name: str, url: str, timeout: float) -> None:
