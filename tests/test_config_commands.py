@@ -144,10 +144,11 @@ def test_init_on_a_terminal_asks_logs_in_and_keeps_the_password_private(
 ) -> None:
     terminal = Terminal(door, "config", "init")
     terminal.answer("This rig's lab", "not a lab!")
-    terminal.expect(
+    terminal.expect("answer again (empty: leave it unset)")  # wrapped between words at 100
+    assert (
         'lab in your answer: "not a lab!" is not one word: use letters, digits and _ only, '
         "e.g. cortexlab; answer again (empty: leave it unset)"
-    )
+    ) in " ".join(terminal.screen.split())
     terminal.answer("This rig's lab", "cortexlab")  # asked again as it was asked first
     terminal.answer("The ledger file (SQLite) of this rig [", "")  # the default
     terminal.answer("The lab's Alyx address", server.base_url)
