@@ -141,19 +141,27 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
 
 def check_protected(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from ..adapters import protection
+    from ..adapters.alyx.errors import AlyxError
     from ..adapters.executors import refresh_reference, scan_options
     from ..domain.revisions import Situation, decide, protected_details, relocated
     from ..projections.render import table, to_json
 
     warn = warner()
     apply_wide(console, args)
-    refresh_reference(settings, warn)
+    held: list[str] = []  # said only if the check itself gets an answer (else one error says it)
+    refresh_reference(settings, held.append)
     groups, left_out = protection.group_files(args.paths, scan_options(settings), folders=True)
     for why in left_out:
         warn(f"left out: {why}")
+    try:
+        replies = protection.check_protected(settings, groups)
+    except AlyxError as error:
+        raise LabledgerError(f"cannot check which files are protected: {error}") from None
+    for line in held:
+        warn(line)
     rows: list[dict[str, Any]] = []
     today = dt.date.today().isoformat()
-    for group, reply in protection.check_protected(settings, groups):
+    for group, reply in replies:
         details = reply.get("details")
         verdicts = protected_details(details) if isinstance(details, list) else {}
         for file in group.files:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 
 import pytest
 
@@ -157,3 +158,24 @@ def test_new_session_refuses_a_data_root_that_does_not_exist(door: Door) -> None
         f"labledger: error: --root {root} does not exist; create it first or correct the path"
     )
     assert not (door.cwd / "nonexistent").exists() and not door.ledger_file.exists()
+
+
+def test_check_protected_with_the_server_down_is_one_line_naming_the_check(door: Door) -> None:
+    """Before: a warning about the cached dataset types, then the same failure as the error."""
+    with socket.socket() as probe:  # a port nothing listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    shutil.copytree(ROOT / "examples", door.cwd / "examples")
+    env = {
+        **OFFLINE,
+        "LABLEDGER_ALYX__BASE_URL": url,
+        "LABLEDGER_ALYX__USERNAME": "jdoe",
+        "LABLEDGER_ALYX__PASSWORD": "not-used",
+    }
+    ran = door("check-protected", "examples/cortexlab/Subjects/algernon/2026-11-21/001", env=env)
+    line = _one_error_line(ran)
+    assert line.startswith(
+        f"labledger: error: cannot check which files are protected: Alyx at {url} is "
+        "unreachable (connection refused)"
+    )
+    assert "not-used" not in ran.out + ran.err
