@@ -53,8 +53,8 @@ class CommandParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
         """As argparse's, but an option this command does not know stops here, where the
         command's own options are known (argparse would pass it up to the top-level parser and
         say only `unrecognized arguments` under the top-level usage)."""
