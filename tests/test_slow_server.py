@@ -185,7 +185,9 @@ def test_a_terminal_sees_one_live_line_while_alyx_keeps_it_waiting(
     last_draw = seen.rindex("\r\x1b[K")
     final = seen[last_draw:].removeprefix("\r\x1b[K")
     assert final.startswith("labledger: gave up waiting: "), seen
-    assert final.count("\n") == 1, "the live line erased, one final line left"
+    # the live line erased, one final message left (wrapped between words at the pty's width)
+    assert final.count("labledger:") == 1 and "Alyx not answering" not in final, seen
+    assert final.endswith("\n") and max(len(line.rstrip("\r")) for line in final.splitlines()) <= 80
 
 
 def _read_all(terminal: int) -> str:
