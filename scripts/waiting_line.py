@@ -5,8 +5,7 @@ call waits for its reply ("Alyx not answering POST /auth-token: 4 s (gives up at
 its next attempt ("Alyx not answering GET /subjects (503), retry 2/3 in 4 s"), and erased when
 the call ends. Elsewhere (a log, a pipe) nothing of the kind. In both, when the command gives up
 on a server it waited for, one final message says so (wrapped between words on a terminal, as
-every message is); a server that refuses at once needs no line
-beyond the command's own report.
+every message is); a server that refuses at once needs no line beyond the command's own report.
 """
 
 from __future__ import annotations
