@@ -35,7 +35,6 @@ PROBLEMS: Mapping[str, str] = {
     "list_type": "{value} is not a list (write [first, second])",
     "dict_type": "{value} is not a section of keys",
     "model_type": "{value} is not a section of keys",
-    "model_attributes_type": "{value} is not a section of keys",
     "path_type": "{value} is not a file or folder path",
     "time_parsing": "{value} is not a time of day (write HH:MM)",
     "time_type": "{value} is not a time of day (write HH:MM)",
