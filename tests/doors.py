@@ -121,6 +121,20 @@ class Door:
         """`labledger ARGS...` as typed in a shell."""
         return self._run([str(LABLEDGER), *map(str, args)], env, cwd, timeout)
 
+    def start(self, *args: str | Path) -> subprocess.Popen[str]:
+        """`labledger ARGS...` started in the background (output piped, as text), for a test that
+        signals it, races it against another, or reads it while it runs."""
+        return subprocess.Popen(
+            [str(LABLEDGER), *map(str, args)],
+            cwd=self.cwd,
+            env=self.environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
     def python(
         self,
         script: str,

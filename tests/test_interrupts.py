@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import SAMPLE_FILES, sample_session
-from tests.doors import LABLEDGER, Door
+from tests.doors import Door
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="sees the large file being read in /proc/PID/fd"
@@ -56,15 +55,7 @@ def _reading(pid: int, path: Path) -> bool:
 def _interrupt_while_reading(door: Door, command: str, sessions: list[Path], large: Path) -> float:
     """Run `labledger COMMAND SESSIONS…`, send SIGINT once it reads `large` and the small files
     are done; check it exits 130 with the one line. Returns seconds from SIGINT to exit."""
-    run = subprocess.Popen(
-        [str(LABLEDGER), command, *map(str, sessions)],
-        cwd=door.cwd,
-        env=door.environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = door.start(command, *sessions)
     try:
         deadline = time.monotonic() + 30
         while not _reading(run.pid, large):

@@ -9,7 +9,6 @@ log holds one intent and one outcome per piece of work, and Alyx one record.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,7 @@ from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE, SAMPLE_FILES
 from tests.conftest import PG, drop_schema
-from tests.doors import LABLEDGER, Door
+from tests.doors import Door
 
 ROUNDS = 3
 SESSIONS = ("001", "002", "003")
@@ -53,18 +52,7 @@ def _new_store(kind: str, sqlite_path: Path, request: pytest.FixtureRequest) -> 
 
 def _race(door: Door, *args: str | Path) -> list[tuple[int, str, str]]:
     """Start two `labledger` processes with the same arguments at once; their results."""
-    runs = [
-        subprocess.Popen(
-            [str(LABLEDGER), *map(str, args)],
-            cwd=door.cwd,
-            env=door.environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    runs = [door.start(*args) for _ in range(2)]
     outputs = [run.communicate(timeout=120) for run in runs]
     return [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)]
 
