@@ -130,7 +130,7 @@ def _warn_about_settings(settings: Settings) -> None:
 
 
 def run_transfer(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.event_store import open_ledger, settings_to_read
     from ..adapters.database.views import open_views
     from ..adapters.watchdog.overrides import TransferOverrides
     from ..adapters.watchdog_handover import transfer, transfer_status
@@ -138,8 +138,9 @@ def run_transfer(args: argparse.Namespace, settings: Settings, console: Console)
 
     _warn_about_settings(settings)
     apply_wide(console, args)
-    ledger = open_ledger(settings)
-    views = open_views(settings, ledger)
+    # --status and --dry-run only read: like a report, they never create a ledger
+    stored = settings_to_read(settings) if args.status or args.dry_run else settings
+    views = open_views(stored, open_ledger(stored))
     if args.status:
         row = transfer_status(views, settings, args.session)
         if args.json:
@@ -190,13 +191,13 @@ def run_validate(args: argparse.Namespace, settings: Settings, console: Console)
 
 
 def run_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from ..adapters.database.event_store import open_ledger
+    from ..adapters.database.event_store import open_ledger, settings_to_read
     from ..adapters.database.views import open_views
     from ..adapters.watchdog_handover import status_rows
 
     _warn_about_settings(settings)
-    ledger = open_ledger(settings)
-    rows = status_rows(open_views(settings, ledger), settings)
+    stored = settings_to_read(settings)  # a report: it never creates a ledger
+    rows = status_rows(open_views(stored, open_ledger(stored)), settings)
     _print_rows(console, "watchdog status", rows, ["item", "value"], args)
     return 0
 

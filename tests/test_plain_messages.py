@@ -112,12 +112,13 @@ READ_ONLY = [
     ("history", "examples/cortexlab/Subjects/algernon/2026-11-21/001"),
     ("replay",),
     ("project",),
+    ("watchdog", "status"),
     ("config", "show"),
 ]
 """The commands that only read the ledger."""
 
 
-@pytest.mark.parametrize("args", READ_ONLY, ids=[" ".join(args[:1]) for args in READ_ONLY])
+@pytest.mark.parametrize("args", READ_ONLY, ids=[" ".join(args[:2]) for args in READ_ONLY])
 def test_a_report_on_a_new_rig_creates_nothing(door: Door, args: tuple[str, ...]) -> None:
     """At the default location, no ledger yet is an empty one: nothing is created."""
     if args[0] == "history":
@@ -131,7 +132,7 @@ def test_a_report_on_a_new_rig_creates_nothing(door: Door, args: tuple[str, ...]
     assert made == [], f"{args[0]} created {made}"
 
 
-@pytest.mark.parametrize("args", READ_ONLY[:6], ids=[args[0] for args in READ_ONLY[:6]])
+@pytest.mark.parametrize("args", READ_ONLY[:7], ids=[" ".join(args[:2]) for args in READ_ONLY[:7]])
 def test_a_mistyped_ledger_path_is_refused_not_created(door: Door, args: tuple[str, ...]) -> None:
     """Before, `--ledger /nonexistent2/x.sqlite3 status` created the folders and the file."""
     if args[0] == "history":
@@ -179,3 +180,15 @@ def test_check_protected_with_the_server_down_is_one_line_naming_the_check(door:
         "unreachable (connection refused)"
     )
     assert "not-used" not in ran.out + ran.err
+
+
+@pytest.mark.parametrize("flag", ["--status", "--dry-run"])
+def test_transfer_that_only_reads_never_creates_a_ledger(door: Door, flag: str) -> None:
+    """`transfer --status` and `transfer --dry-run` record nothing, so a mistyped ledger path
+    is refused as a report refuses it, instead of being created."""
+    shutil.copytree(ROOT / "examples", door.cwd / "examples")
+    missing = door.cwd / "nonexistent2" / "x.sqlite3"
+    session = "examples/cortexlab/Subjects/algernon/2026-11-21/001"
+    line = _one_error_line(door("--ledger", str(missing), "transfer", session, flag, env=OFFLINE))
+    assert line.startswith(f"labledger: error: SQLite ledger {missing} does not exist"), line
+    assert not missing.parent.exists()
