@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
@@ -40,6 +39,7 @@ from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.browser import open_report
 from tests.cli_helpers import SAMPLE, Result
+from tests.watchdog_folders import watched_service
 
 SESSIONS = 100
 UNKNOWN = "nobody"
@@ -105,25 +105,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
 def _watchdog_settings(tmp: Path) -> Path:
     """A settings file with the AIND watchdog service's folders, so `transfer` writes a
     manifest (its long name shows in the status and audit pages)."""
-    service = tmp / "watchdog"
-    (service / "flags").mkdir(parents=True)
-    (service / "manifest_complete").mkdir()
-    config = service / "config.yml"
-    config.write_text(
-        f"flag_dir: {service / 'flags'}\nmanifest_complete: {service / 'manifest_complete'}\n"
-    )
-    watchdog = {
-        "config": str(config),
-        "destination": str(tmp / "staging"),
-        "project_name": "Example Project",
-        "user_email": "jdoe@example.org",
-        "transfer_endpoint": "http://aind-data-transfer-service/api/v2/submit_jobs",
-        "platform": "behavior",
-        "schedule_time": "20:00:00",
-    }
-    settings = tmp / "settings.yaml"
-    settings.write_text(yaml.safe_dump({"lab": "cortexlab", "watchdog": watchdog}))
-    return settings
+    return watched_service(tmp).settings
 
 
 def _page(ledger: Ledger, folder: Path, *args: str, name: str = "") -> Path:

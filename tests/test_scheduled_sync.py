@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
-import yaml
 
 from labledger.domain.exit_status import (
     ALL_DONE,
@@ -32,6 +31,7 @@ from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import ROOT
 from tests.doors import Door
 from tests.test_operator_fixes import _offline, _sessions
+from tests.watchdog_folders import watched_service
 
 SESSION_KEY = "cortexlab/algernon/2026-11-21/001"
 
@@ -173,25 +173,9 @@ def test_work_blocked_by_a_wrong_password_exits_1(
 def _watchdog(door: Door, tmp_path: Path) -> Path:
     """The watchdog's folders and a settings file that hands sessions to it, with a deadline
     of a fraction of a second; the flag folder is returned."""
-    service = tmp_path / "watchdog"
-    flag, complete = service / "flags", service / "manifest_complete"
-    flag.mkdir(parents=True)
-    complete.mkdir()
-    config = service / "config.yml"
-    config.write_text(f"flag_dir: {flag}\nmanifest_complete: {complete}\n")
-    settings = tmp_path / "settings.yaml"
-    watchdog = {
-        "config": str(config),
-        "destination": str(tmp_path / "staging"),
-        "project_name": "Example Project",
-        "user_email": "jdoe@example.org",
-        "transfer_endpoint": "http://aind-data-transfer-service/api/v2/submit_jobs",
-        "platform": "behavior",
-        "stall_after_minutes": 0.001,
-    }
-    settings.write_text(yaml.safe_dump({"lab": "cortexlab", "watchdog": watchdog}))
-    door.env["LABLEDGER_CONFIG"] = str(settings)
-    return flag
+    service = watched_service(tmp_path, stall_after_minutes=0.001, schedule_time=None)
+    door.env["LABLEDGER_CONFIG"] = str(service.settings)
+    return service.flag_dir
 
 
 def test_a_stalled_transfer_exits_1_until_the_watchdog_takes_it(door: Door, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from labledger.domain.ledger import Ledger
 from tests.cli_helpers import Cli, Result
 from tests.test_cli_errors import assert_one_line_error
 from tests.test_manifest import accepted_by_service
+from tests.watchdog_folders import watched_service
 
 NAME = "behavior_algernon_2026-11-21_11-16-17"
 FILE = f"manifest_{NAME}.yml"
@@ -79,33 +80,12 @@ def make_session(cli: Cli, name: str = "algernon/2026-11-21/001") -> Path:
 
 @pytest.fixture
 def rig(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Rig:
-    service = cli.tmp_path / "watchdog"
-    flag, complete = service / "flags", service / "manifest_complete"
-    flag.mkdir(parents=True)
-    complete.mkdir()
-    config = service / "config.yml"
-    config.write_text(f"flag_dir: {flag}\nmanifest_complete: {complete}\n")
-    settings = cli.tmp_path / "settings.yaml"
-    settings.write_text(
-        yaml.safe_dump(
-            {
-                "lab": "cortexlab",
-                "watchdog": {
-                    "config": str(config),
-                    "destination": str(cli.tmp_path / "staging"),
-                    "project_name": "Example Project",
-                    "user_email": "jdoe@example.org",
-                    "transfer_endpoint": "http://aind-data-transfer-service/api/v2/submit_jobs",
-                    "platform": "behavior",
-                    "schedule_time": "20:00:00",
-                },
-            }
-        )
-    )
-    monkeypatch.setenv("LABLEDGER_CONFIG", str(settings))
+    service = watched_service(cli.tmp_path)
+    flag, complete = service.flag_dir, service.manifest_complete
+    monkeypatch.setenv("LABLEDGER_CONFIG", str(service.settings))
     session = make_session(cli)
     assert cli("scan", str(session)).code == 0
-    return Rig(cli, session, flag, complete, settings)
+    return Rig(cli, session, flag, complete, service.settings)
 
 
 @pytest.fixture(autouse=True)
