@@ -168,7 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with (
             provenance.acting_as(this_run(who)),
             WaitingLine(sys.stderr, lambda line: say(errors, line)) as waiting,
-            one_run(interactive=interactive, watcher=waiting),
+            one_run(
+                interactive=interactive,
+                watcher=waiting if getattr(args, "live_line", True) else None,
+            ),
             store_errors(settings),
         ):
             return handler(args, settings, console)

@@ -52,6 +52,21 @@ def _epilog() -> str:
     )
 
 
+class ForLogs(argparse.Action):
+    """`sync --quiet`: a run for a log, so besides the short report there is no live line while
+    Alyx keeps it waiting (`main` reads `live_line`); the exit status says the rest."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        namespace.quiet = True
+        namespace.live_line = False
+
+
 def add_commands(commands: Any) -> None:
     sync = commands.add_parser(
         "sync",
@@ -76,7 +91,9 @@ def add_commands(commands: Any) -> None:
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument(
         "--quiet",
-        action="store_true",
+        action=ForLogs,
+        nargs=0,
+        default=False,
         help="print nothing when all is done or still queued, else one line per item that "
         "needs the operator (for cron logs and timers; the exit status says the rest)",
     )
@@ -171,11 +188,6 @@ def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from ..adapters.executors import build_executors, scan_options, session_ids_of
     from ..adapters.sync import perform_pending
 
-    if args.quiet:
-        from ..adapters.alyx.command_run import one_run
-
-        with one_run() as alyx_run:  # the command's own run, entered before the handler
-            alyx_run.watcher = None  # no line while Alyx keeps it waiting: the status says it
     apply_wide(console, args)
     ledger = open_ledger(settings)
     sessions = session_ids_of(args.sessions, scan_options(settings)) if args.sessions else None
