@@ -156,6 +156,11 @@ class AlyxClient(TokenLogin):
         """GET one resource; the parsed JSON reply. Retried."""
         return self._call("GET", endpoint, params=params, idempotent=True)
 
+    def get_root(self) -> Any:
+        """GET the API root without a token: whether an Alyx answers there (a connection test
+        that needs no login)."""
+        return self._call("GET", "/", idempotent=True, authenticated=False)
+
     def post(self, endpoint: str, body: Any, *, retry: bool) -> Any:
         """POST ``body``; ``retry=True`` only when sending it twice is harmless (register-file)."""
         return self._call("POST", endpoint, body=body, idempotent=retry)

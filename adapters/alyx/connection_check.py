@@ -26,21 +26,14 @@ class ConnectionCheck:
     message: str
 
 
-class _RootProbe(AlyxClient):
-    """The client, plus a GET of the API root sent without a token."""
-
-    def answer_of_root(self) -> None:
-        self._call("GET", "/", idempotent=True, authenticated=False)
-
-
 def check_connection(alyx: AlyxSettings, username: str | None) -> ConnectionCheck:
     """Ask the server at ``alyx.base_url`` as ``username`` (None: only whether it answers)."""
     # The client wants a user; without one only the root is asked, and no name is ever sent.
-    client = _RootProbe(alyx.model_copy(update={"max_attempts": 1}), username or "anonymous")
+    client = AlyxClient(alyx.model_copy(update={"max_attempts": 1}), username or "anonymous")
     url = client.base_url
     with one_run(), client:
         try:
-            client.answer_of_root()
+            client.get_root()
         except AlyxRefused:
             pass  # a JSON refusal (401, 403, 404) is an answer: Alyx is there
         except AlyxError as error:  # no answer, a 5xx, or a reply that is not Alyx's JSON
