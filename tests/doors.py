@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -48,6 +49,13 @@ MACHINE_CLOCK = re.compile(r"LD_PRELOAD|FAKETIME(_[A-Z0-9_]+)?|DONT_FAKE_MONOTON
 """Variables inherited as they are: the machine's clock. `.ci/faketime-pytest` moves the clock of
 the whole test run with libfaketime; a run started here must live at the same time as the test
 (and the loopback server) that checks it, as a user's command lives on the user's machine."""
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """For `preexec_fn`: the child takes Ctrl-C (SIGINT) as a command started in a terminal does.
+    A test runner started in the background of a script inherits SIGINT ignored, and so would
+    every command it starts, so a test that sends SIGINT would see it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Ran(NamedTuple):
@@ -133,6 +141,7 @@ class Door:
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            preexec_fn=ctrl_c_as_at_a_terminal,
         )
 
     def python(

@@ -23,6 +23,7 @@ from labledger.adapters.database.views import open_views
 from labledger.adapters.settings import Settings
 from labledger.domain.ledger import Ledger
 from tests.conftest import PG, drop_schema, pg_settings
+from tests.doors import ctrl_c_as_at_a_terminal
 from tests.projection_scenario import STEPS, run_step
 from tests.test_projections import snapshot
 
@@ -63,6 +64,7 @@ def test_follow_folds_what_another_rig_writes(follow_schema: str, tmp_path: Path
     run_step(rig, STEPS[0])  # a backlog, folded in pages before the runner takes over
     follower = subprocess.Popen(
         [str(COMMAND), "project", "--follow", "--timeout", "60"],
+        preexec_fn=ctrl_c_as_at_a_terminal,
         env=_env(follow_schema, tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

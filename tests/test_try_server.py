@@ -34,7 +34,7 @@ from tests.alyx_server.__main__ import INSTALL_TEST_EXTRA
 from tests.alyx_server.seed import packaged_fixtures
 from tests.alyx_server.state import AlyxState
 from tests.cli_helpers import ROOT
-from tests.doors import Door
+from tests.doors import Door, ctrl_c_as_at_a_terminal
 from tests.fixture_paths import ALYX_FIXTURES
 
 SECTION = "## Trying labledger without a lab"
@@ -95,6 +95,7 @@ def served(door: Door) -> Iterator[tuple[Served, str, str]]:
         stderr=subprocess.STDOUT,
         text=True,
         encoding="utf-8",
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     server = Served(process)
     try:
