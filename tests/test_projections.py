@@ -168,6 +168,12 @@ def _fail_at(monkeypatch: pytest.MonkeyPatch, page: int, statement: int) -> None
                 return self.inner.execute(query)
             return self.inner.execute(query, params)
 
+        def executemany(self, query: Any, params_seq: Any) -> Any:
+            self.count += 1  # a page writes each kind of change in one statement
+            if statement and self.count == statement:
+                raise Broken(f"killed at write {statement} of page {page}")
+            return self.inner.executemany(query, params_seq)
+
         def fetchone(self) -> Any:
             return self.inner.fetchone()
 
@@ -188,7 +194,7 @@ def _fail_at(monkeypatch: pytest.MonkeyPatch, page: int, statement: int) -> None
     monkeypatch.setattr(view_store.ViewQueries, "_write", write)
 
 
-@pytest.mark.parametrize(("page", "statement"), [(1, 1), (1, 0), (2, 3), (3, 0), (-1, 2)])
+@pytest.mark.parametrize(("page", "statement"), [(1, 1), (1, 0), (2, 2), (3, 0), (-1, 2)])
 def test_a_page_that_fails_part_way_leaves_the_previous_page_and_resumes(
     ledger: Ledger, views: Views, monkeypatch: pytest.MonkeyPatch, page: int, statement: int
 ) -> None:

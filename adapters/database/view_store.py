@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from eventsourcing.persistence import Tracking
@@ -41,24 +41,11 @@ INDEXES = (
     f"CREATE INDEX IF NOT EXISTS {AUDIT_TABLE}_subject ON {{audit}} (subject)",
 )
 
-AUDIT_COLUMNS = (
-    "position",
-    "recorded_at",
-    "kind",
-    "event",
-    "aggregate_id",
-    "session_id",
-    "session",
-    "subject",
-    "file",
-    "alyx_user",
-    "os_user",
-    "host",
-    "tool_version",
-    "operation_id",
-    "summary",
-    "details",
-)
+AUDIT_COLUMNS = tuple(column.name for column in fields(AuditEntry))
+"""The audit table's columns: the entry's fields, in order (`AuditEntry.values`)."""
+
+ROW_KINDS = ("session", "dataset", "subject", "service")
+"""The kinds of row an event's aggregate id can name (intent rows are keyed otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +85,7 @@ class Cursor(Protocol):
     def execute(self, query: Any, params: Any = ...) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> Any: ...
+    def executemany(self, query: Any, params_seq: Any) -> Any: ...
 
 
 class ViewStore(Protocol):
@@ -121,13 +109,13 @@ class _CursorRows:
     def prefetch(self, row_ids: set[str]) -> None:
         found = self._store.fetch_docs(self._cursor, sorted(row_ids))
         for row_id in row_ids:
-            for kind in ("session", "dataset", "subject", "service"):
+            for kind in ROW_KINDS:
                 self._docs.setdefault((kind, row_id), found.get((kind, row_id)))
 
     def get(self, kind: str, row_id: str) -> dict[str, Any] | None:
         key = (kind, row_id)
         if key not in self._docs:
-            self._docs[key] = self._store.fetch_docs(self._cursor, [row_id], kind).get(key)
+            self._docs[key] = self._store.fetch_docs(self._cursor, [row_id], (kind,)).get(key)
         return self._docs[key]
 
 
@@ -214,50 +202,56 @@ class ViewQueries:
         c.execute(self.dialect.sql(self.dialect.lock))
 
     def fetch_docs(
-        self, c: Cursor, row_ids: Sequence[str], kind: str | None = None
+        self, c: Cursor, row_ids: Sequence[str], kinds: Sequence[str] = ROW_KINDS
     ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The stored documents of these rows, looked up by the primary key (kind, id): by id
+        alone the stores scan the whole table, once per page."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
+        kind_marks = ", ".join("?" * len(kinds))
         for start in range(0, len(row_ids), 500):
             chunk = list(row_ids[start : start + 500])
             marks = ", ".join("?" * len(chunk))
-            query = f"SELECT kind, id, body FROM {{rows}} WHERE id IN ({marks})"  # noqa: S608
-            if kind is not None:
-                query += " AND kind = ?"
-                chunk.append(kind)
-            c.execute(self.dialect.sql(query), chunk)
+            query = (
+                f"SELECT kind, id, body FROM {{rows}} WHERE kind IN ({kind_marks}) "  # noqa: S608
+                f"AND id IN ({marks})"
+            )
+            c.execute(self.dialect.sql(query), [*kinds, *chunk])
             for row in c.fetchall():
                 found[(row["kind"], row["id"])] = json.loads(row["body"])
         return found
 
     def _write(self, c: Cursor, changes: PageChanges) -> None:
-        upsert = self.dialect.sql(
-            "INSERT INTO {rows} (kind, id, session_id, position, body) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (kind, id) DO UPDATE SET session_id = excluded.session_id, "
-            "body = excluded.body"
-        )
-        for row in changes.upserts:
-            doc = row.to_doc()
-            c.execute(
-                upsert,
-                (
-                    row.KIND,
-                    row.id,
-                    doc.get("session_id"),
-                    changes.born.get((row.KIND, row.id), changes.position),
-                    json.dumps(doc, sort_keys=True, default=str),
-                ),
+        """A page's changes, a statement per kind of change (executemany), not one per row."""
+        if changes.upserts:
+            upsert = self.dialect.sql(
+                "INSERT INTO {rows} (kind, id, session_id, position, body) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
+                "session_id = excluded.session_id, body = excluded.body"
             )
-        delete = self.dialect.sql("DELETE FROM {rows} WHERE kind = ? AND id = ?")
-        for kind, row_id in changes.deletes:
-            c.execute(delete, (kind, row_id))
-        insert = self.dialect.sql(
-            f"INSERT INTO {{audit}} ({', '.join(AUDIT_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
-        )
-        for entry in changes.audit:
-            values = entry.as_row()
-            values["details"] = json.dumps(values["details"], sort_keys=True, default=str)
-            c.execute(insert, tuple(values[column] for column in AUDIT_COLUMNS))
+            born, position = changes.born, changes.position
+            c.executemany(
+                upsert,
+                [
+                    (
+                        row.KIND,
+                        row.id,
+                        doc.get("session_id"),
+                        born.get((row.KIND, row.id), position),
+                        json.dumps(doc, sort_keys=True, default=str),
+                    )
+                    for row in changes.upserts
+                    for doc in (row.to_doc(),)
+                ],
+            )
+        if changes.deletes:
+            delete = self.dialect.sql("DELETE FROM {rows} WHERE kind = ? AND id = ?")
+            c.executemany(delete, changes.deletes)
+        if changes.audit:
+            insert = self.dialect.sql(
+                f"INSERT INTO {{audit}} ({', '.join(AUDIT_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
+            )
+            c.executemany(insert, [entry.values() for entry in changes.audit])
 
 
 def _audit_entry(row: Any) -> AuditEntry:
