@@ -10,6 +10,7 @@ from uuid import UUID
 
 from .alf import SessionRef
 from .dataset import Dataset
+from .file_registration import RegisteredReply
 from .ledger_commands import LedgerCommands
 from .ledger_queries import session_id_of
 from .observations import Observed, ScanSummary, SessionScan
@@ -129,6 +130,41 @@ class DatasetCommands(LedgerCommands):
                 operation_id, alyx_id, revision, default, file_records, record
             ),
         )
+
+    def record_datasets_registered(
+        self, replies: Sequence[RegisteredReply], loaded: Sequence[Dataset] = ()
+    ) -> dict[UUID, str]:
+        """Record the replies of one register-file request, all in ONE transaction: the request
+        was one side effect, so its outcomes are saved together (one commit, not one per file).
+
+        `loaded` are the datasets as the caller read them before the request; they are decided
+        on as they are, and reloaded only when another writer saved first. A registration
+        another run already recorded is left as it stands; returns those, each with the line
+        that says who recorded it."""
+        given = {dataset.id: dataset for dataset in loaded}
+
+        def decide() -> dict[UUID, str]:
+            elsewhere: dict[UUID, str] = {}
+            changed: list[Dataset] = []
+            for reply in replies:
+                dataset = given.pop(reply.dataset_id, None) or self.dataset(reply.dataset_id)
+                if reply.operation_id in dataset.closed_intents:
+                    elsewhere[dataset.id] = dataset.done_elsewhere(reply.operation_id)
+                    continue
+                dataset.record_registered(
+                    reply.operation_id,
+                    reply.alyx_id,
+                    reply.revision,
+                    reply.default,
+                    reply.file_records,
+                    reply.record,
+                )
+                changed.append(dataset)
+            if changed:
+                self.save(*changed)
+            return elsewhere
+
+        return self._retrying(decide)
 
     def note_revision_protected(
         self, dataset_id: UUID, info: list[dict[str, bool]], today: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from uuid import UUID
 
 from .alf import SessionRef
 from .errors import LabledgerError
@@ -23,6 +24,19 @@ RESERVED_EXTRA = frozenset(
 
 class InvalidFileOptions(LabledgerError):
     """Registration options that cannot be sent as asked."""
+
+
+@dataclass(frozen=True)
+class RegisteredReply:
+    """Alyx's reply for one file of a register-file request, as the file's outcome records it."""
+
+    dataset_id: UUID
+    operation_id: str
+    alyx_id: str
+    revision: str
+    default: bool
+    file_records: list[dict[str, Any]]
+    record: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -265,11 +265,13 @@ def _move(
 
 
 def _record(context: AlyxContext, group: list[Pending], replies: Any, report: FilesReport) -> None:
-    """Record each reply (aligned with the request's filenames) as its dataset's outcome."""
+    """Record the replies (aligned with the request's filenames) as their datasets' outcomes,
+    in one transaction: the request was one side effect."""
+    outcomes: list[files_.RegisteredReply] = []
     for pending, reply in zip(group, replies, strict=True):
         records = file_records_of(reply)
-        try:
-            context.ledger.record_dataset_registered(
+        outcomes.append(
+            files_.RegisteredReply(
                 pending.dataset.id,
                 pending.operation_id,
                 str(reply["id"]),
@@ -278,8 +280,12 @@ def _record(context: AlyxContext, group: list[Pending], replies: Any, report: Fi
                 records,
                 dict(reply),
             )
-        except AlreadyClosed as elsewhere:  # a racing run recorded the same reply first
-            report.elsewhere = str(elsewhere)
+        )
         report.registered += 1
         if not any(r["exists"] for r in records):
             report.absent_on_server += 1
+    elsewhere = context.ledger.record_datasets_registered(
+        outcomes, [pending.dataset for pending in group]
+    )
+    if elsewhere:  # a racing run recorded some of the same replies first
+        report.elsewhere = next(iter(elsewhere.values()))
