@@ -36,8 +36,16 @@ class Provenance:
         return dataclasses.replace(self, operation_id=operation_id)
 
     def as_event_fields(self) -> dict[str, str]:
-        """The provenance fields as stored on every event."""
-        return dataclasses.asdict(self)
+        """The provenance fields as stored on every event (a fresh dict: callers add to it).
+        Written out rather than `dataclasses.asdict`, which deep-copies and is called for every
+        event recorded."""
+        return {
+            "alyx_user": self.alyx_user,
+            "os_user": self.os_user,
+            "host": self.host,
+            "tool_version": self.tool_version,
+            "operation_id": self.operation_id,
+        }
 
 
 def of_event(event: Any) -> dict[str, str]:

@@ -53,6 +53,7 @@ from .errors import (
 )
 from .login import TokenLogin
 from .settings import AlyxSettings
+from .tls import tls_for
 from .tokens import TOKEN_FILE_NAME, TokenCache
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class AlyxClient(TokenLogin):
                 "User-Agent": tool_version().replace(" ", "/", 1),
             },
             follow_redirects=False,  # a redirect would drop the token or turn a POST into a GET
+            verify=tls_for(self.base_url),
         )
 
     def __repr__(self) -> str:
