@@ -4,7 +4,8 @@ A page of events is folded against a `RowSource` (the view store inside its tran
 plain dict when rebuilding in memory); the fold reads only the rows the page touches and returns
 what changed, so the store writes a page and its tracking position in one transaction. Replaying
 the whole log from nothing and applying it page by page as it grows go through this one fold, so
-they cannot disagree.
+they cannot disagree. It reads events as `LoggedEvent`s (`projections.logged`): plain values
+decoded straight from the stored rows, whichever way the log was read.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from ..domain import pending, provenance
-from ..domain.dataset import Dataset
+from ..domain import pending
 from ..domain.session import Session
-from ..domain.subject import Subject
-from ..domain.watchdog import WatchdogService
+from .logged import LoggedEvent, as_logged
 from .rows import (
     ROW_CLASSES,
     AuditEntry,
@@ -27,7 +26,6 @@ from .rows import (
     ServiceRow,
     SessionRow,
     SubjectRow,
-    plain,
 )
 from .summaries import summarize
 
@@ -105,41 +103,48 @@ class PageFold:
 
     # -- events --------------------------------------------------------------------------------
 
-    def apply(self, position: int, event: Any) -> None:
+    def apply(self, position: int, event: LoggedEvent) -> None:
         """Fold one event: its aggregate's row, its intent row, and its audit entry."""
         self._position = max(self._position, position)
         self._current = position
-        when = event.timestamp.isoformat()
-        aggregate_id = str(event.originator_id)
-        if isinstance(event, Session.Event):
+        when = event.timestamp
+        aggregate_id = event.originator_id
+        aggregate, name = event.AGGREGATE, event.NAME
+        if aggregate == "Session":
             self._session_event(event, aggregate_id, when)
-        elif isinstance(event, Dataset.Event):
+        elif aggregate == "Dataset":
             self._dataset_event(event, aggregate_id, when)
-        elif isinstance(event, Subject.Created):
+        elif name == "Subject.Created":
             self._put(SubjectRow(aggregate_id, lab=event.lab, nickname=event.nickname))
-        elif isinstance(event, WatchdogService.Created):
+        elif name == "WatchdogService.Created":
             self._put(ServiceRow(aggregate_id, machine=event.machine))
         session, subject, target = self._context(event, aggregate_id)
-        self._intent_event(position, event, aggregate_id, session, subject, target)
+        details = pending.intent_details(event)
+        self._intent_event(position, event, aggregate_id, session, subject, target, details)
         self._audit.append(
             AuditEntry(
-                position=position,
-                recorded_at=when,
-                kind=pending.event_kind(event),
-                event=type(event).__qualname__,
-                aggregate_id=aggregate_id,
-                session_id=session.id if session else None,
-                session=session.key if session else "",
-                subject=subject,
-                file=target if isinstance(event, Dataset.Event) else "",
-                **provenance.of_event(event),
-                summary=summarize(event),
-                details=plain(pending.intent_details(event)),
+                position,
+                when,
+                event.KIND,
+                name,
+                aggregate_id,
+                session.id if session else None,
+                session.key if session else "",
+                subject,
+                target if aggregate == "Dataset" else "",
+                event.alyx_user,
+                event.os_user,
+                event.host,
+                event.tool_version,
+                event.operation_id,
+                summarize(event),
+                details,
             )
         )
 
-    def _session_event(self, event: Any, session_id: str, when: str) -> None:
-        if isinstance(event, Session.Created):
+    def _session_event(self, event: LoggedEvent, session_id: str, when: str) -> None:
+        name = event.NAME
+        if name == "Session.Created":
             row = SessionRow(
                 session_id,
                 key=Session.key_of(event.lab, event.subject, event.date, event.number),
@@ -156,51 +161,50 @@ class PageFold:
                 return
             row = found
         row.last_event = when
-        if isinstance(event, Session.Registered):
+        if name == "Session.Registered":
             row.eid, row.registered_at = event.eid, when
             row.last_error = row.last_error_at = None
-        elif isinstance(event, Session.RegistrationFailed | Session.ManifestFailed):
+        elif name in ("Session.RegistrationFailed", "Session.ManifestFailed"):
             row.last_error, row.last_error_at = event.reason, when
-        elif isinstance(event, Session.ManifestRequested):
+        elif name == "Session.ManifestRequested":
             row.manifest_name, row.transfer = event.name, "requested"
-        elif isinstance(event, Session.ManifestEmitted):
+        elif name == "Session.ManifestEmitted":
             row.manifest_path, row.manifest_sha256 = event.path, event.sha256
             row.emitted_at, row.transfer = when, "emitted"
             row.last_error = row.last_error_at = None
-        elif isinstance(event, Session.TransferConfirmed):
+        elif name == "Session.TransferConfirmed":
             row.transfer = "confirmed"
             if row.last_error is not None and row.last_error == row.stall:
                 row.last_error = row.last_error_at = None  # any later error stays
             row.stall = None
-        elif isinstance(event, Session.TransferStalled):
+        elif name == "Session.TransferStalled":
             row.transfer, row.last_error, row.last_error_at = "stalled", event.reason, when
             row.stall = event.reason
         self._put(row)
 
-    def _dataset_event(self, event: Any, dataset_id: str, when: str) -> None:
-        if isinstance(event, Dataset.Created):
-            self._put(
-                DatasetRow(dataset_id, session_id=str(event.session_id), rel_path=event.rel_path)
-            )
+    def _dataset_event(self, event: LoggedEvent, dataset_id: str, when: str) -> None:
+        name = event.NAME
+        if name == "Dataset.Created":
+            self._put(DatasetRow(dataset_id, session_id=event.session_id, rel_path=event.rel_path))
             return
         row = self._get(DatasetRow, dataset_id)
         if row is None:
             return
-        if isinstance(event, Dataset.Discovered):
+        if name == "Dataset.Discovered":
             row.state, row.rejection = "discovered", None
-        elif isinstance(event, Dataset.Rejected):
+        elif name == "Dataset.Rejected":
             row.state, row.rejection = "rejected", event.reason
-        elif isinstance(event, Dataset.Registered):
+        elif name == "Dataset.Registered":
             row.state, row.alyx_id, row.revision = "registered", event.alyx_id, event.revision
             row.last_error = row.last_error_at = None
-        elif isinstance(event, Dataset.RegistrationFailed | Dataset.MoveFailed):
+        elif name in ("Dataset.RegistrationFailed", "Dataset.MoveFailed"):
             row.last_error, row.last_error_at = event.reason, when
-        elif isinstance(event, Dataset.RevisionProtected):
+        elif name == "Dataset.RevisionProtected":
             row.state, row.protected = "protected", True
-        elif isinstance(event, Dataset.Moved):
+        elif name == "Dataset.Moved":
             row.state, row.moved_to = "moved", event.destination
             row.last_error = row.last_error_at = None
-        elif isinstance(event, Dataset.MovedIn):
+        elif name == "Dataset.MovedIn":
             row.moved_from = event.source
         self._put(row)
         session = self._get(SessionRow, row.session_id)
@@ -208,22 +212,23 @@ class PageFold:
             session.last_event = when
             self._put(session)
 
-    def _context(self, event: Any, aggregate_id: str) -> tuple[SessionRow | None, str, str]:
+    def _context(self, event: LoggedEvent, aggregate_id: str) -> tuple[SessionRow | None, str, str]:
         """The session, subject nickname and target (file, subject, machine) of an event."""
-        if isinstance(event, Session.Event):
+        aggregate = event.AGGREGATE
+        if aggregate == "Session":
             session = self._get(SessionRow, aggregate_id)
             return session, session.subject if session else "", ""
-        if isinstance(event, Dataset.Event):
+        if aggregate == "Dataset":
             dataset = self._get(DatasetRow, aggregate_id)
             if dataset is None:
                 return None, "", ""
             session = self._get(SessionRow, dataset.session_id)
             return session, session.subject if session else "", dataset.rel_path
-        if isinstance(event, Subject.Event):
+        if aggregate == "Subject":
             subject = self._get(SubjectRow, aggregate_id)
             nickname = subject.nickname if subject else ""
             return None, nickname, nickname
-        if isinstance(event, WatchdogService.Event):
+        if aggregate == "WatchdogService":
             service = self._get(ServiceRow, aggregate_id)
             return None, "", service.machine if service else ""
         return None, "", ""
@@ -231,36 +236,36 @@ class PageFold:
     def _intent_event(
         self,
         position: int,
-        event: Any,
+        event: LoggedEvent,
         aggregate_id: str,
         session: SessionRow | None,
         subject: str,
         target: str,
+        details: dict[str, Any],
     ) -> None:
         """Open an intent row, or answer one (pending's own rules: one truth for both)."""
-        kind = pending.event_kind(event)
-        row_id = IntentRow.row_id(aggregate_id, event.operation_id)
+        kind = event.KIND
         if kind == "intent":
-            opened = pending.opened(position, event, None)
             self._put(
                 IntentRow(
-                    row_id,
+                    IntentRow.row_id(aggregate_id, event.operation_id),
                     position=position,
                     aggregate_id=aggregate_id,
                     session_id=session.id if session else None,
                     subject=subject or None,
                     target=target,
-                    intent=opened.intent,
-                    operation_id=opened.operation_id,
-                    recorded_at=opened.recorded_at,
-                    who=opened.who,
+                    intent=event.NAME,
+                    operation_id=event.operation_id,
+                    recorded_at=event.timestamp,
+                    who=event.alyx_user or event.os_user,  # as `pending.opened`
                     host=event.host,
-                    details=plain(opened.details),
+                    details=details,
                 )
             )
             return
         if kind != "outcome":
             return
+        row_id = IntentRow.row_id(aggregate_id, event.operation_id)
         row = self._get(IntentRow, row_id)
         if row is None:
             return
@@ -319,7 +324,7 @@ def fold_pages(source: MemoryRows, events: Iterable[tuple[int, Any]], page: int)
 def _fold_one(source: MemoryRows, batch: list[tuple[int, Any]]) -> int:
     fold = PageFold(source)
     for position, event in batch:
-        fold.apply(position, event)
+        fold.apply(position, as_logged(event))
     changes = fold.changes()
     source.write(changes)
     return changes.position

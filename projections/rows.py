@@ -21,6 +21,11 @@ def plain(value: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+JSON = json.JSONEncoder(sort_keys=True, default=str)
+"""How rows and audit details are stored: keys sorted, ids and dates as text (one encoder, made
+once: `json.dumps` with options makes a new one per call)."""
+
+
 @dataclass
 class Row:
     """A read-model row; `KIND` names its table of documents."""
@@ -178,4 +183,4 @@ class AuditEntry:
         """The entry's fields in declaration order (a frozen dataclass sets them in that order),
         `details` as JSON text: one row of the audit table."""
         *fields, details = self.__dict__.values()
-        return (*fields, json.dumps(details, sort_keys=True, default=str))
+        return (*fields, JSON.encode(details))

@@ -27,7 +27,8 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from ...projections.audit_query import AuditQuery
 from ...projections.fold import PageChanges, PageFold
-from ...projections.rows import AuditEntry, Row
+from ...projections.logged import as_logged
+from ...projections.rows import JSON, AuditEntry, Row
 
 R = TypeVar("R", bound=Row)
 
@@ -143,11 +144,13 @@ class ViewQueries:
         with self.datastore.transaction(commit=True) as c:
             self._lock(c)
             current = self._max_tracking_id(application_name, c) or 0
-            todo = [(position, event) for position, event in events if position > current]
+            todo = [
+                (position, as_logged(event)) for position, event in events if position > current
+            ]
             if not todo:
                 return current
             source = _CursorRows(self, c)
-            source.prefetch({str(event.originator_id) for _, event in todo})
+            source.prefetch({event.originator_id for _, event in todo})
             fold = PageFold(source)
             for position, event in todo:
                 fold.apply(position, event)
@@ -237,7 +240,7 @@ class ViewQueries:
                         row.id,
                         doc.get("session_id"),
                         born.get((row.KIND, row.id), position),
-                        json.dumps(doc, sort_keys=True, default=str),
+                        JSON.encode(doc),
                     )
                     for row in changes.upserts
                     for doc in (row.to_doc(),)
