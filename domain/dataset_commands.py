@@ -83,8 +83,7 @@ class DatasetCommands(LedgerCommands):
         session_slot = len(changed)
         discovered: list[str] = []
         rejected: list[str] = []
-        for observation in files:
-            dataset = self._dataset_for(session.id, observation)
+        for observation, dataset in zip(files, self._datasets_for(session.id, files), strict=True):
             if isinstance(observation, Observed):
                 if dataset.discover(
                     observation.size,

@@ -5,7 +5,7 @@ that apply to an intent of any aggregate (its failure, its retry).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 from uuid import UUID
 
@@ -83,18 +83,26 @@ class LedgerCommands(LedgerQueries):
             )
         return session
 
-    def _dataset_for(self, session_id: UUID, observation: FileObservation) -> Dataset:
-        dataset_id = Dataset.create_id(session_id, observation.rel_path)
-        try:
-            return self.repository.get(dataset_id)
-        except AggregateNotFoundError:
-            return Dataset(
-                session_id=session_id,
-                rel_path=observation.rel_path,
-                collection=observation.collection,
-                revision=observation.revision,
-                name=observation.name,
-            )
+    def _datasets_for(
+        self, session_id: UUID, observations: Sequence[FileObservation]
+    ) -> list[Dataset]:
+        """The dataset of each observed file, as the ledger holds it (read in bulk), else new."""
+        ids = [Dataset.create_id(session_id, o.rel_path) for o in observations]
+        held = self.aggregates(ids) if ids else {}
+        return [
+            held.get(dataset_id) or self._new_dataset(session_id, observation)
+            for dataset_id, observation in zip(ids, observations, strict=True)
+        ]
+
+    @staticmethod
+    def _new_dataset(session_id: UUID, observation: FileObservation) -> Dataset:
+        return Dataset(
+            session_id=session_id,
+            rel_path=observation.rel_path,
+            collection=observation.collection,
+            revision=observation.revision,
+            name=observation.name,
+        )
 
     def _dataset_at(self, session_id: UUID, rel_path: str) -> Dataset:
         """The dataset of a path in a session, started if the ledger never saw that path."""

@@ -4,11 +4,11 @@ log in pages, and the pending and refused work folded from it. They return plain
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 
 from .alf import SessionRef
 from .dataset import Dataset
@@ -37,6 +37,28 @@ class LedgerQueries(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
+    def aggregates(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
+        """The aggregates of these ids that the ledger holds (absent ones left out), as
+        `repository.get` builds each, read in one query per few hundred where the store can
+        (a session's files: one query, not one per file)."""
+        wanted = list(dict.fromkeys(aggregate_ids))
+        select_events_of = getattr(self.recorder, "select_events_of", None)
+        if select_events_of is None:  # the in-memory store: one by one
+            found: dict[UUID, Any] = {}
+            for aggregate_id in wanted:
+                try:
+                    found[aggregate_id] = self.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    continue
+            return found
+        by_id: dict[UUID, list[Any]] = {}
+        for stored in select_events_of(wanted):
+            by_id.setdefault(stored.originator_id, []).append(stored)
+        return {
+            aggregate_id: project_aggregate(None, map(self.mapper.to_domain_event, events))
+            for aggregate_id, events in by_id.items()
+        }
+
     def known_files(self, session_id: UUID) -> dict[str, KnownFile]:
         """Each file of a session as the last scan recorded it (discovered or rejected)."""
         try:
@@ -44,8 +66,9 @@ class LedgerQueries(Application[UUID]):
         except AggregateNotFoundError:
             return {}
         known: dict[str, KnownFile] = {}
+        datasets = self.aggregates(Dataset.create_id(session_id, rel) for rel in session.files)
         for rel_path in session.files:
-            dataset: Dataset = self.repository.get(Dataset.create_id(session_id, rel_path))
+            dataset: Dataset = datasets[Dataset.create_id(session_id, rel_path)]
             if dataset.state == "rejected":
                 known[rel_path] = KnownFile("rejected", reason=dataset.rejection)
             elif dataset.md5 is not None:

@@ -78,6 +78,21 @@ def test_scan_records_session_and_files_once(ledger: Ledger) -> None:
     assert len(list(ledger.read_log())) == events_before, "an unchanged re-scan records nothing"
 
 
+def test_aggregates_read_in_bulk_are_those_the_repository_builds(ledger: Ledger) -> None:
+    """`Ledger.aggregates` (one query for many, where the store can) builds each aggregate
+    exactly as `repository.get` does, and leaves out ids the ledger does not hold."""
+    ledger.record_scans([FIRST_SCAN])
+    session_id = session_id_of(REF)
+    ids = [Dataset.create_id(session_id, o.rel_path) for o in FIRST_SCAN.files]
+    absent = Dataset.create_id(session_id, "alf/never.seen.npy")
+    found = ledger.aggregates([*ids, session_id, absent, ids[0]])
+    assert set(found) == {*ids, session_id}
+    for aggregate_id, aggregate in found.items():
+        single = ledger.repository.get(aggregate_id)
+        assert type(aggregate) is type(single)
+        assert (aggregate.version, vars(aggregate)) == (single.version, vars(single))
+
+
 def test_changed_file_is_discovered_again(ledger: Ledger) -> None:
     ledger.record_scans([FIRST_SCAN])
     changed = SessionScan(REF, FOLDER, (observed("alf/spikes.times.npy", "c" * 32, mtime_ns=2),))

@@ -113,9 +113,10 @@ def register_files(
                 continue
             if arrived is not None:
                 registrations.append(arrived)
+    held = ledger.aggregates(i.aggregate_id for i in intents if i.intent == REGISTER)
     for intent in intents:
         if intent.intent == REGISTER:
-            dataset = ledger.dataset(intent.aggregate_id)
+            dataset = held.get(intent.aggregate_id) or ledger.dataset(intent.aggregate_id)
             if intent.operation_id in dataset.open_intents:  # not handed on by a move above
                 fields = dict(intent.details.get("fields", {}))
                 registrations.append(Pending(intent.operation_id, dataset, fields))

@@ -45,6 +45,7 @@ def ledger_env(settings: Settings) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": str(settings.sqlite_lock_timeout),
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
         }
     pg = settings.postgres
     env = {
@@ -66,6 +67,8 @@ def ledger_env(settings: Settings) -> dict[str, str]:
 
 
 POSTGRES_FACTORY = f"{__package__}.postgres_factory:TLSPostgresFactory"
+SQLITE_RECORDER = f"{__package__}.bulk_reads:BulkSQLiteRecorder"
+"""eventsourcing's SQLite application recorder that also reads many aggregates in one query."""
 """eventsourcing's PostgreSQL factory with the TLS settings passed on (named, not imported: a
 command on SQLite never loads eventsourcing's PostgreSQL module)."""
 

@@ -12,9 +12,16 @@ process and every other connection in it (a rig launcher that uses labledger's P
 
 from __future__ import annotations
 
-from eventsourcing.postgres import PostgresFactory
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import Environment
 from psycopg.conninfo import make_conninfo
+from psycopg.sql import SQL, Identifier
+
+from .bulk_reads import CHUNK
 
 TLS_KEYS = {
     "sslmode": "POSTGRES_SSLMODE",
@@ -25,8 +32,37 @@ TLS_KEYS = {
 """libpq's TLS parameter -> the environment key this factory reads it from."""
 
 
+class BulkPostgresRecorder(PostgresApplicationRecorder):
+    """eventsourcing's PostgreSQL application recorder, with `select_events_of` (see
+    `bulk_reads`: many aggregates' events in one query)."""
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates, grouped by aggregate, each in version order."""
+        statement = SQL(
+            "SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s) "
+            "ORDER BY originator_id, originator_version"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        found: list[StoredEvent] = []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for start in range(0, len(originator_ids), CHUNK):
+                curs.execute(statement, [list(originator_ids[start : start + CHUNK])])
+                found.extend(
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                    for row in curs.fetchall()
+                )
+        return found
+
+
 class TLSPostgresFactory(PostgresFactory):
-    """eventsourcing's `PostgresFactory`, its connections also given the TLS keys' values."""
+    """eventsourcing's `PostgresFactory`, its connections also given the TLS keys' values, its
+    ledger's recorder able to read many aggregates at once."""
+
+    application_recorder_class = BulkPostgresRecorder
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
