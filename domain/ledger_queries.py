@@ -24,6 +24,10 @@ LOG_PAGE = 500
 class LedgerQueries(Application[UUID]):
     """The read side of the ledger application (the commands are its subclasses)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._known_files_memo: dict[UUID, tuple[int | None, dict[str, KnownFile]]] = {}
+
     def session(self, session_id: UUID) -> Session:
         return self.repository.get(session_id)
 
@@ -60,7 +64,20 @@ class LedgerQueries(Application[UUID]):
         }
 
     def known_files(self, session_id: UUID) -> dict[str, KnownFile]:
-        """Each file of a session as the last scan recorded it (discovered or rejected)."""
+        """Each file of a session as the last scan recorded it (discovered or rejected).
+
+        A command asks this of a session several times (its scan, its registration plan, the
+        lines under its results); while nothing new is recorded in the log (by this process or
+        another), the answer is the one read last, not read again."""
+        position = self.recorder.max_notification_id()
+        memo = self._known_files_memo.get(session_id)
+        if memo is not None and memo[0] == position:
+            return dict(memo[1])
+        known = self._read_known_files(session_id)
+        self._known_files_memo[session_id] = (position, known)
+        return dict(known)
+
+    def _read_known_files(self, session_id: UUID) -> dict[str, KnownFile]:
         try:
             session = self.session(session_id)
         except AggregateNotFoundError:

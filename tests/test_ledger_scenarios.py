@@ -13,6 +13,7 @@ import pytest
 from labledger.domain import provenance
 from labledger.domain.alf import SessionRef
 from labledger.domain.dataset import Dataset
+from labledger.domain.file_registration import RegisteredReply
 from labledger.domain.ledger import Ledger
 from labledger.domain.ledger_queries import session_id_of
 from labledger.domain.observations import Observed, Refused, SessionScan
@@ -91,6 +92,22 @@ def test_aggregates_read_in_bulk_are_those_the_repository_builds(ledger: Ledger)
         single = ledger.repository.get(aggregate_id)
         assert type(aggregate) is type(single)
         assert (aggregate.version, vars(aggregate)) == (single.version, vars(single))
+
+
+def test_known_files_follow_every_new_event(ledger: Ledger) -> None:
+    """known_files answers from what it read last only while the log is unchanged."""
+    ledger.record_scans([FIRST_SCAN])
+    session_id = session_id_of(REF)
+    spikes = Dataset.create_id(session_id, "alf/spikes.times.npy")
+    before = ledger.known_files(session_id)
+    assert before["alf/spikes.times.npy"].awaiting_registration
+    before.clear()  # a caller's copy: changing it changes nothing in the ledger
+    assert ledger.known_files(session_id)["alf/spikes.times.npy"].awaiting_registration
+    operation = ledger.request_dataset_registration(spikes)
+    ledger.record_datasets_registered(
+        [RegisteredReply(spikes, operation, "9f7d2a1c", "", True, [], {"id": "9f7d2a1c"})]
+    )
+    assert not ledger.known_files(session_id)["alf/spikes.times.npy"].awaiting_registration
 
 
 def test_changed_file_is_discovered_again(ledger: Ledger) -> None:
