@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...domain.alf import SessionRef, parse_session_path, resolve_lab
-from ...domain.dataset_types import Accepted, ReferenceData, classify
+from ...domain.dataset_types import Accepted, ReferenceData
 from ...domain.errors import InvalidALFPath
 from ...domain.known_file import KnownFile
 from ...domain.ledger import Ledger
@@ -167,9 +167,7 @@ def _triage(plan: _Plan, known: dict[str, KnownFile], options: ScanOptions) -> N
     """
     refusals = [(oddity.rel_path, oddity.code, oddity.reason) for oddity in plan.odd]
     for file in plan.files:
-        verdict = classify(
-            file.rel_path, options.reference.dataset_types, options.reference.data_formats
-        )
+        verdict = options.reference.classify(file.rel_path)
         seen = known.get(file.rel_path)
         if isinstance(verdict, Accepted):
             if seen and seen.same_discovery(
