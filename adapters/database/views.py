@@ -81,6 +81,8 @@ class Views:
 
     def __init__(self, ledger: Ledger, store: ViewStore, page: int = VIEW_PAGE) -> None:
         self.ledger, self.store, self.page = ledger, store, page
+        self.caught_up: bool = False
+        """True once this command caught the views up (see `TransferExecutor.follow_up`)."""
 
     def catch_up(self) -> int:
         """Fold every event recorded since the tracking position; returns the new position."""
@@ -88,6 +90,7 @@ class Views:
         while True:
             batch = logged_page(self.ledger, after=position, limit=self.page)
             if not batch:
+                self.caught_up = True
                 return position
             position = max(self.store.apply_page(self.ledger.name, batch), batch[-1][0])
 
@@ -127,10 +130,14 @@ class Views:
     def audit(self, query: AuditQuery) -> list[AuditEntry]:
         return self.store.audit(query)
 
-    def handovers(self, session_ids: frozenset[UUID] | None = None) -> list[Handover]:
+    def handovers(
+        self, session_ids: frozenset[UUID] | None = None, catch_up: bool = True
+    ) -> list[Handover]:
         """Emitted manifests the watchdog has not confirmed yet (of these sessions, or all),
-        oldest first: what sync checks for confirmation or stall."""
-        self.catch_up()
+        oldest first: what sync checks for confirmation or stall (`catch_up=False`: as the
+        views stand, when the caller knows nothing since changed a hand-over)."""
+        if catch_up:
+            self.catch_up()
         return sorted(
             (
                 handover_of(row)

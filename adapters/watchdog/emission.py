@@ -51,6 +51,7 @@ class TransferExecutor:
         self.environ = environ
         self.now = now
         self.warn = warn
+        self._emitted = False
 
     def claims(self, intent: PendingIntent) -> bool:
         return intent.intent == INTENT
@@ -59,6 +60,7 @@ class TransferExecutor:
         if self.warn is not None:
             for message in self.settings.ignored_key_warnings():
                 self.warn(message)
+        self._emitted = self._emitted or bool(intents)
         return [self._emit(intent) for intent in intents]
 
     def _watch(self) -> WatchConfig:
@@ -108,8 +110,14 @@ class TransferExecutor:
         return SyncResult(session.key, "emit manifest", "done", f"{emission.path}{note}")
 
     def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
-        """Record confirmed and stalled transfers of emitted manifests."""
-        awaiting = self.views.handovers(session_ids)
+        """Record confirmed and stalled transfers of emitted manifests.
+
+        The views are read again only when this run emitted manifests or has not read them yet:
+        after sync's own catch-up, what its other executors record (Alyx outcomes, restarts)
+        changes no hand-over, and a command that registered a thousand files does not fold
+        them a second time just to learn that no manifest waits."""
+        fresh = self._emitted or not self.views.caught_up
+        awaiting = self.views.handovers(session_ids, catch_up=fresh)
         if not awaiting:
             return []
         try:
