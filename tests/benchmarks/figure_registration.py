@@ -1,0 +1,256 @@
+"""Figures of registration against a loopback Alyx: register + sync vs ONE, and resume after a kill.
+
+Why a fresh server and a fresh ledger per run: a second registration onto the same Alyx finds
+everything there and times something else (the re-run figure times that on purpose). Each side
+registers its own copy of the same files (same names, sizes and contents), so neither reads from
+a page cache the other warmed in a way the other did not.
+
+register + sync: `labledger register <sessions>` then `labledger sync`, wall times added, vs one
+interpreter running ONE's `register_session` on each session. Requests per session are counted
+from the server's log.
+
+resume: `labledger register` is SIGKILLed when 90 % of the sessions' `POST /register-file`
+requests have been answered; `labledger sync` then finishes the job. Its wall time is compared
+with an uninterrupted register + sync of the same job, run interleaved; after each resume the
+server's sessions and datasets are compared with those of the uninterrupted run (no duplicate).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.benchmarks.alf_sessions import small_sessions
+from tests.benchmarks.figure_table import Row, Target, interleave, paired_ratios
+from tests.benchmarks.loopback_alyx import PASSWORD, SUBJECTS, USER, LoopbackAlyx
+from tests.benchmarks.processes import LABLEDGER, PYTHON, clean_env, labledger, timed
+
+ONE_SCRIPT = Path(__file__).with_name("one_register.py")
+ONE_HASH_BUFFER = 1 << 20
+"""iblutil's md5 buffer for ONE (see one_register.py): 1 MiB, as the project's tests set it."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """The sessions one side registers, in its own copy of the data."""
+
+    sessions: list[Path]
+    files: int
+
+
+def make_jobs(root: Path, sessions: int, files: int, copies: int) -> list[Job]:
+    """`copies` identical copies of `sessions` sessions of `files` small files each."""
+    first = root / "copy0"
+    folders = small_sessions(first, sessions, files, SUBJECTS)
+    jobs = [Job(folders, files)]
+    for index in range(1, copies):
+        target = root / f"copy{index}"
+        shutil.copytree(first, target)
+        jobs.append(Job([target / f.relative_to(first) for f in folders], files))
+    return jobs
+
+
+class Runner:
+    """Runs the sides of the registration figures, each on a fresh server and ledger."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.runs = 0
+        self.requests: dict[str, list[int]] = {}
+
+    def _scratch(self) -> Path:
+        self.runs += 1
+        folder = self.work / f"run{self.runs}"
+        folder.mkdir(parents=True)
+        return folder
+
+    def labledger_full(self, job: Job, label: str = "labledger") -> float:
+        """register + sync of the job; the wall time of both commands."""
+        scratch = self._scratch()
+        with LoopbackAlyx(scratch / "server_home") as alyx:
+            env = clean_env(scratch / "home", alyx.env(scratch / "ledger.sqlite3"))
+            seconds = labledger(["register", *job.sessions], env).seconds
+            seconds += labledger(["sync"], env).seconds
+            alyx.settle()
+            self.requests.setdefault(label, []).append(alyx.count())
+        shutil.rmtree(scratch, ignore_errors=True)
+        return seconds
+
+    def one(self, job: Job, hash_buffer: int = ONE_HASH_BUFFER) -> float:
+        """ONE's register_session on each session, in one fresh interpreter."""
+        scratch = self._scratch()
+        with LoopbackAlyx(scratch / "server_home") as alyx:
+            command: list[str | Path] = [PYTHON, ONE_SCRIPT, alyx.url, scratch / "one_cache"]
+            command += [*job.sessions, "--hash-buffer", str(hash_buffer)]
+            seconds = timed(command, clean_env(scratch / "home")).seconds
+            alyx.settle()
+            self.requests.setdefault("ONE", []).append(alyx.count())
+        shutil.rmtree(scratch, ignore_errors=True)
+        return seconds
+
+    def resume(self, job: Job, reference: dict[str, list[str]], notes: list[str]) -> float:
+        """Kill `register` at 90 % of its file requests, then time `sync`; check the server."""
+        scratch = self._scratch()
+        sessions = len(job.sessions)
+        kill_at = max(1, round(0.9 * sessions))
+        with LoopbackAlyx(scratch / "server_home") as alyx:
+            env = clean_env(scratch / "home", alyx.env(scratch / "ledger.sqlite3"))
+            process = subprocess.Popen(
+                [str(LABLEDGER), "register", *map(str, job.sessions)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            reached = alyx.wait_until(
+                lambda server: server.count("POST /register-file") >= kill_at, timeout=600
+            )
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            answered = alyx.count("POST /register-file")
+            seconds = labledger(["sync"], env).seconds
+            alyx.settle()
+            found = server_contents(alyx.url)
+        if not reached:
+            notes.append("register ended before 90 % of its file requests: not killed")
+        notes.append(
+            f"killed after {answered} of {sessions} sessions' file requests; server after sync "
+            + ("same as uninterrupted (no duplicate)" if found == reference else "DIFFERS")
+        )
+        if found != reference:
+            notes.append(f"difference: {_difference(reference, found)}")
+        shutil.rmtree(scratch, ignore_errors=True)
+        return seconds
+
+    def reference_contents(self, job: Job) -> dict[str, list[str]]:
+        """The server's sessions and datasets after an uninterrupted register + sync."""
+        scratch = self._scratch()
+        with LoopbackAlyx(scratch / "server_home") as alyx:
+            env = clean_env(scratch / "home", alyx.env(scratch / "ledger.sqlite3"))
+            labledger(["register", *job.sessions], env)
+            labledger(["sync"], env)
+            found = server_contents(alyx.url)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return found
+
+
+def _get(url: str, token: str | None = None) -> object:
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as reply:
+        return json.loads(reply.read())
+
+
+def server_contents(url: str) -> dict[str, list[str]]:
+    """Every session (subject/date/number) and dataset (session, collection, name, revision) on
+    the server, duplicates kept (so a duplicate shows as a difference)."""
+    request = urllib.request.Request(
+        f"{url}/auth-token",
+        data=json.dumps({"username": USER, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    with urllib.request.urlopen(request) as reply:
+        token = json.loads(reply.read())["token"]
+    sessions = _listed(_get(f"{url}/sessions?limit=100000", token))
+    datasets = _listed(_get(f"{url}/datasets?limit=1000000", token))
+    keys = {
+        _tail(s.get("id") or s.get("url")): (
+            f"{s['subject']}/{str(s['start_time'])[:10]}/{str(s['number']).zfill(3)}"
+        )
+        for s in sessions
+    }
+    return {
+        "sessions": sorted(keys.values()),
+        "datasets": sorted(
+            f"{keys.get(_tail(d.get('session')), d.get('session'))}|{d.get('collection')}|"
+            f"{d.get('name')}|{d.get('revision')}|{d.get('hash')}|{d.get('file_size')}"
+            for d in datasets
+        ),
+    }
+
+
+def _tail(reference: object) -> str:
+    """An eid from an id or a URL ending in it."""
+    return str(reference).rstrip("/").rpartition("/")[2]
+
+
+def _listed(page: object) -> list[dict[str, object]]:
+    if isinstance(page, dict):
+        return list(page.get("results", []))
+    assert isinstance(page, list)
+    return page
+
+
+def _difference(expected: dict[str, list[str]], found: dict[str, list[str]]) -> str:
+    return "; ".join(
+        f"{kind}: {len(found.get(kind, []))} found, {len(items)} expected"
+        for kind, items in expected.items()
+    )
+
+
+def per_session(counts: Sequence[int], sessions: int) -> str:
+    """Median requests of a run and their share per session, start-up requests included."""
+    median = statistics.median(counts)
+    return f"{median:.0f} ({median / sessions:.1f} per session)"
+
+
+def register_sync(sessions: int, files: int, repeat: int) -> list[Row]:
+    """Figure: register + sync of `sessions` × `files` vs ONE's register_session."""
+    with tempfile.TemporaryDirectory(prefix="labledger-bench-reg-") as tmp:
+        started = time.perf_counter()
+        ours, theirs = make_jobs(Path(tmp) / "data", sessions, files, copies=2)
+        built = time.perf_counter() - started
+        runner = Runner(Path(tmp) / "runs")
+        measured = interleave(
+            {"labledger": lambda: runner.labledger_full(ours), "ONE": lambda: runner.one(theirs)},
+            repeat,
+        )
+    row = Row(
+        f"register + sync, {sessions} sessions × {files} files",
+        measured["labledger"],
+        measured["ONE"],
+        "ONE RegistrationClient",
+        paired_ratios(measured["labledger"], measured["ONE"]),
+        Target("<=", 0.5),
+    )
+    row.notes.append(
+        f"requests per run: labledger {per_session(runner.requests['labledger'], sessions)}, "
+        f"ONE {per_session(runner.requests['ONE'], sessions)}; data built in "
+        f"{built:.1f} s; ONE hashes through a {ONE_HASH_BUFFER >> 20} MiB buffer"
+    )
+    return [row]
+
+
+def resume(sessions: int, files: int, repeat: int) -> list[Row]:
+    """Figure: sync after a register killed at 90 %, vs an uninterrupted register + sync."""
+    with tempfile.TemporaryDirectory(prefix="labledger-bench-resume-") as tmp:
+        jobs = make_jobs(Path(tmp) / "data", sessions, files, copies=2)
+        runner = Runner(Path(tmp) / "runs")
+        reference = runner.reference_contents(jobs[1])
+        notes: list[str] = []
+        measured = interleave(
+            {
+                "resume": lambda: runner.resume(jobs[0], reference, notes),
+                "full": lambda: runner.labledger_full(jobs[1]),
+            },
+            repeat,
+        )
+    row = Row(
+        f"resume: sync after SIGKILL at 90 % of register, {sessions} × {files}",
+        measured["resume"],
+        measured["full"],
+        "uninterrupted register + sync",
+        paired_ratios(measured["resume"], measured["full"]),
+        Target("<=", 0.15),
+    )
+    row.notes.extend(sorted(set(notes)))
+    return [row]

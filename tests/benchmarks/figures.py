@@ -1,0 +1,120 @@
+"""The benchmark command: each speed figure of labledger beside its reference, as a table.
+
+Run from the checkout's root (not part of the test run):
+
+    .venv/bin/python tests/benchmarks/figures.py [--only scan,replay] [--repeat 3]
+        [--cache DIR] [--small] [--quick] [--scaling]
+
+Every figure makes its own data (in a temporary folder; the big data of the scan, re-run and
+replay figures in `--cache`, default ~/.cache/labledger-bench, built once), then runs labledger
+and its reference interleaved, `--repeat` times, and prints a markdown table: each side's median
+and spread, the median of the per-repetition ratios, the target and PASS/FAIL. The exit status is
+1 when a figure fails its target, so the command can gate a script. Every labledger run is the
+installed `labledger` in a subprocess with a scratch HOME and a fresh ledger of its own, as a user
+runs it. `--quick` shrinks everything (a check that the command works, not of the targets);
+`--small` shrinks the re-run figure's 10 GiB session; `--scaling` adds the scaling table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: the checkout's root makes `tests.` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.alf_sessions import GIB, MIB
+from tests.benchmarks.figure_registration import register_sync, resume
+from tests.benchmarks.figure_replay import replay
+from tests.benchmarks.figure_scan import scan
+from tests.benchmarks.figure_share import ledger_share
+from tests.benchmarks.figure_table import Row, markdown
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each figure's data is; the defaults are the issue's figures."""
+
+    scan_files: int = 784
+    scan_largest: int = 512 * MIB
+    scan_total: int = round(2.3 * GIB)
+    register_sessions: int = 20
+    register_files: int = 50
+    replay_events: int = 1_003_300
+    replay_small_events: int = 100_330
+    replay_files: int = 1000
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    scan_files=40,
+    scan_largest=4 * MIB,
+    scan_total=16 * MIB,
+    register_sessions=2,
+    register_files=5,
+    replay_events=3_000,
+    replay_small_events=300,
+    replay_files=100,
+)
+
+Figure = Callable[[Sizes, argparse.Namespace], list[Row]]
+FIGURES: dict[str, Figure] = {
+    "scan": lambda s, a: scan(a.cache, s.scan_files, s.scan_largest, s.scan_total, a.repeat),
+    "register+sync": lambda s, a: register_sync(s.register_sessions, s.register_files, a.repeat),
+    "resume": lambda s, a: resume(s.register_sessions, s.register_files, a.repeat),
+    "ledger-share": lambda s, a: ledger_share(s.register_sessions, s.register_files, a.repeat),
+    "replay": lambda s, a: replay(
+        a.cache, s.replay_events, s.replay_small_events, a.repeat, s.replay_files
+    ),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="figures.py",
+        description="labledger's speed figures beside their references (see the docstring)",
+    )
+    known = ", ".join(FIGURES)
+    parser.add_argument("--only", default="", help=f"figures, comma-separated: {known}")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each side (≥ 3)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "labledger-bench",
+        help="folder for the big data, built once (default ~/.cache/labledger-bench)",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the command runs")
+    parser.add_argument("--small", action="store_true", help="shrink the re-run figure's session")
+    parser.add_argument("--scaling", action="store_true", help="also print the scaling table")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.repeat < 3:
+        raise SystemExit("figures.py: --repeat is at least 3 (a median and a spread)")
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(FIGURES)
+    unknown = [name for name in chosen if name not in FIGURES]
+    if unknown:
+        raise SystemExit(f"figures.py: unknown figure {unknown}; known: {', '.join(FIGURES)}")
+    sizes = QUICK if args.quick else FULL
+    if args.quick:
+        args.cache = args.cache / "quick"
+    if args.small:
+        sizes = replace(sizes)
+    rows: list[Row] = []
+    for name in chosen:
+        started = time.perf_counter()
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows.extend(FIGURES[name](sizes, args))
+        print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    print(markdown(rows), flush=True)
+    return 1 if any(row.passed is False for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
