@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 
 from .alf import SessionRef
 from .dataset import Dataset
 from .history import HistoryEntry, history_entry
 from .known_file import KnownFile
+from .ledger_repository import LedgerRepository, project
 from .pending import PendingIntent, fold
 from .session import Session
 
@@ -27,6 +28,20 @@ class LedgerQueries(Application[UUID]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._known_files_memo: dict[UUID, tuple[int | None, dict[str, KnownFile]]] = {}
+
+    def construct_repository(self) -> LedgerRepository:
+        """eventsourcing's repository, as the application configures it, rebuilding aggregates
+        with the ledger's projector (see `ledger_repository`)."""
+        made = super().construct_repository()
+        repository = LedgerRepository(
+            event_store=made.event_store,
+            snapshot_store=made.snapshot_store,
+            fastforward=made.fastforward,
+            fastforward_skipping=made.fastforward_skipping,
+            deepcopy_from_cache=made.deepcopy_from_cache,
+        )
+        repository.cache = made.cache
+        return repository
 
     def session(self, session_id: UUID) -> Session:
         return self.repository.get(session_id)
@@ -59,7 +74,7 @@ class LedgerQueries(Application[UUID]):
         for stored in select_events_of(wanted):
             by_id.setdefault(stored.originator_id, []).append(stored)
         return {
-            aggregate_id: project_aggregate(None, map(self.mapper.to_domain_event, events))
+            aggregate_id: project(None, map(self.mapper.to_domain_event, events))
             for aggregate_id, events in by_id.items()
         }
 

@@ -344,3 +344,18 @@ def test_record_failure_answers_each_kind_of_intent(ledger: Ledger) -> None:
         "Subject.WaterAdministrationFailed",
     ]
     assert ledger.session(session_id).last_error == "connection refused"
+
+
+def test_repository_rebuilds_with_the_ledgers_projector(ledger: Ledger) -> None:
+    """The ledger's repository applies events as eventsourcing's own projector does, minus its
+    per-event protocol check: the same aggregate, at every version."""
+    from eventsourcing.application import project_aggregate
+
+    ledger.record_scans([FIRST_SCAN])
+    spikes = Dataset.create_id(session_id_of(REF), "alf/spikes.times.npy")
+    ledger.request_dataset_registration(spikes)
+    events = list(ledger.events.get(spikes))
+    for version in range(1, len(events) + 1):
+        ours = ledger.repository.get(spikes, version=version)
+        theirs = project_aggregate(None, events[:version])
+        assert vars(ours) == vars(theirs)
