@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # run as a script: the checkout's root makes `tes
 from tests.benchmarks.alf_sessions import GIB, MIB
 from tests.benchmarks.figure_registration import register_sync, resume
 from tests.benchmarks.figure_replay import replay
+from tests.benchmarks.figure_rerun import rerun
 from tests.benchmarks.figure_scan import scan
 from tests.benchmarks.figure_share import ledger_share
 from tests.benchmarks.figure_table import Row, markdown
@@ -42,6 +43,8 @@ class Sizes:
     scan_files: int = 784
     scan_largest: int = 512 * MIB
     scan_total: int = round(2.3 * GIB)
+    rerun_files: int = 40
+    rerun_size: int = 256 * MIB
     register_sessions: int = 20
     register_files: int = 50
     replay_events: int = 1_003_300
@@ -50,10 +53,14 @@ class Sizes:
 
 
 FULL = Sizes()
+SMALL_RERUN_SIZE = 8 * MIB
+"""`--small`: the re-run figure's files shrink to this (320 MiB in all instead of 10 GiB)."""
 QUICK = Sizes(
     scan_files=40,
     scan_largest=4 * MIB,
     scan_total=16 * MIB,
+    rerun_files=4,
+    rerun_size=MIB,
     register_sessions=2,
     register_files=5,
     replay_events=3_000,
@@ -64,6 +71,7 @@ QUICK = Sizes(
 Figure = Callable[[Sizes, argparse.Namespace], list[Row]]
 FIGURES: dict[str, Figure] = {
     "scan": lambda s, a: scan(a.cache, s.scan_files, s.scan_largest, s.scan_total, a.repeat),
+    "re-run": lambda s, a: rerun(a.cache, s.rerun_files, s.rerun_size, a.repeat),
     "register+sync": lambda s, a: register_sync(s.register_sessions, s.register_files, a.repeat),
     "resume": lambda s, a: resume(s.register_sessions, s.register_files, a.repeat),
     "ledger-share": lambda s, a: ledger_share(s.register_sessions, s.register_files, a.repeat),
@@ -105,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.cache = args.cache / "quick"
     if args.small:
-        sizes = replace(sizes)
+        sizes = replace(sizes, rerun_size=min(sizes.rerun_size, SMALL_RERUN_SIZE))
     rows: list[Row] = []
     for name in chosen:
         started = time.perf_counter()
