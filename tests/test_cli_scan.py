@@ -86,9 +86,9 @@ def test_rescan_hashes_only_changed_files(cli: Cli, monkeypatch: pytest.MonkeyPa
     hashed: list[Path] = []
     real_md5 = filesystem.md5_of
 
-    def counted_md5(path: Path, progress: Callable[[int], None]) -> str:
+    def counted_md5(path: Path, progress: Callable[[int], None], buffer: bytearray) -> str:
         hashed.append(path)
-        return real_md5(path, progress)
+        return real_md5(path, progress, buffer)
 
     monkeypatch.setattr(filesystem, "md5_of", counted_md5)
     session = cli.session()

@@ -1,7 +1,11 @@
 """The md5 of session files, as Alyx stores it, after a check that every one can be read.
 
-Hashing streams each file in large blocks and runs files in parallel threads: hashlib releases the
-GIL while it digests a block, so threads use every core without pickling work to processes.
+Hashing is bound by md5 itself (one core digests about as fast as `md5sum`), so a scan is fast
+only when every core digests all the time. Each worker thread takes the next file from one shared
+queue and reads it into a buffer of its own, reused from file to file (no allocation per block);
+hashlib releases the GIL while it digests a block, so threads use every core without pickling
+work to processes. The caller gives the order: largest files first, so no large file is left to
+finish alone on one core while the others are idle.
 
 Ctrl-C stops it within a block: the calling thread never blocks for long (it looks at the workers
 several times a second, so the interrupt is handled even where a blocked wait is not interrupted,
@@ -13,20 +17,28 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from ...domain.errors import UnreadableFile
 from .walk import FoundFile
 
 BLOCK_SIZE = 1 << 20
-"""Bytes read per step when hashing: large enough to keep the GIL released most of the time."""
+"""Bytes read per step when hashing: large enough that the GIL is released nearly all the time
+(a block is digested for over a millisecond), small enough to stay in the core's cache."""
+
+PROGRESS_STEP = 8 << 20
+"""Bytes a worker reads before it reports them: many small files cost one progress call, not one
+each (the bar's own bookkeeping is slower than reading a small file)."""
 
 LOOK_EVERY = 0.2
 """Seconds the calling thread waits at most between two looks at the workers: how late, at
 worst, it handles Ctrl-C and hands on a finished file."""
+
+_ADVISE = getattr(os, "posix_fadvise", None)
 
 
 class HashingStopped(Exception):
@@ -35,15 +47,26 @@ class HashingStopped(Exception):
     it instead."""
 
 
-def md5_of(path: Path, progress: Callable[[int], None] = lambda _: None) -> str:
+def md5_of(
+    path: Path, progress: Callable[[int], None] = lambda _: None, buffer: bytearray | None = None
+) -> str:
     """Lower-case hex md5 of the whole file, as Alyx stores it; `progress` gets bytes read after
-    each block (and may stop the hashing by raising)."""
+    each block (and may stop the hashing by raising). `buffer` is read into, when given: a
+    worker passes the same one for every file it hashes."""
     digest = hashlib.md5(usedforsecurity=False)
+    block = bytearray(BLOCK_SIZE) if buffer is None else buffer
+    view, size, advised = memoryview(block), len(block), False
     try:
-        with path.open("rb") as file:
-            while block := file.read(BLOCK_SIZE):
-                digest.update(block)
-                progress(len(block))
+        with path.open("rb", buffering=0) as file:
+            while count := file.readinto(block):
+                if count == size:
+                    digest.update(block)
+                    if not advised and _ADVISE is not None:  # a large file: read ahead more
+                        _ADVISE(file.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+                        advised = True
+                else:
+                    digest.update(view[:count])
+                progress(count)
     except OSError as error:
         raise UnreadableFile(
             f"cannot read {path}: {error.strerror}; fix its permissions and scan again"
@@ -74,27 +97,68 @@ def hash_files(
     digests: dict[Path, str] = {}
     if not files:
         return digests
+    waiting = deque(files)
+    done: queue.SimpleQueue[tuple[FoundFile, str | BaseException]] = queue.SimpleQueue()
     stop = threading.Event()
-
-    def read(count: int) -> None:
-        if stop.is_set():
-            raise HashingStopped
-        progress(count)
-
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="md5")
+    threads = [
+        threading.Thread(target=_worker, args=(waiting, done, stop, progress), name=f"md5-{n}")
+        for n in range(max(1, min(workers, len(files))))
+    ]
     try:
-        running: dict[Future[str], FoundFile] = {
-            pool.submit(md5_of, file.path, read): file for file in files
-        }
-        while running:
-            finished, _ = wait(running, timeout=LOOK_EVERY, return_when=FIRST_COMPLETED)
-            for future in finished:
-                file = running.pop(future)
-                digests[file.path] = future.result()
-                hashed(file, digests[file.path])
+        for thread in threads:
+            thread.start()
+        while len(digests) < len(files):
+            try:
+                file, outcome = done.get(timeout=LOOK_EVERY)
+            except queue.Empty:
+                continue
+            if isinstance(outcome, BaseException):
+                raise outcome
+            digests[file.path] = outcome
+            hashed(file, outcome)
     except BaseException:
         stop.set()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join()
     return digests
+
+
+def _worker(
+    waiting: deque[FoundFile],
+    done: queue.SimpleQueue[tuple[FoundFile, str | BaseException]],
+    stop: threading.Event,
+    progress: Callable[[int], None],
+) -> None:
+    """Hash files from `waiting` until none is left or `stop` is set, with one buffer; report
+    each digest (or what went wrong) on `done`, and bytes read in steps of PROGRESS_STEP."""
+    buffer = bytearray(BLOCK_SIZE)
+    unreported = 0
+
+    def read(count: int) -> None:
+        nonlocal unreported
+        if stop.is_set():
+            raise HashingStopped
+        unreported += count
+        if unreported >= PROGRESS_STEP:
+            progress(unreported)
+            unreported = 0
+
+    try:
+        while not stop.is_set():
+            try:
+                file = waiting.popleft()
+            except IndexError:
+                return
+            try:
+                done.put((file, md5_of(file.path, read, buffer)))
+            except HashingStopped:
+                return
+            except BaseException as error:  # handed to the calling thread, which raises it
+                done.put((file, error))
+                return
+    finally:
+        if unreported and not stop.is_set():
+            progress(unreported)

@@ -5,6 +5,10 @@ file classified and checked readable, before the ledger records anything. Then f
 and each session is recorded in a transaction of its own as soon as all its files are read: a scan
 stopped by Ctrl-C keeps the sessions it finished, and a re-run hashes only files whose size or
 mtime differ from what the ledger remembers.
+
+Files are hashed session by session, in the order given, and within a session largest first: the
+workers start a session's large files together and fill in with its small ones, so no large file
+is left to finish alone on one core, and sessions are still finished (and kept) one after another.
 """
 
 from __future__ import annotations
@@ -108,7 +112,11 @@ def observe(
     for plan in plans.values():
         _triage(plan, ledger.known_files(session_id_of(plan.ref)), options)
 
-    to_hash = [file for plan in plans.values() for file, _ in plan.to_hash]
+    to_hash = [
+        file
+        for plan in plans.values()
+        for file in sorted((file for file, _ in plan.to_hash), key=lambda file: -file.size)
+    ]
     check_readable(to_hash)
     digests: dict[Path, str] = {}
     scans: dict[Path, SessionScan] = {}
