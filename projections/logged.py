@@ -22,6 +22,8 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic, resolve_topic
 
+from ..domain.event_catalog import event_classes
+
 
 class LoggedEvent:
     """One event of the log: its fields (and `originator_id`, `timestamp`) as plain values."""
@@ -49,10 +51,13 @@ class LoggedEvent:
 
 
 class _Shape:
-    """What is known of a topic once: its mirror class, event class version and upcasts."""
+    """What is known of a topic once: its mirror class, event class version and upcasts. The
+    class is looked up in the ledger's catalogue, which imports every aggregate: an event class
+    registers its topic with eventsourcing only once its module is imported, and a command that
+    folds may not have imported them all (the watchdog's, for one)."""
 
     def __init__(self, topic: str) -> None:
-        cls = resolve_topic(topic)
+        cls: Any = event_classes().get(topic) or resolve_topic(topic)
         name = cls.__qualname__
         self.mirror: type[LoggedEvent] = type(
             name.rpartition(".")[2],

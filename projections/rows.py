@@ -7,6 +7,7 @@ rebuilds every row from it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -21,9 +22,25 @@ def plain(value: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-JSON = json.JSONEncoder(sort_keys=True, default=str)
-"""How rows and audit details are stored: keys sorted, ids and dates as text (one encoder, made
-once: `json.dumps` with options makes a new one per call)."""
+JSON = json.JSONEncoder(sort_keys=True, default=str, check_circular=False)
+"""How rows and audit details are stored: keys sorted, ids and dates as text."""
+
+_make_encoder: Any = vars(json.encoder).get("c_make_encoder")  # CPython's C encoder, if built
+_encoder = (
+    _make_encoder(
+        None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True
+    )
+    if _make_encoder is not None
+    else None
+)
+
+
+def encode(value: Any) -> str:
+    """`value` as JSON text, as `JSON.encode` writes it: through one C encoder made once
+    (`JSON.encode` makes a new one per call, a good part of the time of a small document)."""
+    if _encoder is None or not isinstance(value, dict):
+        return JSON.encode(value)
+    return "".join(_encoder(value, 0))
 
 
 @dataclass
@@ -183,4 +200,8 @@ class AuditEntry:
         """The entry's fields in declaration order (a frozen dataclass sets them in that order),
         `details` as JSON text: one row of the audit table."""
         *fields, details = self.__dict__.values()
-        return (*fields, JSON.encode(details))
+        return (*fields, encode(details))
+
+
+AUDIT_FIELDS = tuple(column.name for column in dataclasses.fields(AuditEntry))
+"""The entry's fields, in order: the audit table's columns."""

@@ -87,12 +87,10 @@ class Views:
     def catch_up(self) -> int:
         """Fold every event recorded since the tracking position; returns the new position."""
         position = self.store.position(self.ledger.name)
-        while True:
-            batch = logged_page(self.ledger, after=position, limit=self.page)
-            if not batch:
-                self.caught_up = True
-                return position
+        while batch := logged_page(self.ledger, after=position, limit=self.page):
             position = max(self.store.apply_page(self.ledger.name, batch), batch[-1][0])
+        self.caught_up = True
+        return position
 
     def replay(self) -> int:
         """Rebuild the views from the first event; returns the position reached."""
