@@ -100,20 +100,27 @@ def local_today() -> str:
 @contextmanager
 def build_executors(settings: Settings, views: Views, warn: Warn) -> Iterator[list[Executor]]:
     """Every executor, in the order sync runs them; closed (connections) on exit."""
-    from .alyx.executor import AlyxExecutor, OfflineAlyx
-    from .alyx.sessions import AlyxContext
+    from .alyx.intents import AlyxOnDemand, OfflineAlyx
     from .watchdog.emission import TransferExecutor
     from .watchdog.restart import RestartExecutor
 
     ledger = views.ledger
     with ExitStack() as stack:
-        client = stack.enter_context(alyx_client(settings))
+
+        def open_alyx() -> Executor:
+            from .alyx.client import AlyxClient
+            from .alyx.executor import AlyxExecutor
+            from .alyx.sessions import AlyxContext
+
+            client = stack.enter_context(AlyxClient(settings.alyx, alyx_username(settings)))
+            context = AlyxContext(ledger, client, alyx_username(settings), local_today, warn)
+            return AlyxExecutor(context, settings.alyx.session_workers)
+
         executors: list[Executor] = []
-        if client is None:
+        if settings.alyx.base_url is None:
             executors.append(OfflineAlyx())
         else:
-            context = AlyxContext(ledger, client, alyx_username(settings), local_today, warn)
-            executors.append(AlyxExecutor(context, settings.alyx.session_workers))
+            executors.append(AlyxOnDemand(open_alyx))
         executors.append(TransferExecutor(views, settings.watchdog, warn=warn))
         executors.append(RestartExecutor(ledger, settings.watchdog))
         yield executors

@@ -151,3 +151,20 @@ def test_no_command_loads_what_it_does_not_use(door: Door) -> None:
         before = modules
     assert "eventsourcing" in _loaded(before, EVERY_HEAVY), "the commands opened no ledger"
     assert not problems, "\n".join(problems)
+
+
+def test_sync_with_nothing_for_alyx_loads_no_http_client(door: Door) -> None:
+    """A sync run by a timer every few minutes, with a server configured but nothing pending,
+    builds no Alyx client: it imports no HTTP code and opens no connection (the port named
+    here has nothing listening, and the run still ends done)."""
+    door.env.update(
+        {
+            "LABLEDGER_LAB": "cortexlab",
+            "LABLEDGER_ALYX__BASE_URL": "http://127.0.0.1:9",
+            "LABLEDGER_ALYX__USERNAME": "test_user",
+        }
+    )
+    [run] = _run_all(door, [("sync",)])
+    assert run["code"] == 0
+    assert "labledger.domain.ledger" in run["modules"]  # it did open the ledger
+    assert _loaded(set(run["modules"]), ("httpx", "httpcore")) == []

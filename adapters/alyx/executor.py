@@ -24,12 +24,10 @@ from ...projections.words import plural
 from ..filesystem.revision_moves import MoveRefused
 from ..identity import carrying_context
 from .errors import AlyxError
-from .files import MOVE, REGISTER, register_files
+from .files import register_files
+from .intents import CLAIMED, MOVE, REGISTER, SESSION, WATER, WEIGHING
 from .sessions import AlyxContext, on_alyx, register_session
-from .subjects import WATER, WEIGHING, SessionNotRegistered, post_record
-
-SESSION = "Session.RegistrationRequested"
-CLAIMED = frozenset({SESSION, REGISTER, MOVE, WEIGHING, WATER})
+from .subjects import SessionNotRegistered, post_record
 
 
 def outcome_of(error: LabledgerError | None) -> Outcome:
@@ -179,23 +177,3 @@ class AlyxExecutor:
         except LabledgerError as error:
             return SyncResult(target, what, _failed(self.context, intent, error), str(error))
         return SyncResult(target, what, "done", f"{done}: {url}")
-
-
-class OfflineAlyx:
-    """No Alyx server configured: Alyx intents stay queued, and the report says why."""
-
-    def claims(self, intent: PendingIntent) -> bool:
-        return intent.intent in CLAIMED
-
-    def perform(self, intents: Sequence[PendingIntent]) -> list[SyncResult]:
-        return [
-            SyncResult(
-                "Alyx",
-                f"{len(intents)} pending",
-                "queued",
-                "no Alyx server configured (alyx.base_url); recorded, not sent",
-            )
-        ]
-
-    def follow_up(self, session_ids: frozenset[UUID] | None) -> list[SyncResult]:
-        return []

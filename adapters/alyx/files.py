@@ -33,11 +33,9 @@ from ...domain.revisions import (
 from ...domain.session import Session
 from ..filesystem.revision_moves import MoveRefused, move_file
 from .errors import AlyxError, AlyxNeedsOperator
+from .intents import MOVE, REGISTER
 from .reconcile import failed_before, file_records_of, kept_on_alyx
 from .sessions import AlyxContext
-
-MOVE = "Dataset.MoveRequested"
-REGISTER = "Dataset.RegistrationRequested"
 
 
 @dataclass(frozen=True)

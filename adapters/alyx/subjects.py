@@ -23,15 +23,13 @@ from ...domain.pending import PendingIntent
 from ...domain.session import Session
 from ...domain.session_link import SessionLink, parse_link, waits_for
 from ...domain.subject import Subject
+from .intents import WEIGHING
 from .sessions import (
     AlyxContext,
     check_subject,
     check_users,
     on_alyx,
 )
-
-WEIGHING = "Subject.WeighingRequested"
-WATER = "Subject.WaterAdministrationRequested"
 
 
 class SessionNotRegistered(Exception):
