@@ -83,17 +83,30 @@ class Views:
         self.ledger, self.store, self.page = ledger, store, page
         self.caught_up: bool = False
         """True once this command caught the views up (see `TransferExecutor.follow_up`)."""
+        self._reached: int | None = None
+        """The position the last catch-up reached: where the next one starts looking."""
 
     def catch_up(self) -> int:
-        """Fold every event recorded since the tracking position; returns the new position."""
+        """Fold every event recorded since the tracking position; returns the new position.
+
+        Asked again in the same command with nothing recorded since (by this process or any
+        other), it answers from the position it reached, after one look at the log's last
+        position: no transaction on the views, no page read."""
+        if self._reached is not None and self._last_recorded() <= self._reached:
+            return self._reached
         position = self.store.position(self.ledger.name)
         while batch := logged_page(self.ledger, after=position, limit=self.page):
             position = max(self.store.apply_page(self.ledger.name, batch), batch[-1][0])
         self.caught_up = True
+        self._reached = position
         return position
+
+    def _last_recorded(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
 
     def replay(self) -> int:
         """Rebuild the views from the first event; returns the position reached."""
+        self._reached = None
         self.store.reset(self.ledger.name)
         return self.catch_up()
 
