@@ -66,6 +66,10 @@ class Runner:
         self.work = work
         self.runs = 0
         self.requests: dict[str, list[int]] = {}
+        self.keep_contents = False
+        self.contents: list[dict[str, list[str]]] = []
+        self.resumed: list[dict[str, list[str]]] = []
+        self.notes: list[str] = []
 
     def _scratch(self) -> Path:
         self.runs += 1
@@ -74,7 +78,8 @@ class Runner:
         return folder
 
     def labledger_full(self, job: Job, label: str = "labledger") -> float:
-        """register + sync of the job; the wall time of both commands."""
+        """register + sync of the job; the wall time of both commands. The server's contents
+        after it are kept in `contents` (the resume figure compares with them)."""
         scratch = self._scratch()
         with LoopbackAlyx(scratch / "server_home") as alyx:
             env = clean_env(scratch / "home", alyx.env(scratch / "ledger.sqlite3"))
@@ -82,6 +87,8 @@ class Runner:
             seconds += labledger(["sync"], env).seconds
             alyx.settle()
             self.requests.setdefault(label, []).append(alyx.count())
+            if self.keep_contents:
+                self.contents.append(server_contents(alyx.url))
         shutil.rmtree(scratch, ignore_errors=True)
         return seconds
 
@@ -97,8 +104,9 @@ class Runner:
         shutil.rmtree(scratch, ignore_errors=True)
         return seconds
 
-    def resume(self, job: Job, reference: dict[str, list[str]], notes: list[str]) -> float:
-        """Kill `register` at 90 % of its file requests, then time `sync`; check the server."""
+    def resume(self, job: Job) -> float:
+        """Kill `register` at 90 % of its file requests, then time `sync`; the server's
+        contents after it are kept in `resumed`, its notes in `notes`."""
         scratch = self._scratch()
         sessions = len(job.sessions)
         kill_at = max(1, round(0.9 * sessions))
@@ -118,28 +126,12 @@ class Runner:
             answered = alyx.count("POST /register-file")
             seconds = labledger(["sync"], env).seconds
             alyx.settle()
-            found = server_contents(alyx.url)
+            self.resumed.append(server_contents(alyx.url))
         if not reached:
-            notes.append("register ended before 90 % of its file requests: not killed")
-        notes.append(
-            f"killed after {answered} of {sessions} sessions' file requests; server after sync "
-            + ("same as uninterrupted (no duplicate)" if found == reference else "DIFFERS")
-        )
-        if found != reference:
-            notes.append(f"difference: {_difference(reference, found)}")
+            self.notes.append("register ended before 90 % of its file requests: not killed")
+        self.notes.append(f"killed after {answered} of {sessions} sessions' file requests")
         shutil.rmtree(scratch, ignore_errors=True)
         return seconds
-
-    def reference_contents(self, job: Job) -> dict[str, list[str]]:
-        """The server's sessions and datasets after an uninterrupted register + sync."""
-        scratch = self._scratch()
-        with LoopbackAlyx(scratch / "server_home") as alyx:
-            env = clean_env(scratch / "home", alyx.env(scratch / "ledger.sqlite3"))
-            labledger(["register", *job.sessions], env)
-            labledger(["sync"], env)
-            found = server_contents(alyx.url)
-        shutil.rmtree(scratch, ignore_errors=True)
-        return found
 
 
 def _get(url: str, token: str | None = None) -> object:
@@ -231,15 +223,15 @@ def register_sync(sessions: int, files: int, repeat: int) -> list[Row]:
 
 
 def resume(sessions: int, files: int, repeat: int) -> list[Row]:
-    """Figure: sync after a register killed at 90 %, vs an uninterrupted register + sync."""
+    """Figure: sync after a register killed at 90 %, vs an uninterrupted register + sync; the
+    server after each resume must hold what it holds after an uninterrupted run."""
     with tempfile.TemporaryDirectory(prefix="labledger-bench-resume-") as tmp:
         jobs = make_jobs(Path(tmp) / "data", sessions, files, copies=2)
         runner = Runner(Path(tmp) / "runs")
-        reference = runner.reference_contents(jobs[1])
-        notes: list[str] = []
+        runner.keep_contents = True
         measured = interleave(
             {
-                "resume": lambda: runner.resume(jobs[0], reference, notes),
+                "resume": lambda: runner.resume(jobs[0]),
                 "full": lambda: runner.labledger_full(jobs[1]),
             },
             repeat,
@@ -252,5 +244,17 @@ def resume(sessions: int, files: int, repeat: int) -> list[Row]:
         paired_ratios(measured["resume"], measured["full"]),
         Target("<=", 0.15),
     )
-    row.notes.extend(sorted(set(notes)))
+    row.notes.extend(sorted(set(runner.notes)))
+    expected = runner.contents[0]
+    same = all(found == expected for found in runner.resumed + runner.contents)
+    row.notes.append(
+        "server after each resume: "
+        + ("same sessions and datasets as uninterrupted (no duplicate)" if same else "DIFFERS")
+    )
+    if not same:
+        row.notes.extend(
+            f"difference: {_difference(expected, found)}"
+            for found in runner.resumed
+            if found != expected
+        )
     return [row]

@@ -12,7 +12,8 @@ and spread, the median of the per-repetition ratios, the target and PASS/FAIL. T
 1 when a figure fails its target, so the command can gate a script. Every labledger run is the
 installed `labledger` in a subprocess with a scratch HOME and a fresh ledger of its own, as a user
 runs it. `--quick` shrinks everything (a check that the command works, not of the targets);
-`--small` shrinks the re-run figure's 10 GiB session; `--scaling` adds the scaling table.
+`--small` shrinks the re-run figure's 10 GiB session; `--scaling` prints the scaling table (see
+scaling.py), after the figures named by `--only` if any.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tests.benchmarks.figure_rerun import rerun
 from tests.benchmarks.figure_scan import scan
 from tests.benchmarks.figure_share import ledger_share
 from tests.benchmarks.figure_table import Row, markdown
+from tests.benchmarks.scaling import QUICK_SCALING, ScalingSizes, scaling
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ FIGURES: dict[str, Figure] = {
     "re-run": lambda s, a: rerun(a.cache, s.rerun_files, s.rerun_size, a.repeat),
     "register+sync": lambda s, a: register_sync(s.register_sessions, s.register_files, a.repeat),
     "resume": lambda s, a: resume(s.register_sessions, s.register_files, a.repeat),
-    "ledger-share": lambda s, a: ledger_share(s.register_sessions, s.register_files, a.repeat),
+    "ledger-share": lambda s, a: ledger_share(
+        s.register_sessions, s.register_files, a.repeat, plain=not a.quick
+    ),
     "replay": lambda s, a: replay(
         a.cache, s.replay_events, s.replay_small_events, a.repeat, s.replay_files
     ),
@@ -97,7 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the command runs")
     parser.add_argument("--small", action="store_true", help="shrink the re-run figure's session")
-    parser.add_argument("--scaling", action="store_true", help="also print the scaling table")
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="print the scaling table (alone, unless --only names figures too)",
+    )
     return parser
 
 
@@ -105,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.repeat < 3:
         raise SystemExit("figures.py: --repeat is at least 3 (a median and a spread)")
-    chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(FIGURES)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    if not chosen and not args.scaling:
+        chosen = list(FIGURES)
     unknown = [name for name in chosen if name not in FIGURES]
     if unknown:
         raise SystemExit(f"figures.py: unknown figure {unknown}; known: {', '.join(FIGURES)}")
@@ -117,11 +127,22 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for name in chosen:
         started = time.perf_counter()
-        print(f"running {name} ...", file=sys.stderr, flush=True)
+        _log(f"running {name} ...")
         rows.extend(FIGURES[name](sizes, args))
-        print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-    print(markdown(rows), flush=True)
+        _log(f"  {name}: {time.perf_counter() - started:.0f} s")
+    if rows:
+        print(markdown(rows), flush=True)
+    if args.scaling:
+        table = scaling(
+            args.cache, QUICK_SCALING if args.quick else ScalingSizes(), args.repeat, _log
+        )
+        print(("\n" if rows else "") + table, flush=True)
     return 1 if any(row.passed is False for row in rows) else 0
+
+
+def _log(line: str) -> None:
+    """Progress, on stderr: the table alone goes to stdout."""
+    print(line, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ figure kills a registration at 90 % of its file requests).
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import threading
 import time
@@ -98,7 +97,7 @@ class LoopbackAlyx:
         last = -1
         while last != len(self.requests):
             last = len(self.requests)
-            time.sleep(0.1)
+            time.sleep(0.03)
 
     def __exit__(
         self,
@@ -109,12 +108,8 @@ class LoopbackAlyx:
         process = self._process
         if process is None:
             return
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.kill()  # its data live in memory: nothing to save, no need to wait for it
+        process.wait()
         if self._reader is not None:
             self._reader.join(timeout=5)
 

@@ -50,7 +50,6 @@ def clean_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, s
     }
     home.mkdir(parents=True, exist_ok=True)
     env["HOME"] = str(home)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra or {})
     return env
 
