@@ -1,22 +1,34 @@
-"""Benchmark of the read models: replay, incremental catch-up and the pending lookup sync makes.
+"""Benchmark of the read models: replay at several sizes, catch-up, and the pending lookup.
 
-A script, not a test: `python tests/benchmarks/bench_projection.py [--sessions N] [--files M]
-[--store sqlite|postgres]`. It records N sessions of M files each (scan, registration intents,
-half of them registered) into a fresh ledger, then prints:
-- replay: seconds to rebuild the views from the first event (events per second);
-- catch-up: seconds to fold one more session's events into views already current;
-- pending: seconds for the pending work sync reads, from the views (caught up) and by folding
-  the whole log as `Ledger.pending_intents` does.
+A script, not a test: `python tests/benchmarks/bench_projection.py [--events N ...]
+[--store sqlite|postgres ...] [--repeat R] [--files F] [--cache DIR]`. For each store and size it
+records a ledger of about N events (sessions of F files: scanned, asked, every file registered;
+SQLite ledgers are kept in --cache and copied per run, PostgreSQL ones are built in a fresh schema
+per size, dropped at the end), then prints:
+- append: seconds to record the ledger (events per second);
+- replay: seconds and peak memory (RSS) of rebuilding the views from the first event, each run in
+  a process of its own, sizes interleaved, median and spread of R runs; and the time per event of
+  each size over that of the smallest (linear: 10x the events in about 10x the time);
+- catch-up: seconds to fold one more session into views already current, and the cost of a
+  catch-up asked again when nothing new was recorded (as sync and its follow-ups ask);
+- pending: the pending work from the views and by folding the whole log, which must agree.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -33,9 +45,12 @@ from labledger.domain.observations import Observed, SessionScan
 from labledger.domain.provenance import Provenance
 
 ACTOR = Provenance("bench", "bench", "bench-rig", "labledger bench", str(uuid.uuid4()))
+PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "root"}
 
 
-def record_session(ledger: Ledger, index: int, files: int, register: bool) -> None:
+def record_session(ledger: Ledger, index: int, files: int) -> None:
+    """One session scanned and asked (3 events a file), then registered with all its files in
+    one save (one more a file), as `labledger register` records them."""
     day = datetime.date(2026, 1, 1) + datetime.timedelta(days=index // 10)
     ref = SessionRef("cortexlab", f"mouse{index % 7}", day, f"{index % 10 + 1:03d}")
     folder = f"/data/{ref.key}"
@@ -45,83 +60,194 @@ def record_session(ledger: Ledger, index: int, files: int, register: bool) -> No
             "alf/probe00",
             "",
             f"spikes.times.part{n:04d}.npy",
-            1024,
+            1024 + n,
             n,
-            f"{n:032x}",
+            f"{index:016x}{n:016x}",
             "spikes.times",
             "npy",
         )
         for n in range(files)
     )
+    session_id = session_id_of(ref)
+    dataset_ids = [Dataset.create_id(session_id, o.rel_path) for o in observed]
     with provenance.acting_as(ACTOR.for_operation(str(uuid.uuid4()))):
         ledger.request_registrations(
             [SessionScan(ref, folder, observed)],
             [(ref, folder, {})],
-            [(Dataset.create_id(session_id_of(ref), o.rel_path), {}) for o in observed],
+            [(dataset_id, {}) for dataset_id in dataset_ids],
         )
-    if register:
-        with provenance.acting_as(ACTOR.for_operation(str(uuid.uuid4()))):
-            session_id = session_id_of(ref)
-            for intent in ledger.pending_intents(session_id):
-                if intent.intent == "Session.RegistrationRequested":
-                    ledger.record_session_registered(session_id, intent.operation_id, "eid", {})
+    with provenance.acting_as(ACTOR.for_operation(str(uuid.uuid4()))):
+        session = ledger.session(session_id)
+        session.record_registered(_open(session), str(uuid.uuid4()), {"id": str(session_id)})
+        datasets = [ledger.dataset(dataset_id) for dataset_id in dataset_ids]
+        for dataset in datasets:
+            record = {"id": str(uuid.uuid4()), "name": dataset.rel_path, "exists": True}
+            dataset.record_registered(_open(dataset), record["id"], "", True, [], record)
+        ledger.save(session, *datasets)
+
+
+def _open(aggregate: Any) -> str:
+    return next(op for op, name in aggregate.open_intents.items() if name.endswith("Requested"))
+
+
+def fill(settings: Settings, events: int, files: int) -> tuple[int, float]:
+    """Record sessions until the ledger holds about `events` events; (events, seconds)."""
+    ledger = open_ledger(settings)
+    started = time.perf_counter()
+    index = 0
+    while (recorded := ledger.recorder.max_notification_id() or 0) < events:
+        record_session(ledger, index, max(1, min(files, (events - recorded) // 4)))
+        index += 1
+    took = time.perf_counter() - started
+    ledger.close()
+    return recorded, took
+
+
+def pg_settings(schema: str) -> Settings:
+    return Settings.model_validate({"store": "postgres", "postgres": {**PG, "schema": schema}})
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(**PG, autocommit=True) as connection:  # type: ignore[arg-type]
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+
+
+def replay_once(settings: Settings) -> dict[str, float]:
+    """Replay in this process: wall and CPU seconds, and the process's peak RSS in MiB."""
+    ledger = open_ledger(settings)
+    views = open_views(settings, ledger)
+    started, cpu = time.perf_counter(), time.process_time()
+    position = views.replay()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    views.close()
+    ledger.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"events": position, "seconds": seconds, "cpu": cpu, "rss_mib": rss}
+
+
+def replay_in_process(settings: Settings) -> dict[str, float]:
+    """`replay_once` in a fresh interpreter (so each run's peak memory is its own)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--replay-only", settings.model_dump_json()],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def catch_up_costs(settings: Settings, files: int) -> dict[str, float]:
+    """One new session folded into current views; a catch-up asked again with nothing new."""
+    ledger = open_ledger(settings)
+    views = open_views(settings, ledger)
+    views.catch_up()
+    before = ledger.recorder.max_notification_id() or 0
+    record_session(ledger, 10_000_000, files)
+    started = time.perf_counter()
+    views.catch_up()
+    one_session = time.perf_counter() - started
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        views.catch_up()
+        times.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    from_views = views.pending_intents()
+    pending_views = time.perf_counter() - started
+    started = time.perf_counter()
+    folded = ledger.pending_intents()
+    pending_fold = time.perf_counter() - started
+    assert from_views == folded, "the views and the fold disagree"
+    events = (ledger.recorder.max_notification_id() or 0) - before
+    views.close()
+    ledger.close()
+    return {
+        "session_events": events,
+        "session_seconds": one_session,
+        "again_us": statistics.median(times) * 1e6,
+        "pending_views": pending_views,
+        "pending_fold": pending_fold,
+    }
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
-    parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--files", type=int, default=20)
-    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--pg-schema", default=f"labledger_bench_{uuid.uuid4().hex[:8]}")
+    parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--store", choices=["sqlite", "postgres"], nargs="+", default=["sqlite"])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "ll-bench")
+    parser.add_argument("--replay-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        if args.store == "sqlite":
-            settings = Settings(store="sqlite", sqlite_path=Path(folder) / "ledger.sqlite3")
-        else:
-            settings = Settings.model_validate(
-                {
-                    "store": "postgres",
-                    "postgres": {"host": "127.0.0.1", "dbname": "test", "user": "root"},
-                }
-            ).model_copy(deep=True)
-            settings.postgres.schema_name = args.pg_schema
-        ledger = open_ledger(settings)
-        started = time.perf_counter()
-        for index in range(args.sessions):
-            record_session(ledger, index, args.files, register=index % 2 == 0)
-        events = ledger.recorder.max_notification_id() or 0
-        print(f"recorded {events} events in {time.perf_counter() - started:.1f} s")
-
-        views = open_views(settings, ledger)
-        started = time.perf_counter()
-        views.replay()
-        took = time.perf_counter() - started
-        print(f"replay: {took:.2f} s ({events / took:.0f} events/s)")
-
-        record_session(ledger, args.sessions, args.files, register=False)
-        started = time.perf_counter()
-        views.catch_up()
-        print(f"catch-up of one new session: {time.perf_counter() - started:.3f} s")
-
-        started = time.perf_counter()
-        from_views = views.pending_intents()
-        print(f"pending from the views: {time.perf_counter() - started:.3f} s")
-        started = time.perf_counter()
-        folded = ledger.pending_intents()
-        print(f"pending by folding the whole log: {time.perf_counter() - started:.3f} s")
-        assert from_views == folded, "the views and the fold disagree"
-        print(f"{len(from_views)} intents pending (both ways agree)")
-        views.close()
-        ledger.close()
-        if args.store == "postgres":  # leave the shared database as it was
-            with psycopg.connect(
-                host="127.0.0.1", dbname="test", user="root", autocommit=True
-            ) as connection:
-                connection.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                        sql.Identifier(args.pg_schema)
+    if args.replay_only:
+        print(json.dumps(replay_once(Settings.model_validate_json(args.replay_only))))
+        return
+    for store in args.store:
+        with tempfile.TemporaryDirectory(prefix="ll-bench-") as scratch:
+            ledgers: dict[int, Settings] = {}
+            schemas: list[str] = []
+            try:
+                for size in args.events:
+                    if store == "sqlite":
+                        cached = args.cache / f"bench-{size}-{args.files}.sqlite3"
+                        if not cached.exists():
+                            args.cache.mkdir(parents=True, exist_ok=True)
+                            count, took = fill(Settings(sqlite_path=cached), size, args.files)
+                            print(
+                                f"sqlite append: {count} events in {took:.1f} s "
+                                f"({count / took:.0f} events/s)"
+                            )
+                        ledgers[size] = Settings(sqlite_path=cached)
+                    else:
+                        schema = f"llbench_{uuid.uuid4().hex[:8]}"
+                        schemas.append(schema)
+                        ledgers[size] = pg_settings(schema)
+                        count, took = fill(ledgers[size], size, args.files)
+                        print(
+                            f"postgres append: {count} events in {took:.1f} s "
+                            f"({count / took:.0f} events/s)"
+                        )
+                runs: dict[int, list[dict[str, float]]] = {size: [] for size in args.events}
+                for _ in range(args.repeat):  # sizes interleaved
+                    for size, settings in ledgers.items():
+                        if store == "sqlite":  # a copy per run: the views start empty
+                            copy = Path(scratch) / f"run-{size}.sqlite3"
+                            shutil.copyfile(settings.sqlite_path, copy)
+                            runs[size].append(replay_in_process(Settings(sqlite_path=copy)))
+                            copy.unlink()
+                        else:
+                            runs[size].append(replay_in_process(settings))
+                smallest = min(args.events)
+                base = statistics.median(r["seconds"] / r["events"] for r in runs[smallest])
+                for size in args.events:
+                    results = runs[size]
+                    events = int(results[0]["events"])
+                    per_event = statistics.median(r["seconds"] / r["events"] for r in results)
+                    print(
+                        f"{store} replay of {events} events: "
+                        f"{_spread([r['seconds'] for r in results])}, "
+                        f"cpu {statistics.median(r['cpu'] for r in results):.2f} s, "
+                        f"peak RSS {max(r['rss_mib'] for r in results):.0f} MiB, "
+                        f"time per event x{per_event / base:.2f} of the smallest's"
                     )
+                costs = catch_up_costs(ledgers[smallest], args.files)
+                print(
+                    f"{store} catch-up of one session ({costs['session_events']:.0f} events): "
+                    f"{costs['session_seconds']:.3f} s; asked again with nothing new: "
+                    f"{costs['again_us']:.0f} us; pending from the views "
+                    f"{costs['pending_views']:.3f} s, by folding the log "
+                    f"{costs['pending_fold']:.3f} s (both agree)"
                 )
+            finally:
+                for schema in schemas:
+                    drop_schema(schema)
 
 
 if __name__ == "__main__":
