@@ -9,7 +9,8 @@ contain what the pattern spells out literally:
 - a pattern whose literal tail holds a dot (`*spikes.times*.npy` ends in `.npy`) can only
   match names with that last suffix, so patterns are grouped by it;
 - of the rest, a pattern is tried only on names containing its longest literal run;
-- what is left is matched with the very regular expression `fnmatch.fnmatchcase` uses.
+- what is left is matched with the very regular expression `fnmatch.fnmatchcase` uses, compiled
+  when first needed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from fnmatch import translate
+from functools import cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -26,8 +28,8 @@ from .file_paths import parse_filename
 if TYPE_CHECKING:
     from .dataset_types import DataFormat, DatasetType
 
-_Candidate = tuple[int, str, Callable[[str], object]]
-"""A patterned dataset type: (position in the list, longest literal run, regex match)."""
+_Candidate = tuple[int, str, str]
+"""A patterned dataset type: (position in the list, longest literal run, folded pattern)."""
 
 
 class ReferenceIndex:
@@ -44,7 +46,7 @@ class ReferenceIndex:
                 continue
             pattern = dataset_type.filename_pattern.casefold()
             runs = literal_runs(pattern)
-            candidate = (position, max(runs, key=len), re.compile(translate(pattern)).match)
+            candidate = (position, max(runs, key=len), pattern)
             tail = runs[-1]
             if "." in tail:
                 by_suffix.setdefault(tail[tail.rfind(".") :], []).append(candidate)
@@ -66,8 +68,8 @@ class ReferenceIndex:
         candidates = self._by_suffix.get(folded[dot:], self._anywhere) if dot >= 0 else None
         found = [
             position
-            for position, literal, match in (self._anywhere if candidates is None else candidates)
-            if literal in folded and match(folded)
+            for position, literal, pattern in (self._anywhere if candidates is None else candidates)
+            if literal in folded and _matcher(pattern)(folded)
         ]
         if self._by_name:
             named = self._by_name.get(name_key(basename) if key is None else key)
@@ -108,6 +110,13 @@ def literal_runs(pattern: str) -> list[str]:
         else:
             runs[-1] += char
     return runs
+
+
+@cache
+def _matcher(pattern: str) -> Callable[[str], object]:
+    """The regular expression `fnmatch.fnmatchcase` matches `pattern` with, compiled the first
+    time a name gets past the literal checks (a scan compiles only the patterns its files need)."""
+    return re.compile(translate(pattern)).match
 
 
 def name_key(basename: str) -> str:
