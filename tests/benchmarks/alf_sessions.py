@@ -45,6 +45,14 @@ MIB = 1024 * KIB
 GIB = 1024 * MIB
 
 
+def human_size(size: float) -> str:
+    """`2.30 GiB`, `16.0 MiB`: the unit that keeps the number readable."""
+    for unit, scale in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size:.0f} B"
+
+
 def file_names(count: int) -> list[str]:
     """`count` distinct session-relative paths: the probe names, a probe folder at a time."""
     return [

@@ -67,6 +67,8 @@ class Runner:
         self.runs = 0
         self.requests: dict[str, list[int]] = {}
         self.keep_contents = False
+        self.datasets: dict[str, list[int]] = {}
+        """Datasets on the server after each run, by side: all the job's files, or a bug."""
         self.contents: list[dict[str, list[str]]] = []
         self.resumed: list[dict[str, list[str]]] = []
         self.notes: list[str] = []
@@ -87,8 +89,10 @@ class Runner:
             seconds += labledger(["sync"], env).seconds
             alyx.settle()
             self.requests.setdefault(label, []).append(alyx.count())
+            contents = server_contents(alyx.url)
+            self.datasets.setdefault(label, []).append(len(contents["datasets"]))
             if self.keep_contents:
-                self.contents.append(server_contents(alyx.url))
+                self.contents.append(contents)
         shutil.rmtree(scratch, ignore_errors=True)
         return seconds
 
@@ -101,6 +105,8 @@ class Runner:
             seconds = timed(command, clean_env(scratch / "home")).seconds
             alyx.settle()
             self.requests.setdefault("ONE", []).append(alyx.count())
+            registered = len(server_contents(alyx.url)["datasets"])
+            self.datasets.setdefault("ONE", []).append(registered)
         shutil.rmtree(scratch, ignore_errors=True)
         return seconds
 
@@ -195,7 +201,9 @@ def per_session(counts: Sequence[int], sessions: int) -> str:
     return f"{median:.0f} ({median / sessions:.1f} per session)"
 
 
-def register_sync(sessions: int, files: int, repeat: int) -> list[Row]:
+def register_sync(
+    sessions: int, files: int, repeat: int, hash_buffer: int = ONE_HASH_BUFFER
+) -> list[Row]:
     """Figure: register + sync of `sessions` × `files` vs ONE's register_session."""
     with tempfile.TemporaryDirectory(prefix="labledger-bench-reg-") as tmp:
         started = time.perf_counter()
@@ -203,7 +211,10 @@ def register_sync(sessions: int, files: int, repeat: int) -> list[Row]:
         built = time.perf_counter() - started
         runner = Runner(Path(tmp) / "runs")
         measured = interleave(
-            {"labledger": lambda: runner.labledger_full(ours), "ONE": lambda: runner.one(theirs)},
+            {
+                "labledger": lambda: runner.labledger_full(ours),
+                "ONE": lambda: runner.one(theirs, hash_buffer),
+            },
             repeat,
         )
     row = Row(
@@ -216,8 +227,10 @@ def register_sync(sessions: int, files: int, repeat: int) -> list[Row]:
     )
     row.notes.append(
         f"requests per run: labledger {per_session(runner.requests['labledger'], sessions)}, "
-        f"ONE {per_session(runner.requests['ONE'], sessions)}; data built in "
-        f"{built:.1f} s; ONE hashes through a {ONE_HASH_BUFFER >> 20} MiB buffer"
+        f"ONE {per_session(runner.requests['ONE'], sessions)}; datasets on the server after "
+        f"each run: labledger {runner.datasets['labledger']}, ONE {runner.datasets['ONE']} "
+        f"(of {sessions * files} files); data built in {built:.1f} s; ONE hashes through "
+        + (f"a {hash_buffer / (1 << 20):g} MiB buffer" if hash_buffer else "its own 256 MiB buffer")
     )
     return [row]
 

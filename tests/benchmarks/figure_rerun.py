@@ -17,12 +17,11 @@ import tempfile
 from pathlib import Path
 
 from tests.benchmarks.alf_sessions import (
-    GIB,
-    MIB,
     Planned,
     build_planned,
     file_names,
     files_under,
+    human_size,
     session_folder,
     warm,
 )
@@ -68,7 +67,7 @@ def rerun(cache: Path, files: int, size: int, repeat: int) -> list[Row]:
     total = sum(path.stat().st_size for path in paths)
     row = Row(
         f"re-run: scan + register of an unchanged registered session, {len(paths)} files, "
-        f"{total / GIB:.2f} GiB",
+        f"{human_size(total)}",
         again,
         first,
         "first scan + register",
@@ -76,6 +75,6 @@ def rerun(cache: Path, files: int, size: int, repeat: int) -> list[Row]:
         Target("<=", 0.02),
     )
     row.notes.append(
-        f"files of {size / MIB:g} MiB; requests of the re-run to the server: {requests}"
+        f"files of {human_size(size)}; requests of the re-run to the server: {requests}"
     )
     return [row]

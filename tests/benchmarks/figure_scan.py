@@ -20,11 +20,11 @@ import tempfile
 from pathlib import Path
 
 from tests.benchmarks.alf_sessions import (
-    GIB,
     KIB,
     MIB,
     build_planned,
     files_under,
+    human_size,
     scan_plan,
     session_folder,
     warm,
@@ -89,9 +89,8 @@ def scan(cache: Path, files: int, largest: int, total: int, repeat: int) -> list
             {"labledger": runs.labledger, "md5sum": runs.md5sum, "xargs": runs.xargs}, repeat
         )
     size = sum(path.stat().st_size for path in runs.paths)
-    gib = size / GIB
     row = Row(
-        f"scan of {len(runs.paths)} files, {gib:.2f} GiB (throughput ratio)",
+        f"scan of {len(runs.paths)} files, {human_size(size)} (throughput ratio)",
         measured["labledger"],
         measured["md5sum"],
         "md5sum",
@@ -102,7 +101,7 @@ def scan(cache: Path, files: int, largest: int, total: int, repeat: int) -> list
     row.notes.append(
         f"labledger's best {size / MIB / fastest:.0f} MiB/s; scan --json on a fresh ledger: "
         f"{summary['new_or_changed']} new, {summary['rejected']} rejected; sizes "
-        f"{KIB >> 10} KiB to {largest / MIB:g} MiB"
+        f"1 KiB to {human_size(largest)}"
     )
     if summary["rejected"]:
         row.notes.append("REJECTED files: the names no longer match the dataset types")

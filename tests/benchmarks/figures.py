@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: the checkout's root makes `tes
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.alf_sessions import GIB, MIB
-from tests.benchmarks.figure_registration import register_sync, resume
+from tests.benchmarks.figure_registration import ONE_HASH_BUFFER, register_sync, resume
 from tests.benchmarks.figure_replay import replay
 from tests.benchmarks.figure_rerun import rerun
 from tests.benchmarks.figure_scan import scan
@@ -74,7 +74,9 @@ Figure = Callable[[Sizes, argparse.Namespace], list[Row]]
 FIGURES: dict[str, Figure] = {
     "scan": lambda s, a: scan(a.cache, s.scan_files, s.scan_largest, s.scan_total, a.repeat),
     "re-run": lambda s, a: rerun(a.cache, s.rerun_files, s.rerun_size, a.repeat),
-    "register+sync": lambda s, a: register_sync(s.register_sessions, s.register_files, a.repeat),
+    "register+sync": lambda s, a: register_sync(
+        s.register_sessions, s.register_files, a.repeat, a.one_hash_buffer
+    ),
     "resume": lambda s, a: resume(s.register_sessions, s.register_files, a.repeat),
     "ledger-share": lambda s, a: ledger_share(
         s.register_sessions, s.register_files, a.repeat, plain=not a.quick
@@ -98,6 +100,14 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path.home() / ".cache" / "labledger-bench",
         help="folder for the big data, built once (default ~/.cache/labledger-bench)",
+    )
+    parser.add_argument(
+        "--one-hash-buffer",
+        type=int,
+        default=ONE_HASH_BUFFER,
+        metavar="BYTES",
+        help="iblutil's md5 buffer for ONE (default 1 MiB, as the tests set it; 0 keeps ONE's "
+        "own 256 MiB, allocated per file: about 0.15 s a file)",
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the command runs")
     parser.add_argument("--small", action="store_true", help="shrink the re-run figure's session")

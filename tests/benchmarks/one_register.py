@@ -7,7 +7,8 @@ caller sets HOME to a scratch folder, so ONE's parameters (`~/.one`) start empty
 
 `--hash-buffer BYTES` sets iblutil's md5 read buffer. By default ONE allocates 256 MiB per file
 hashed (about 0.15 s each on this machine), which dominates on small files; the benchmark passes
-1 MiB, as the project's tests do, so the reference is the faster ONE (the hashes are the same).
+1 MiB by default, as the project's tests do, so the reference is the faster ONE (the hashes are
+the same); `figures.py --one-hash-buffer 0` keeps ONE's own.
 """
 
 from __future__ import annotations
