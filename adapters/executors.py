@@ -55,7 +55,7 @@ def refresh_reference(settings: Settings, warn: Warn) -> None:
     that does not answer leaves the cache (or the packaged lists) in use, with a warning."""
     from .alyx.errors import AlyxError
     from .alyx.reference_data import fetch_labs, fetch_reference_data
-    from .filesystem.atomic import write_atomically
+    from .filesystem.atomic import write_if_changed
 
     cache = reference_dir(settings)
     try:
@@ -63,7 +63,7 @@ def refresh_reference(settings: Settings, warn: Warn) -> None:
             if client is None:
                 return
             fetch_reference_data(client, cache)
-            write_atomically(cache / LABS_FILE, json.dumps(fetch_labs(client)), mode=0o644)
+            write_if_changed(cache / LABS_FILE, json.dumps(fetch_labs(client)), mode=0o644)
     except AlyxError as error:
         if not error.keeps_pending:
             raise

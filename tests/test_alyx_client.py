@@ -50,6 +50,7 @@ from labledger.adapters.alyx.reference_data import (
 )
 from labledger.adapters.alyx.settings import AlyxSettings
 from labledger.adapters.alyx.tokens import TokenCache
+from labledger.adapters.filesystem.atomic import write_if_changed
 from labledger.domain.errors import InvalidSettings, LabledgerError
 from tests.fixture_paths import ALYX_FIXTURES, PACKAGED_REFERENCE
 
@@ -887,6 +888,21 @@ def test_fetch_reference_data_writes_a_cache_that_loads_offline(
     for name in (DATASET_TYPES_FILE, DATA_FORMATS_FILE):  # the packaged files' very format
         assert (cache_dir / name).read_bytes() == (PACKAGE_DIR / name).read_bytes()
     assert fetch_labs(client) == ["cortexlab"]
+    # fetched again, unchanged: the cache files are left as they are (no fsync, no rename)
+    before = {name: (cache_dir / name).stat().st_ino for name in (DATASET_TYPES_FILE,)}
+    fetch_reference_data(client, cache_dir)
+    assert {name: (cache_dir / name).stat().st_ino for name in before} == before
+
+
+def test_write_if_changed_writes_only_what_changed(tmp_path: Path) -> None:
+    target = tmp_path / "cache" / "labs.json"
+    assert write_if_changed(target, '["cortexlab"]', mode=0o644)  # missing: written
+    inode = target.stat().st_ino
+    assert not write_if_changed(target, '["cortexlab"]', mode=0o644)
+    assert target.stat().st_ino == inode
+    assert write_if_changed(target, '["cortexlab", "mainenlab"]', mode=0o644)
+    assert target.read_text() == '["cortexlab", "mainenlab"]'
+    assert target.stat().st_mode & 0o777 == 0o644
 
 
 def test_a_malformed_list_does_not_replace_a_good_cache(

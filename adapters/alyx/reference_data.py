@@ -22,7 +22,7 @@ from ...domain.dataset_types import (
     parse_served_dataset_types,
 )
 from ...domain.errors import LabledgerError
-from ..filesystem.atomic import write_atomically
+from ..filesystem.atomic import write_if_changed
 
 if TYPE_CHECKING:
     from .client import AlyxClient
@@ -91,7 +91,7 @@ def fetch_reference_data(client: AlyxClient, cache_dir: Path) -> ReferenceData:
     }
     reference = ReferenceData.from_served(served[DATASET_TYPES_FILE], served[DATA_FORMATS_FILE])
     for name, items in served.items():
-        write_atomically(cache_dir / name, _as_packaged(items, KEPT_FIELDS[name]), mode=0o644)
+        write_if_changed(cache_dir / name, _as_packaged(items, KEPT_FIELDS[name]), mode=0o644)
     return reference
 
 

@@ -37,3 +37,17 @@ def write_atomically(
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_if_changed(path: Path, content: str, *, mode: int) -> bool:
+    """`write_atomically`, unless `path` already holds exactly `content`; True if written.
+
+    For caches refreshed by every command (the server's reference lists): they rarely change,
+    and a write made durable costs an fsync and a rename each time."""
+    try:
+        if path.read_bytes() == content.encode("utf-8"):
+            return False
+    except OSError:
+        pass  # missing or unreadable: write it
+    write_atomically(path, content, mode=mode)
+    return True
