@@ -277,6 +277,28 @@ class PageFold:
             self._put(row)
 
 
+ROW_OF_AGGREGATE = {
+    "Session": SessionRow.KIND,
+    "Dataset": DatasetRow.KIND,
+    "Subject": SubjectRow.KIND,
+    "WatchdogService": ServiceRow.KIND,
+}
+
+
+def rows_read(events: Iterable[LoggedEvent]) -> set[RowKey]:
+    """The rows that folding these events reads from earlier pages: each event's aggregate row,
+    and the intent row an outcome answers (plus the sessions of the files, known once their
+    rows are read). A store reads them in bulk before the page is folded."""
+    keys: set[RowKey] = set()
+    for event in events:
+        kind = ROW_OF_AGGREGATE.get(event.AGGREGATE)
+        if kind is not None:
+            keys.add((kind, event.originator_id))
+        if event.KIND == "outcome":
+            keys.add((IntentRow.KIND, IntentRow.row_id(event.originator_id, event.operation_id)))
+    return keys
+
+
 class MemoryRows:
     """Rows kept in a dict: a RowSource for rebuilding (or checking) the views in memory."""
 
@@ -330,4 +352,13 @@ def _fold_one(source: MemoryRows, batch: list[tuple[int, Any]]) -> int:
     return changes.position
 
 
-__all__ = ["ROW_CLASSES", "MemoryRows", "PageChanges", "PageFold", "RowSource", "fold_pages"]
+__all__ = [
+    "ROW_CLASSES",
+    "MemoryRows",
+    "PageChanges",
+    "PageFold",
+    "RowKey",
+    "RowSource",
+    "fold_pages",
+    "rows_read",
+]

@@ -28,7 +28,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from ...projections.audit_query import AuditQuery
-from ...projections.fold import PageChanges, PageFold
+from ...projections.fold import PageChanges, PageFold, RowKey, rows_read
 from ...projections.logged import as_logged
 from ...projections.rows import AUDIT_FIELDS, AuditEntry, Row, encode
 
@@ -47,8 +47,8 @@ INDEXES = (
 AUDIT_COLUMNS = AUDIT_FIELDS
 """The audit table's columns: the entry's fields, in order (`AuditEntry.values`)."""
 
-ROW_KINDS = ("session", "dataset", "subject", "service")
-"""The kinds of row an event's aggregate id can name (intent rows are keyed otherwise)."""
+ROW_COLUMNS = ("kind", "id", "session_id", "position", "body")
+"""The rows table's columns (the position is the event that first made the row)."""
 
 
 @dataclass(frozen=True)
@@ -109,16 +109,26 @@ class _CursorRows:
         self._store, self._cursor = store, cursor
         self._docs: dict[tuple[str, str], dict[str, Any] | None] = {}
 
-    def prefetch(self, row_ids: set[str]) -> None:
-        found = self._store.fetch_docs(self._cursor, sorted(row_ids))
-        for row_id in row_ids:
-            for kind in ROW_KINDS:
-                self._docs.setdefault((kind, row_id), found.get((kind, row_id)))
+    def prefetch(self, keys: set[RowKey]) -> None:
+        """Read these rows in bulk, then the sessions of the files among them (a file's event
+        also touches its session's row)."""
+        self._read(keys)
+        sessions = {
+            ("session", doc["session_id"])
+            for (kind, _), doc in self._docs.items()
+            if kind == "dataset" and doc is not None
+        }
+        self._read(sessions - self._docs.keys())
+
+    def _read(self, keys: set[RowKey]) -> None:
+        found = self._store.fetch_docs(self._cursor, sorted(keys))
+        for key in keys:
+            self._docs[key] = found.get(key)
 
     def get(self, kind: str, row_id: str) -> dict[str, Any] | None:
         key = (kind, row_id)
         if key not in self._docs:
-            self._docs[key] = self._store.fetch_docs(self._cursor, [row_id], (kind,)).get(key)
+            self._docs[key] = self._store.fetch_docs(self._cursor, [key]).get(key)
         return self._docs[key]
 
 
@@ -152,7 +162,7 @@ class ViewQueries:
             if not todo:
                 return current
             source = _CursorRows(self, c)
-            source.prefetch({event.originator_id for _, event in todo})
+            source.prefetch(rows_read(event for _, event in todo))
             with _no_cycle_collection():
                 fold = PageFold(source)
                 for position, event in todo:
@@ -207,36 +217,33 @@ class ViewQueries:
     def _lock(self, c: Cursor) -> None:
         c.execute(self.dialect.sql(self.dialect.lock))
 
-    def fetch_docs(
-        self, c: Cursor, row_ids: Sequence[str], kinds: Sequence[str] = ROW_KINDS
-    ) -> dict[tuple[str, str], dict[str, Any]]:
+    def fetch_docs(self, c: Cursor, keys: Sequence[RowKey]) -> dict[RowKey, dict[str, Any]]:
         """The stored documents of these rows, looked up by the primary key (kind, id): by id
         alone the stores scan the whole table, once per page."""
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        kind_marks = ", ".join("?" * len(kinds))
-        for start in range(0, len(row_ids), 500):
-            chunk = list(row_ids[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            query = (
-                f"SELECT kind, id, body FROM {{rows}} WHERE kind IN ({kind_marks}) "  # noqa: S608
-                f"AND id IN ({marks})"
-            )
-            c.execute(self.dialect.sql(query), [*kinds, *chunk])
-            for row in c.fetchall():
-                found[(row["kind"], row["id"])] = json.loads(row["body"])
+        found: dict[RowKey, dict[str, Any]] = {}
+        by_kind: dict[str, list[str]] = {}
+        for kind, row_id in keys:
+            by_kind.setdefault(kind, []).append(row_id)
+        for kind, row_ids in by_kind.items():
+            for start in range(0, len(row_ids), 500):
+                chunk = row_ids[start : start + 500]
+                query = (
+                    "SELECT kind, id, body FROM {rows} WHERE kind = ? "  # noqa: S608
+                    f"AND id IN ({', '.join('?' * len(chunk))})"
+                )
+                c.execute(self.dialect.sql(query), [kind, *chunk])
+                for row in c.fetchall():
+                    found[(row["kind"], row["id"])] = json.loads(row["body"])
         return found
 
     def _write(self, c: Cursor, changes: PageChanges) -> None:
-        """A page's changes, a statement per kind of change (executemany), not one per row."""
+        """A page's changes, one statement per kind of change (`_insert_many`), not per row."""
         if changes.upserts:
-            upsert = self.dialect.sql(
-                "INSERT INTO {rows} (kind, id, session_id, position, body) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
-                "session_id = excluded.session_id, body = excluded.body"
-            )
             born, position = changes.born, changes.position
-            c.executemany(
-                upsert,
+            self._insert_many(
+                c,
+                "{rows}",
+                ROW_COLUMNS,
                 [
                     (
                         row.KIND,
@@ -248,16 +255,35 @@ class ViewQueries:
                     for row in changes.upserts
                     for doc in (row.to_doc(),)
                 ],
+                " ON CONFLICT (kind, id) DO UPDATE SET "
+                "session_id = excluded.session_id, body = excluded.body",
             )
         if changes.deletes:
-            delete = self.dialect.sql("DELETE FROM {rows} WHERE kind = ? AND id = ?")
-            c.executemany(delete, changes.deletes)
+            self._delete_many(c, changes.deletes)
         if changes.audit:
-            insert = self.dialect.sql(
-                f"INSERT INTO {{audit}} ({', '.join(AUDIT_COLUMNS)}) "  # noqa: S608
-                f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
+            self._insert_many(
+                c, "{audit}", AUDIT_COLUMNS, [entry.values() for entry in changes.audit]
             )
-            c.executemany(insert, [entry.values() for entry in changes.audit])
+
+    def _insert_many(
+        self,
+        c: Cursor,
+        table: str,
+        columns: Sequence[str],
+        values: list[tuple[Any, ...]],
+        conflict: str = "",
+    ) -> None:
+        """Insert `values` into `table` ({rows} or {audit}): SQLite's executemany runs the one
+        statement for each row in C (the PostgreSQL store sends them as one statement)."""
+        statement = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(columns))}){conflict}"
+        )
+        c.executemany(self.dialect.sql(statement), values)
+
+    def _delete_many(self, c: Cursor, keys: list[tuple[str, str]]) -> None:
+        """Delete the rows of these (kind, id) keys."""
+        c.executemany(self.dialect.sql("DELETE FROM {rows} WHERE kind = ? AND id = ?"), keys)
 
 
 @contextmanager
