@@ -269,7 +269,9 @@ class PageFold:
         row = self._get(IntentRow, row_id)
         if row is None:
             return
-        answered = pending.answer(row.as_pending(), event)
+        # `pending.answer` closes the intent for any outcome but a retryable failure: only
+        # those need the intent's pending form (two UUIDs parsed per outcome otherwise)
+        answered = pending.answer(row.as_pending(), event) if event.field("retryable") else None
         if answered is None:
             self._delete(IntentRow.KIND, row_id)
         else:

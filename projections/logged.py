@@ -45,6 +45,10 @@ class LoggedEvent:
     host: str
     tool_version: str
 
+    def field(self, name: str, default: Any = None) -> Any:
+        """A field the event may not have (no exception raised when it does not)."""
+        return self.__dict__.get(name, default)
+
     def __getattr__(self, name: str) -> Any:
         # only reached for a field the event does not have (an older or newer shape)
         raise AttributeError(f"{self.NAME} has no field {name!r}")
@@ -110,13 +114,22 @@ def decoded(topic: str, originator_id: UUID | str, state: bytes | str) -> Logged
     """The event of a stored row: its topic, aggregate id and JSON state (as eventsourcing's
     JSON transcoder wrote it, neither compressed nor encrypted)."""
     shape = _shape(topic)
-    text = state.decode("utf8") if isinstance(state, bytes) else state
-    if text.count('"_type_"') > 1:  # a typed value besides the timestamp: the slower decoder
-        fields: dict[str, Any] = _typed_decoder.decode(text)
-        fields["timestamp"] = dt.datetime.fromisoformat(fields["timestamp"]).isoformat()
-    else:
-        fields = json.loads(text)
-        fields["timestamp"] = fields["timestamp"]["_data_"]
+    fields: dict[str, Any] = json.loads(state)
+    typed = state.count(b'"_type_"') if isinstance(state, bytes) else state.count('"_type_"')
+    fields["timestamp"] = fields["timestamp"]["_data_"]
+    if typed > 1:  # typed values besides the timestamp: at the top level (ids), or deeper
+        top = [
+            name for name, value in fields.items() if isinstance(value, dict) and "_type_" in value
+        ]
+        if len(top) == typed - 1:
+            for name in top:
+                fields[name] = _plain_typed(fields[name])
+        else:
+            stamp = fields["timestamp"]
+            fields = _typed_decoder.decode(
+                state.decode("utf8") if isinstance(state, bytes) else state
+            )
+            fields["timestamp"] = stamp
     version = fields.pop("class_version", 1)
     while version < shape.version:
         getattr(shape.cls, f"upcast_v{version}_v{version + 1}")(fields)

@@ -58,3 +58,23 @@ def test_folding_either_form_gives_the_same_views() -> None:
     assert direct.docs == via_mapper.docs
     assert direct.audit == via_mapper.audit
     assert len(direct.audit) == len(topics)
+
+
+def test_typed_values_at_any_depth_become_the_text_the_views_keep() -> None:
+    stored = json.loads((FIXTURES / "labledger__Session_Created.json").read_text())
+    state = dict(stored["state"])
+    state["folder"] = '/data/"_type_"'  # the marker inside a text: still read right
+    state["session_id"] = {"_type_": "uuid_hex", "_data_": "ca107fe18010415d9fe045e00f5e12df"}
+    state["deeper"] = [{"at": {"_type_": "datetime_iso", "_data_": "2026-11-21T11:50:38+00:00"}}]
+    for text in (json.dumps(state), json.dumps({k: v for k, v in state.items() if k != "deeper"})):
+        event = decoded("labledger:Session.Created", stored["originator_id"], text.encode())
+        assert event.timestamp == stored["state"]["timestamp"]["_data_"]
+        assert event.session_id == "ca107fe1-8010-415d-9fe0-45e00f5e12df"
+        assert event.folder == '/data/"_type_"'
+    assert event.field("deeper") is None
+    assert vars(decoded("labledger:Session.Created", ORIGINATOR, json.dumps(state)))["deeper"] == [
+        {"at": "2026-11-21 11:50:38+00:00"}
+    ]
+
+
+ORIGINATOR = uuid.UUID("ca107fe1-8010-415d-9fe0-45e00f5e12df")
