@@ -5,14 +5,17 @@ PostgreSQL database, so a page of folded events and its tracking position commit
 transaction: a crash mid-page leaves the views exactly at the previous page, and the next catch-up
 folds that page again. Each page transaction first takes a lock (SQLite's write lock through a
 no-op UPDATE; a transaction-scoped advisory lock on PostgreSQL) and re-reads the position under
-it, so two processes
-catching up at once (a report and `project --follow`, or two rigs) never fold an event twice.
+it, so two processes catching up at once (a report and `project --follow`, or two rigs) never
+fold an event twice.
 
-Rows are JSON documents keyed by (kind, id); the audit trail is a table with one column per filter
-so `labledger audit` filters in SQL. The same statements serve both stores: only the placeholder
-style and the table names differ (`Dialect`). Statements are built from constants and `?` marks
-only; every value goes in as a parameter (hence the S608 waivers). The PostgreSQL store is in
-`postgres_view_store`, so that a command on an SQLite ledger never loads psycopg.
+Rows are JSON documents keyed by (kind, id), read by that primary key; the audit trail is a table
+with one column per filter so `labledger audit` filters in SQL. A page reads the rows it folds in
+bulk and writes each kind of change in one statement. The same statements serve both stores, the
+placeholder style and the table names aside (`Dialect`), except the bulk reads and writes, which
+PostgreSQL runs as single statements over unnested arrays (`postgres_view_store`). Statements are
+built from constants and placeholders only; every value goes in as a parameter (hence the S608
+waivers). The PostgreSQL store is in its own module, so that a command on an SQLite ledger never
+loads psycopg.
 """
 
 from __future__ import annotations
