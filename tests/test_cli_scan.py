@@ -242,3 +242,32 @@ def test_known_lab_in_path_wins_with_a_warning(cli: Cli) -> None:
     assert result.code == 0, result.err
     assert result.json()[0]["session"] == "mainenlab/algernon/2026-11-21/001"
     assert "warning: mainenlab/algernon/2026-11-21/001 belongs to lab mainenlab" in result.err
+
+
+def test_each_session_is_hashed_largest_file_first(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker shows the order the workers take files in: sessions as named, and within a
+    session the largest file first, so that no large file is left to end alone on one core."""
+    started: list[Path] = []
+    real_md5 = filesystem.md5_of
+
+    def noted_md5(path: Path, progress: Callable[[int], None], buffer: bytearray) -> str:
+        started.append(path)
+        return real_md5(path, progress, buffer)
+
+    monkeypatch.setattr(filesystem, "md5_of", noted_md5)
+    second = cli.session("algernon/2026-11-22/001")
+    first = cli.session("algernon/2026-11-21/001")
+    for session, large in (
+        (first, "alf/licks.times.npy"),
+        (second, "alf/probe00/spikes.times.npy"),
+    ):
+        (session / large).write_bytes(b"\x01" * 300_000)
+    scanned = cli("--lab", "cortexlab", "scan", str(first), str(second), "--workers", "1")
+    assert scanned.code == 0, scanned.err
+    assert len(started) == 2 * len(SAMPLE_ACCEPTED)
+    for session, files in ((first, started[:6]), (second, started[6:])):
+        sizes = [path.stat().st_size for path in files]
+        assert all(path.is_relative_to(session) for path in files)
+        assert sizes == sorted(sizes, reverse=True) and sizes[0] == 300_000
