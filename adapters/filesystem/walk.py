@@ -10,6 +10,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePath
 
 from ...domain.errors import InvalidALFPath, UnreadableFile
@@ -22,11 +23,17 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 class FoundFile:
     """A regular file inside a session folder."""
 
-    path: Path
+    location: str
+    """The file's path as the walk found it (the session folder's path joined with `rel_path`)."""
     rel_path: str
     """POSIX path relative to the session folder."""
     size: int
     mtime_ns: int
+
+    @cached_property
+    def path(self) -> Path:
+        """The file's path, made when first asked: a re-scan that hashes nothing makes none."""
+        return Path(self.location)
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def walk_session(folder: Path) -> tuple[list[FoundFile], list[Oddity]]:
                 ) from error
             oddity = _oddity(rel_path, info.st_mode, hidden)
             if oddity is None:
-                found.append(FoundFile(Path(entry.path), rel_path, info.st_size, info.st_mtime_ns))
+                found.append(FoundFile(entry.path, rel_path, info.st_size, info.st_mtime_ns))
             else:
                 odd.append(oddity)
     found.sort(key=lambda file: file.rel_path)
