@@ -19,6 +19,7 @@ import hashlib
 import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,7 +33,11 @@ BLOCK_SIZE = 1 << 20
 
 PROGRESS_STEP = 8 << 20
 """Bytes a worker reads before it reports them: many small files cost one progress call, not one
-each (the bar's own bookkeeping is slower than reading a small file)."""
+each (the bar's own bookkeeping is slower than reading a small file)..."""
+
+PROGRESS_EVERY = 0.1
+"""...or seconds since its last report, whichever comes first, so a bar over many small files
+still moves."""
 
 LOOK_EVERY = 0.2
 """Seconds the calling thread waits at most between two looks at the workers: how late, at
@@ -133,18 +138,19 @@ def _worker(
     progress: Callable[[int], None],
 ) -> None:
     """Hash files from `waiting` until none is left or `stop` is set, with one buffer; report
-    each digest (or what went wrong) on `done`, and bytes read in steps of PROGRESS_STEP."""
+    each digest (or what went wrong) on `done`, and bytes read in steps (PROGRESS_STEP, or
+    PROGRESS_EVERY)."""
     buffer = bytearray(BLOCK_SIZE)
-    unreported = 0
+    unreported, reported_at = 0, time.monotonic()
 
     def read(count: int) -> None:
-        nonlocal unreported
+        nonlocal unreported, reported_at
         if stop.is_set():
             raise HashingStopped
         unreported += count
-        if unreported >= PROGRESS_STEP:
+        if unreported >= PROGRESS_STEP or time.monotonic() - reported_at >= PROGRESS_EVERY:
             progress(unreported)
-            unreported = 0
+            unreported, reported_at = 0, time.monotonic()
 
     try:
         while not stop.is_set():
