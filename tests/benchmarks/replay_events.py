@@ -9,8 +9,8 @@ outcome), so the build is quick and the log looks like a lab's: ~3 events per fi
 A SQLite ledger is cached as `<cache>/replay-<events>-<files>.sqlite3` (built under a temporary
 name, renamed when complete; its build time beside it in `.build-seconds`). The views it holds
 are replaced at each replay, the events never change, so it is reused as it is; delete it after
-a change of the events' format. A PostgreSQL ledger is
-built into a fresh schema each time it is asked for (the caller drops it).
+a change of the events' format. `fresh_ledger` builds into a new ledger each time it is asked
+(the scaling table's append rates, on SQLite and on a new PostgreSQL schema the caller drops).
 """
 
 from __future__ import annotations
@@ -170,8 +170,9 @@ def sqlite_ledger(cache: Path, events: int, files: int = FILES_PER_SESSION) -> B
     return Built(settings, count, took, cached=False)
 
 
-def postgres_ledger(settings: Settings, events: int, files: int = FILES_PER_SESSION) -> Built:
-    """A PostgreSQL ledger (the schema of `settings`, fresh) filled with `events` events."""
+def fresh_ledger(settings: Settings, events: int, files: int = FILES_PER_SESSION) -> Built:
+    """The empty ledger of `settings` (a new SQLite file, a new PostgreSQL schema) filled with
+    `events` events now; the build time is the append rate's measure."""
     started = time.perf_counter()
     count = fill(settings, events, files)
     return Built(settings, count, time.perf_counter() - started, cached=False)

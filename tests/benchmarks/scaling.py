@@ -5,11 +5,11 @@ runs at three sizes, interleaved (every size once per repetition), and is called
 better" when its cost per unit at the largest size is at most 1.1× that at the middle size
 (10× smaller; the smallest size is dominated by start-up). The measures:
 
-- replay: `labledger replay` at 10 k, 100 k and 1 M events, on SQLite (the cached ledgers of
-  replay_events.py) and on PostgreSQL (a fresh schema per size, built now and dropped after),
-  with the replay process's peak resident memory (its own max RSS, measured alone);
-- append: events written per second while building those ledgers through the Python API (for
-  a cached SQLite ledger, its rate when it was built);
+- replay: `labledger replay` at 10 k, 100 k and 1 M events, on SQLite (a new file per size) and
+  on PostgreSQL (a new schema per size, dropped after), all built now, with the replay
+  process's peak resident memory (its own max RSS, measured alone);
+- append: events written per second while building those ledgers through the Python API (one
+  transaction for a session's scan and requests, one for its outcomes: see replay_events.py);
 - scan: `labledger scan` of a fresh ledger, one session of 1 k, 10 k and 100 k small files;
 - registration: register + sync of 1, 20 and 100 sessions of 50 files, fresh server and ledger.
 """
@@ -17,7 +17,6 @@ better" when its cost per unit at the largest size is at most 1.1× that at the 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import statistics
 import tempfile
 import uuid
@@ -32,7 +31,7 @@ from labledger.adapters.settings import Settings
 from tests.benchmarks.alf_sessions import KIB, Planned, build_planned, file_names, session_folder
 from tests.benchmarks.figure_registration import Runner, make_jobs
 from tests.benchmarks.processes import LABLEDGER, clean_env, labledger, peak_rss_kib
-from tests.benchmarks.replay_events import Built, postgres_ledger, sqlite_ledger
+from tests.benchmarks.replay_events import Built, fresh_ledger
 
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "root"}
 """The PostgreSQL the tests use (trust authentication)."""
@@ -114,33 +113,35 @@ def _replays(
             series.add(built.events, seconds, rss)
 
 
-def replay_series(cache: Path, sizes: ScalingSizes, repeat: int, work: Path) -> list[Series]:
-    """Replay time and memory, and append rates, at each size on both stores."""
-    found: list[Series] = []
-    sqlite_built = {n: sqlite_ledger(cache, n, sizes.files_per_session) for n in sizes.events}
-    appends = Series("append (Python API)", "SQLite", "event/s", higher_is_better=True)
-    for built in sqlite_built.values():  # nan: cached before build times were kept
+def _built_series(
+    store: str, ledgers: dict[int, tuple[Built, dict[str, str]]], home: Path, repeat: int
+) -> list[Series]:
+    appends = Series("append (Python API)", store, "event/s", higher_is_better=True)
+    for built, _ in ledgers.values():
         appends.add(built.events, built.events / built.build_seconds)
-    replays = Series("replay", "SQLite", "event")
-    copies = {}
-    for size, built in sqlite_built.items():
-        copy = work / f"sqlite-{size}.sqlite3"
-        shutil.copyfile(built.settings.sqlite_path, copy)
-        copies[size] = (built, {"LABLEDGER_SQLITE_PATH": str(copy)})
-    _replays(copies, work / "home", repeat, replays)
-    found += [replays, appends]
+    replays = Series("replay", store, "event")
+    _replays(ledgers, home, repeat, replays)
+    return [replays, appends]
 
+
+def replay_series(sizes: ScalingSizes, repeat: int, work: Path) -> list[Series]:
+    """Replay time and memory, and append rates, at each size on both stores: every ledger is
+    built now through the Python API (timed: the append rate), SQLite in the scratch folder,
+    PostgreSQL in a schema of its own, dropped at the end."""
+    files = sizes.files_per_session
+    sqlite = {}
+    for size in sizes.events:
+        path = work / f"sqlite-{size}.sqlite3"
+        built = fresh_ledger(Settings(store="sqlite", sqlite_path=path), size, files)
+        sqlite[size] = (built, {"LABLEDGER_SQLITE_PATH": str(path)})
+    found = _built_series("SQLite", sqlite, work / "home", repeat)
     schemas = {size: f"labledger_bench_{uuid.uuid4().hex[:10]}" for size in sizes.events}
     try:
-        pg_appends = Series("append (Python API)", "PostgreSQL", "event/s", higher_is_better=True)
-        pg_ledgers = {}
-        for size, schema in schemas.items():
-            built = postgres_ledger(_pg_settings(schema), size, sizes.files_per_session)
-            pg_appends.add(built.events, built.events / built.build_seconds)
-            pg_ledgers[size] = (built, _pg_env(schema))
-        pg_replays = Series("replay", "PostgreSQL", "event")
-        _replays(pg_ledgers, work / "home", repeat, pg_replays)
-        found += [pg_replays, pg_appends]
+        postgres = {
+            size: (fresh_ledger(_pg_settings(schema), size, files), _pg_env(schema))
+            for size, schema in schemas.items()
+        }
+        found += _built_series("PostgreSQL", postgres, work / "home", repeat)
     finally:
         _drop(list(schemas.values()))
     return found
@@ -217,7 +218,7 @@ def scaling(cache: Path, sizes: ScalingSizes, repeat: int, log: Callable[[str], 
     with tempfile.TemporaryDirectory(prefix="labledger-bench-scaling-") as tmp:
         work = Path(tmp)
         log("scaling: replay and append")
-        found = replay_series(cache, sizes, repeat, work)
+        found = replay_series(sizes, repeat, work)
         log("scaling: scan")
         found.append(scan_series(cache, sizes, repeat, work))
         log("scaling: registration")
