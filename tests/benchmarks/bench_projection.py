@@ -81,13 +81,16 @@ def record_session(ledger: Ledger, index: int, files: int) -> None:
         session.record_registered(_open(session), str(uuid.uuid4()), {"id": str(session_id)})
         datasets = [ledger.dataset(dataset_id) for dataset_id in dataset_ids]
         for dataset in datasets:
-            record = {"id": str(uuid.uuid4()), "name": dataset.rel_path, "exists": True}
-            dataset.record_registered(_open(dataset), record["id"], "", True, [], record)
+            alyx_id = str(uuid.uuid4())
+            record = {"id": alyx_id, "name": dataset.rel_path, "exists": True}
+            dataset.record_registered(_open(dataset), alyx_id, "", True, [], record)
         ledger.save(session, *datasets)
 
 
 def _open(aggregate: Any) -> str:
-    return next(op for op, name in aggregate.open_intents.items() if name.endswith("Requested"))
+    return str(
+        next(op for op, name in aggregate.open_intents.items() if name.endswith("Requested"))
+    )
 
 
 def fill(settings: Settings, events: int, files: int) -> tuple[int, float]:
