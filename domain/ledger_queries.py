@@ -4,7 +4,6 @@ log in pages, and the pending and refused work folded from it. They return plain
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
@@ -29,17 +28,6 @@ class LedgerQueries(Application[UUID]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._known_files_memo: dict[UUID, tuple[int | None, dict[str, KnownFile]]] = {}
-        self._writing = threading.Lock()
-
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """eventsourcing's save, one thread of this process at a time.
-
-        sync's worker threads record outcomes concurrently. SQLite takes one writer at a time
-        and makes the others poll, sleeping up to 100 ms between tries; waiting here instead
-        wakes the next writer the moment the first commits. Other processes are still kept
-        apart by the store itself, as before."""
-        with self._writing:
-            return super().save(*objs, **kwargs)
 
     def construct_repository(self) -> LedgerRepository:
         """eventsourcing's repository, as the application configures it, rebuilding aggregates

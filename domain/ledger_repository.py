@@ -28,8 +28,6 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
 class LedgerRepository(Repository[UUID]):
     """eventsourcing's `Repository`, rebuilding aggregates with `project`."""
 
-    def get(  # type: ignore[override]
-        self, aggregate_id: UUID, *, version: int | None = None, **options: Any
-    ) -> Any:
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **options: Any) -> Any:
         options.setdefault("projector_func", project)
         return super().get(aggregate_id, version=version, **options)

@@ -6,6 +6,7 @@ The `ledger` fixture runs each test on the in-memory store, an SQLite file and P
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -89,7 +90,7 @@ def test_aggregates_read_in_bulk_are_those_the_repository_builds(ledger: Ledger)
     found = ledger.aggregates([*ids, session_id, absent, ids[0]])
     assert set(found) == {*ids, session_id}
     for aggregate_id, aggregate in found.items():
-        single = ledger.repository.get(aggregate_id)
+        single: Any = ledger.repository.get(aggregate_id)
         assert type(aggregate) is type(single)
         assert (aggregate.version, vars(aggregate)) == (single.version, vars(single))
 
@@ -356,6 +357,6 @@ def test_repository_rebuilds_with_the_ledgers_projector(ledger: Ledger) -> None:
     ledger.request_dataset_registration(spikes)
     events = list(ledger.events.get(spikes))
     for version in range(1, len(events) + 1):
-        ours = ledger.repository.get(spikes, version=version)
+        ours: Dataset = ledger.repository.get(spikes, version=version)
         theirs = project_aggregate(None, events[:version])
         assert vars(ours) == vars(theirs)
