@@ -364,6 +364,35 @@ def test_a_number_taken_offline_is_checked_again(
     assert theirs["start_time"] == f"{day}T08:00:00"
 
 
+def test_a_refused_sessions_files_never_go_into_the_other_rigs_session(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """Alyx refused the session (another rig took its number meanwhile): the files recorded
+    for it wait, blocked, at every sync; they are never posted into the session Alyx holds
+    under the same subject, date and number."""
+    day = (dt.date.today() - dt.timedelta(days=9)).isoformat()
+    online = alyx_env(server, tmp_path)
+    door.env.update({k: v for k, v in online.items() if k != "LABLEDGER_ALYX__BASE_URL"})
+    root = tmp_path / "ours" / "cortexlab" / "Subjects"
+    root.mkdir(parents=True)
+    made = door("new-session", "algernon", "--root", root, "--date", day).ok()
+    folder = Path(made.out.split()[0])
+    (folder / "alf").mkdir()
+    shutil.copy(SAMPLE / "alf" / "licks.times.npy", folder / "alf" / "licks.times.npy")
+    door("register", folder).ok()  # no server yet: the session and its file are queued
+    theirs = server.state.add_session("algernon", f"{day}T08:00:00", number=1)
+    door.env["LABLEDGER_ALYX__BASE_URL"] = server.base_url
+
+    first = door("sync")
+    again = door("sync")
+
+    assert "registered by another rig after this folder was made offline" in first.err
+    assert again.code == 1, again.out
+    assert "its registration was refused" in again.err + again.out
+    assert server.requests.calls("POST", "/register-file") == []
+    assert [d for d in server.state.snapshot().get("datasets", []) if theirs.id in str(d)] == []
+
+
 def test_a_create_is_looked_up_not_sent_again_blindly(
     one: Ones, client: RegistrationClient, door: Door, server: AlyxTestServer, tmp_path: Path
 ) -> None:

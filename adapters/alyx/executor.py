@@ -19,6 +19,7 @@ from ...domain.errors import LabledgerError
 from ...domain.outcomes import Outcome, SyncResult
 from ...domain.pending import PendingIntent
 from ...domain.recorded import AlreadyClosed
+from ...domain.session import Session
 from ...domain.subject import Subject, describe_record
 from ...projections.words import plural
 from ..filesystem.revision_moves import MoveRefused
@@ -156,7 +157,15 @@ class AlyxExecutor:
         are never posted before their session exists: Alyx would refuse them for good ("A
         base session … does not exist")."""
         session = self.context.ledger.session(session_id)
-        if session.eid is not None or on_alyx(self.context, session.ref) is not None:
+        if session.eid is not None:
+            return None
+        refusal = _registration_refused(session)
+        if refusal is not None:  # what Alyx holds under that name is another session
+            return (
+                f"waits for the session, which is not on Alyx: its registration was refused "
+                f"({refusal}); fix that, then `labledger retry {session.key}`"
+            )
+        if on_alyx(self.context, session.ref) is not None:
             return None
         return (
             f"waits for the session, which is not on Alyx: register it (`labledger register "
@@ -177,3 +186,13 @@ class AlyxExecutor:
         except LabledgerError as error:
             return SyncResult(target, what, _failed(self.context, intent, error), str(error))
         return SyncResult(target, what, "done", f"{done}: {url}")
+
+
+def _registration_refused(session: Session) -> str | None:
+    """Why Alyx refused this session's registration for good, if it did and it was not asked
+    again: its files must not go into whatever Alyx holds under the same subject, date and
+    number (another rig's session, when this folder's number was taken offline)."""
+    for operation_id, reason in session.refused.items():
+        if session.closed_intents.get(operation_id) == "RegistrationRequested":
+            return reason
+    return None
