@@ -683,7 +683,7 @@ def test_a_create_without_reply_is_no_reply_and_not_sent_again(
     with pytest.raises(AlyxNoReply) as caught:
         connect(alyx).post("/sessions", {"subject": "algernon"}, retry=False)
     assert "POST /sessions" in str(caught.value)
-    assert "look it up on Alyx before sending it again" in str(caught.value)
+    assert "labledger looks it up on Alyx before sending it again" in str(caught.value)
     assert caught.value.retryable and len(alyx.requests) == 1 and sleeps == []
 
 

@@ -334,7 +334,9 @@ def error_for_transport(
         message = f"the proxy to Alyx at {base_url} failed ({reason}) for {call}{tries}"
         return AlyxUnreachable(None, one_line(message + "; check the HTTP(S)_PROXY settings"))
     unknown = (
-        "; it may have been done: look it up on Alyx before sending it again" if create else ""
+        "; it may have been done: labledger looks it up on Alyx before sending it again"
+        if create
+        else ""
     )
     if isinstance(error, httpx.ReadTimeout | httpx.WriteTimeout):
         which = "read" if isinstance(error, httpx.ReadTimeout) else "write"
@@ -363,6 +365,7 @@ def transport_reason(error: httpx.RequestError, timeouts: httpx.Timeout, scrub: 
 def _reason(error: Exception) -> str:
     """``[Errno 111] Connection refused`` → ``connection refused``; the class name if empty."""
     text = re.sub(r"^\[Errno [-\d]+\]\s*", "", " ".join(str(error).split()))
+    text = text.rstrip(".")  # it goes inside a sentence, in parentheses
     if not text:
         return type(error).__name__
     return text[:1].lower() + text[1:]
