@@ -49,12 +49,16 @@ class LedgerQueries(Application[UUID]):
     def dataset(self, dataset_id: UUID) -> Dataset:
         return self.repository.get(dataset_id)
 
-    def find_session(self, ref: SessionRef) -> Session | None:
-        """The session of this folder key, or None if the ledger never saw it."""
+    def find_session_by_id(self, session_id: UUID) -> Session | None:
+        """The session of this id, or None if the ledger never saw it."""
         try:
-            return self.session(session_id_of(ref))
+            return self.session(session_id)
         except AggregateNotFoundError:
             return None
+
+    def find_session(self, ref: SessionRef) -> Session | None:
+        """The session of this folder key, or None if the ledger never saw it."""
+        return self.find_session_by_id(session_id_of(ref))
 
     def aggregates(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
         """The aggregates of these ids that the ledger holds (absent ones left out), as

@@ -54,16 +54,21 @@ def rejected_files(ledger: LedgerQueries, session_ids: Iterable[UUID]) -> list[L
 
     found: list[LeftOutFile] = []
     for session_id in session_ids:
-        known = ledger.known_files(session_id)
-        rejected = {path: file for path, file in known.items() if file.state == "rejected"}
-        if not rejected:
+        session = ledger.find_session_by_id(session_id)
+        if session is None:
             continue
-        key = ledger.session(session_id).key
-        for path, file in sorted(rejected.items()):
-            history = ledger.history(Dataset.create_id(session_id, path))
+        # the session notes each file's last verdict: only the rejected files are read
+        paths = sorted(path for path, state in session.files.items() if state == "rejected")
+        if not paths:
+            continue
+        datasets = ledger.aggregates(Dataset.create_id(session_id, path) for path in paths)
+        for path in paths:
+            dataset_id = Dataset.create_id(session_id, path)
+            history = ledger.history(dataset_id)
             codes = [e.details.get("code") for e in history if e.event == "Dataset.Rejected"]
             code = str(codes[-1]) if codes and codes[-1] else "rejected"
-            found.append(LeftOutFile(key, path, code, file.reason or code))
+            reason = datasets[dataset_id].rejection if dataset_id in datasets else None
+            found.append(LeftOutFile(session.key, path, code, reason or code))
     return found
 
 
