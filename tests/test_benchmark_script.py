@@ -47,7 +47,7 @@ def test_quick_prints_every_figure_with_ratio_and_verdict(tmp_path: Path) -> Non
         assert len(matching) == 1, f"no row for {name}:\n{done.stdout}\n{done.stderr[-3000:]}"
     verdicts = {row["verdict"] for row in rows}
     assert verdicts <= {"PASS", "FAIL", "info"}
-    assert done.returncode == (1 if "FAIL" in verdicts else 0), done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-3000:]  # --quick checks the command, not targets
     info = [row for row in rows if row["verdict"] == "info"]
     assert [row["figure"] for row in info] == [
         row["figure"] for row in rows if row["figure"].startswith(FIGURES["xargs"])

@@ -16,10 +16,15 @@ share. Definitions:
   innermost frame is in `threading` (Condition/Event wait, join, lock acquire), `queue` (get),
   `concurrent.futures` (waiting for futures, or a pool worker waiting for a task) or `selectors`;
   idle samples are not counted at all (a pool of 4 workers does not quadruple the denominator);
-- a working sample is in the ledger when any frame of its stack is ledger code: the
-  `eventsourcing` package, labledger's `adapters/database/`, `projections/`, the domain's ledger
-  and its commands (`domain/ledger*.py`, `domain/*_commands.py`), or the `sqlite3` and `psycopg`
-  modules (importing them counts too: a command that needs no ledger would not pay it);
+- a working sample belongs to the innermost frame of its stack that is labledger's own code or
+  a ledger library (`eventsourcing`, `sqlite3`, `psycopg`); frames of other libraries and of
+  the standard library (json, pydantic, httpx, the import machinery) count for the code that
+  called them. The sample is in the ledger when that frame is a ledger library or labledger's
+  ledger code: `adapters/database/`, the views' fold (`projections/fold.py`, `logged.py`,
+  `rows.py`), the domain's ledger and its commands (`domain/ledger*.py`,
+  `domain/*_commands.py`, `domain/event_catalog.py`). So importing eventsourcing is the
+  ledger's, importing pydantic for the settings is not, and a JSON decode is the ledger's when
+  the event store asked for it;
 - the share is ledger samples over working samples (a thread waiting for the server's reply is
   working, not in the ledger: that is the command's own work).
 """
@@ -43,7 +48,14 @@ IDLE_FILES = (
 )
 LIBRARIES = ("/eventsourcing/", "/sqlite3/", "/psycopg/", "/psycopg_pool/")
 """Libraries whose frames are ledger code wherever they are installed."""
-PACKAGE_PARTS = ("adapters/database/", "projections/", "domain/ledger")
+PACKAGE_PARTS = (
+    "adapters/database/",
+    "projections/fold",
+    "projections/logged",
+    "projections/rows",
+    "domain/ledger",
+    "domain/event_catalog",
+)
 """Paths in labledger that are ledger code (with `domain/*_commands.py`)."""
 
 
@@ -79,17 +91,21 @@ class Sampler(threading.Thread):
         current: FrameType | None = frame
         while current is not None:
             path = current.f_code.co_filename
-            if self._is_ledger(path):
-                self.ledger += 1
-                self.where[f"{self._short(path)}:{current.f_code.co_name}"] += 1
+            owned = any(part in path for part in LIBRARIES) or self._is_labledger(path)
+            if owned:  # the innermost frame that is labledger's or a ledger library's
+                if self._is_ledger(path):
+                    self.ledger += 1
+                    self.where[f"{self._short(path)}:{current.f_code.co_name}"] += 1
                 return
             current = current.f_back
+
+    def _is_labledger(self, path: str) -> bool:
+        """labledger's own code (not a library in a virtual environment inside its folder)."""
+        return path.startswith(self.root) and "site-packages/" not in path[len(self.root) :]
 
     def _is_ledger(self, path: str) -> bool:
         if any(part in path for part in LIBRARIES):
             return True
-        if not path.startswith(self.root):
-            return False
         inside = path[len(self.root) :]
         return inside.startswith(PACKAGE_PARTS) or (
             inside.startswith("domain/") and inside.endswith("_commands.py")
