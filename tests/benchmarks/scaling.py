@@ -185,6 +185,12 @@ def registration_series(sizes: ScalingSizes, repeat: int, work: Path) -> Series:
     return series
 
 
+def _plural(unit: str, size: int) -> str:
+    """`1 session`, `20 sessions` (a rate's unit names what it counts: event/s → events)."""
+    noun = unit.split("/")[0]
+    return noun if size == 1 else f"{noun}s"
+
+
 def _cell(values: Sequence[float], unit: str) -> str:
     median = statistics.median(values)
     if unit == "event/s":
@@ -207,7 +213,7 @@ def table(all_series: Sequence[Series]) -> str:
             rss = f"{statistics.median(memory) / 1024:.0f} MiB" if memory else "—"
             verdict = series.linear() if size == sizes[-1] else ""
             lines.append(
-                f"| {series.measure} | {series.store} | {size:,} {series.unit.split('/')[0]}s "
+                f"| {series.measure} | {series.store} | {size:,} {_plural(series.unit, size)} "
                 f"| {_cell(values, series.unit)} | {per} | {rss} | {verdict} |"
             )
     return "\n".join(lines)
