@@ -38,12 +38,20 @@ INSTALL_TEST_EXTRA = ".venv/bin/pip install -q -e '.[test]'"
 
 
 class _EchoedLog(RequestLog):
-    """The request log that also prints each request as it arrives."""
+    """The request log that also prints each request as it arrives.
+
+    Each line goes out in one write under a lock: `print` from the server's request threads
+    writes the text and its newline separately, so two requests at once could share a line
+    (`POST /register-filePOST /register-file`) and a reader counting lines would miss one."""
+
+    _printing = threading.Lock()
 
     def append(self, entry: LoggedRequest) -> None:
         super().append(entry)
         fault = f"  (fault: {entry.fault})" if entry.fault else ""
-        print(f"{entry.line}{fault}", flush=True)
+        with self._printing:
+            sys.stdout.write(f"{entry.line}{fault}\n")
+            sys.stdout.flush()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -128,9 +128,13 @@ class Runner:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            reached = alyx.wait_until(
-                lambda server: server.count("POST /register-file") >= kill_at, timeout=600
+            # stop waiting also when register ends on its own (then there is nothing to kill)
+            alyx.wait_until(
+                lambda server: server.count("POST /register-file") >= kill_at
+                or process.poll() is not None,
+                timeout=600,
             )
+            reached = process.poll() is None
             time.sleep(ANSWER_GRACE)  # the server logs a request as it comes: let it answer
             process.send_signal(signal.SIGKILL)
             process.wait()
