@@ -26,8 +26,9 @@ not need the Alyx client.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
+
+from ._version import __version__
 
 if TYPE_CHECKING:
     from .adapters.registration_client import RegistrationClient
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
     from .domain.errors import LabledgerError, WorkRefused
     from .domain.ledger import Ledger
 
-try:
-    __version__: str = version("labledger")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "LabledgerError",

@@ -19,7 +19,7 @@ R = TypeVar("R")
 
 
 def tool_version() -> str:
-    """`labledger <version>` as installed (`0+unknown` for a source tree never installed)."""
+    """`labledger <version>`, the version this source tree is (`_version.py`)."""
     return f"labledger {__version__}"
 
 

@@ -5,17 +5,26 @@ on and in a regular (wheel) install, each in a fresh interpreter with a scratch 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 from tests.checkout import ROOT, copy_checkout
 from tests.doors import Door
 
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+def _written_version() -> str:
+    """The version written in the source; pyproject.toml reads it from there for the metadata."""
+    found = re.search(r'^__version__ = "(.+)"$', (ROOT / "_version.py").read_text(), re.MULTILINE)
+    assert found is not None, "_version.py names no __version__"
+    return found[1]
+
+
+VERSION = _written_version()
 
 RIG_SCRIPT = """
+import importlib.metadata
 import json
 import labledger
 from labledger import LabledgerError, Ledger, RegistrationClient, Settings, load_settings
@@ -25,6 +34,7 @@ from labledger.adapters.alyx.reference_data import load_default_reference_data
 settings = load_settings()
 print(json.dumps({
     "version": labledger.__version__,
+    "installed": importlib.metadata.version("labledger"),
     "package": labledger.__file__,
     "client": f"{RegistrationClient.__module__}.{RegistrationClient.__qualname__}",
     "settings": isinstance(settings, Settings),
@@ -50,7 +60,7 @@ EXPORTED = sorted(
 
 
 def _check(report: dict[str, object]) -> None:
-    assert report["version"] == VERSION
+    assert report["version"] == report["installed"] == VERSION
     assert report["client"] == "labledger.adapters.registration_client.RegistrationClient"
     assert report["settings"] is True and report["error_base"] is True
     assert report["ledger"] == "Ledger"

@@ -3,7 +3,8 @@
 clabe asks `tasklist` through a shell, which exists only on Windows, and restarts with one
 unquoted shell string, so a path with spaces breaks, and throws the service's output away.
 Here psutil finds the process on every OS, the executable is started from an argument list,
-never through a shell, and what the service prints is kept in a file.
+never through a shell, and what the service prints is kept in a file. psutil is imported by
+the functions that use it: a `sync` with no watchdog work does not pay for it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
-
-import psutil
 
 STOP_TIMEOUT_S = 5.0
 OUTPUT_MAX_BYTES = 1 << 20
@@ -48,6 +47,8 @@ def _clock_offset() -> float:
     The time since boot (/proc/uptime) is on neither wall clock, so `time.time() - uptime` is the
     boot time as this process sees it. Elsewhere than Linux the kernel's dates are taken as they
     are."""
+    import psutil
+
     try:
         uptime = float(Path("/proc/uptime").read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -61,6 +62,8 @@ def find_service(executable: Path) -> list[ServiceProcess]:
     When the OS hides a process's program path (another user's service on Windows), its process
     name equal to the executable's file name counts, as `tasklist /FI IMAGENAME` would.
     """
+    import psutil
+
     target = os.path.normcase(os.path.realpath(executable))
     image = executable.name.lower()
     found = []
@@ -88,6 +91,8 @@ def find_service(executable: Path) -> list[ServiceProcess]:
 
 def stop(processes: list[ServiceProcess]) -> int:
     """End these processes (terminate, then kill what is left); returns how many were ended."""
+    import psutil
+
     handles = []
     for found in processes:
         try:

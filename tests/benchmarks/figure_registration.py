@@ -130,8 +130,9 @@ class Runner:
             )
             # stop waiting also when register ends on its own (then there is nothing to kill)
             alyx.wait_until(
-                lambda server: server.count("POST /register-file") >= kill_at
-                or process.poll() is not None,
+                lambda server: (
+                    server.count("POST /register-file") >= kill_at or process.poll() is not None
+                ),
                 timeout=600,
             )
             reached = process.poll() is None
