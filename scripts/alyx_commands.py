@@ -115,7 +115,11 @@ def register_command(args: argparse.Namespace, settings: Settings, console: Cons
     if args.dry_run:
         from ..projections.render import to_json
 
-        console.print_json(to_json(registrar.dry_run(paths, fields, choice)))
+        requests = registrar.dry_run(paths, fields, choice)
+        if requests or args.json:
+            console.print_json(to_json(requests))
+        else:  # a bare `[]` told the operator nothing
+            say(console, "nothing to send: no session to create or update, no file to register")
         return 0
     from ..projections.left_out import already_registered, left_out_lines, rejected_files
     from ..projections.render import print_lines

@@ -31,12 +31,15 @@ def scan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from ..adapters.database.event_store import open_ledger
     from ..adapters.executors import scan_options
     from ..adapters.filesystem.scan import scan as scan_sessions
+    from ..adapters.filesystem.scan import session_folder
     from ..projections.left_out import left_out_lines, rejected_files
     from ..projections.render import print_lines, table, to_json
     from ..projections.table_layout import SCAN
     from ..projections.words import plural
 
     options = scan_options(settings)
+    for path in args.sessions:  # a path refused (not a session, an unknown lab) changes nothing:
+        session_folder(path, options)  # checked before the ledger file is made
     ledger = open_ledger(settings)
     errors = Console(stderr=True)
     with Progress(

@@ -189,3 +189,18 @@ def test_an_unknown_audit_kind_is_a_usage_error_naming_the_nearest(door: Door) -
     assert not door.ledger_file.exists(), "a usage error opens no ledger"
     valid = ("--kind", "intent", "--kind", "Registered", "--kind", "Session.Registered")
     assert door("audit", *valid, "--json").ok().json() == []
+
+
+def test_a_scan_refused_for_its_path_makes_no_ledger(door: Door) -> None:
+    """Before, `scan` of a folder under an unknown lab printed the refusal but had already made
+    an empty ledger file in the scratch home."""
+    folder = door.cwd / "data" / "nolab" / "Subjects" / "algernon" / "2026-11-30" / "001"
+    (folder / "alf").mkdir(parents=True)
+    (folder / "alf" / "spikes.times.npy").write_bytes(b"x")
+    refused = door("scan", folder)
+    assert refused.code == 1 and "Traceback" not in refused.err
+    assert refused.err.strip().startswith('labledger: error: lab folder "nolab"'), refused.err
+    assert "lab = \"nolab\"" in refused.err
+    assert not door.ledger_file.exists(), "a refused scan records nothing and makes no ledger"
+    door("--lab", "nolab", "scan", folder).ok()
+    assert door.ledger_file.exists()

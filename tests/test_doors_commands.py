@@ -188,6 +188,12 @@ def test_a_session_through_alyx_scan_register_check_weigh_water_and_the_reports(
         ("register session", "done"),
         ("register files", "done"),
     ]
+    nothing = door("register", folder, "--dry-run").ok()
+    assert (
+        nothing.out.strip()
+        == "nothing to send: no session to create or update, no file to register"
+    )
+    assert door("register", folder, "--dry-run", "--json").ok().json() == []
     state = server.state.snapshot()
     [session] = state["sessions"]
     assert session["key"] == "algernon/2026-11-21/001"
