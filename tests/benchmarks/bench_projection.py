@@ -2,7 +2,8 @@
 
 A script, not a test: `python tests/benchmarks/bench_projection.py [--events N ...]
 [--store sqlite|postgres ...] [--repeat R] [--files F] [--cache DIR]`. For each store and size it
-records a ledger of about N events (sessions of F files: scanned, asked, every file registered;
+records a ledger of about N events (sessions of F files: scanned, asked, every file registered,
+as the replay figure records them (`replay_events.record_session`);
 SQLite ledgers are kept in --cache and copied per run, PostgreSQL ones are built in a fresh schema
 per size, dropped at the end), then prints:
 - append: seconds to record the ledger (events per second);
@@ -17,7 +18,6 @@ per size, dropped at the end), then prints:
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import resource
 import shutil
@@ -28,7 +28,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+
+if __package__ in (None, ""):  # run as a script: the checkout's root makes `tests.` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import psycopg
 from psycopg import sql
@@ -36,61 +38,9 @@ from psycopg import sql
 from labledger.adapters.database.event_store import open_ledger
 from labledger.adapters.database.views import open_views
 from labledger.adapters.settings import Settings
-from labledger.domain import provenance
-from labledger.domain.alf import SessionRef
-from labledger.domain.dataset import Dataset
-from labledger.domain.ledger import Ledger
-from labledger.domain.ledger_queries import session_id_of
-from labledger.domain.observations import Observed, SessionScan
-from labledger.domain.provenance import Provenance
+from tests.benchmarks.replay_events import record_session
 
-ACTOR = Provenance("bench", "bench", "bench-rig", "labledger bench", str(uuid.uuid4()))
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "root"}
-
-
-def record_session(ledger: Ledger, index: int, files: int) -> None:
-    """One session scanned and asked (3 events a file), then registered with all its files in
-    one save (one more a file), as `labledger register` records them."""
-    day = datetime.date(2026, 1, 1) + datetime.timedelta(days=index // 10)
-    ref = SessionRef("cortexlab", f"mouse{index % 7}", day, f"{index % 10 + 1:03d}")
-    folder = f"/data/{ref.key}"
-    observed = tuple(
-        Observed(
-            f"alf/probe00/spikes.times.part{n:04d}.npy",
-            "alf/probe00",
-            "",
-            f"spikes.times.part{n:04d}.npy",
-            1024 + n,
-            n,
-            f"{index:016x}{n:016x}",
-            "spikes.times",
-            "npy",
-        )
-        for n in range(files)
-    )
-    session_id = session_id_of(ref)
-    dataset_ids = [Dataset.create_id(session_id, o.rel_path) for o in observed]
-    with provenance.acting_as(ACTOR.for_operation(str(uuid.uuid4()))):
-        ledger.request_registrations(
-            [SessionScan(ref, folder, observed)],
-            [(ref, folder, {})],
-            [(dataset_id, {}) for dataset_id in dataset_ids],
-        )
-    with provenance.acting_as(ACTOR.for_operation(str(uuid.uuid4()))):
-        session = ledger.session(session_id)
-        session.record_registered(_open(session), str(uuid.uuid4()), {"id": str(session_id)})
-        datasets = [ledger.dataset(dataset_id) for dataset_id in dataset_ids]
-        for dataset in datasets:
-            alyx_id = str(uuid.uuid4())
-            record = {"id": alyx_id, "name": dataset.rel_path, "exists": True}
-            dataset.record_registered(_open(dataset), alyx_id, "", True, [], record)
-        ledger.save(session, *datasets)
-
-
-def _open(aggregate: Any) -> str:
-    return str(
-        next(op for op, name in aggregate.open_intents.items() if name.endswith("Requested"))
-    )
 
 
 def fill(settings: Settings, events: int, files: int) -> tuple[int, float]:
