@@ -139,6 +139,12 @@ def test_the_readme_commands_run_against_the_server_started_on_its_own(
                 assert re.search(rf"^{command}\b", out, re.MULTILINE), f"no {command} title: {out}"
             ran.append(command)
     assert env["LABLEDGER_ALYX__BASE_URL"] == url, "the settings name the README's server"
+    printed = [line.strip() for line in server.printed if line.strip().startswith("export ")]
+    written = [line for line in _section_blocks()[1].splitlines() if line.startswith("export ")]
+    assert printed == [line.replace(readme_url, url) for line in written], (
+        "the server prints the README's settings, the ledger in try/ among them (copied from "
+        "the server's lines, they must not send test sessions into the operator's own ledger)"
+    )
     assert {"register", "sync", "weigh", "water", "new-session", "status"} <= set(ran)
 
     sessions = _alyx(url, "/sessions", subject="algernon")

@@ -141,8 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "  lab cortexlab; subjects algernon and ZM_1085; project main\n"
         f"  fixtures: {source}\n"
         f"  faults: {faults}\n"
-        "labledger's settings for it (in another shell):\n"
-        f"  export LABLEDGER_LAB=cortexlab LABLEDGER_ALYX_USER={TEST_USER}\n"
+        "labledger's settings for it (in another shell), with a ledger of its own in try/:\n"
+        f"  export LABLEDGER_LAB=cortexlab LABLEDGER_ALYX_USER={TEST_USER} "
+        "LABLEDGER_SQLITE_PATH=try/ledger.sqlite3\n"
         f"  export LABLEDGER_ALYX__BASE_URL={url} LABLEDGER_ALYX__USERNAME={TEST_USER} "
         f"LABLEDGER_ALYX__PASSWORD={TEST_PASSWORD}\n"
         f"ready: {url} (Ctrl-C stops it; each request is listed below)",
