@@ -112,6 +112,11 @@ def transfer(
     if dry_run:
         for message in (*plan.warnings, *notes):
             warn(message)
+        if session.manifest_path is not None and not force:  # what the real run would refuse
+            warn(
+                f"{session.key} was already handed to the watchdog ({session.manifest_path}); "
+                "`transfer` emits it again only with --force"
+            )
         return TransferRun(session, plan, applied, [])
     assert plan.watch is not None  # plan_transfer requires the service's config unless dry
     started = ensure_running(views, settings, environ)

@@ -158,6 +158,10 @@ def test_a_second_emission_is_refused_unless_forced(rig: Rig) -> None:
     assert_one_line_error(refused, "already handed to the watchdog", "--force")
     assert rig.cli.event_count() == before
     assert (rig.flag / FILE).stat().st_mtime_ns == stamp.st_mtime_ns
+    dry = rig("transfer", str(rig.session), "--acquired", "11:16:17", "--dry-run")
+    assert dry.code == 0 and "already handed to the watchdog" in dry.err, dry.err
+    assert "emits it again only with --force" in dry.err
+    assert rig.cli.event_count() == before
 
     forced = rig("transfer", str(rig.session), "--acquired", "11:16:17", "--force")
     assert forced.code == 0, forced.err
