@@ -200,7 +200,7 @@ def test_a_scan_refused_for_its_path_makes_no_ledger(door: Door) -> None:
     refused = door("scan", folder)
     assert refused.code == 1 and "Traceback" not in refused.err
     assert refused.err.strip().startswith('labledger: error: lab folder "nolab"'), refused.err
-    assert "lab = \"nolab\"" in refused.err
+    assert 'lab = "nolab"' in refused.err
     assert not door.ledger_file.exists(), "a refused scan records nothing and makes no ledger"
     door("--lab", "nolab", "scan", folder).ok()
     assert door.ledger_file.exists()

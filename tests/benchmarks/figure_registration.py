@@ -33,7 +33,7 @@ from pathlib import Path
 from tests.benchmarks.alf_sessions import small_sessions
 from tests.benchmarks.figure_table import Row, Target, interleave, paired_ratios
 from tests.benchmarks.loopback_alyx import PASSWORD, SUBJECTS, USER, LoopbackAlyx
-from tests.benchmarks.processes import LABLEDGER, PYTHON, clean_env, labledger, timed
+from tests.benchmarks.processes import MEASURED, PYTHON, clean_env, labledger, timed
 
 ONE_SCRIPT = Path(__file__).with_name("one_register.py")
 ANSWER_GRACE = 0.02
@@ -123,7 +123,7 @@ class Runner:
         with LoopbackAlyx(scratch / "server_home") as alyx:
             env = clean_env(scratch / "home", alyx.env(scratch / "ledger.sqlite3"))
             process = subprocess.Popen(
-                [str(LABLEDGER), "register", *map(str, job.sessions)],
+                [str(MEASURED.labledger), "register", *map(str, job.sessions)],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -20,7 +20,7 @@ from pathlib import Path
 from tests.benchmarks.figure_registration import Job, Runner, make_jobs
 from tests.benchmarks.figure_table import Row, Target, interleave
 from tests.benchmarks.loopback_alyx import LoopbackAlyx
-from tests.benchmarks.processes import PYTHON, clean_env, timed
+from tests.benchmarks.processes import MEASURED, clean_env, timed
 
 SAMPLER = Path(__file__).with_name("ledger_sampler.py")
 
@@ -44,7 +44,7 @@ class SampledRuns:
             commands: list[list[str | Path]] = [["register", *job.sessions], ["sync"]]
             for index, args in enumerate(commands):
                 out = scratch / f"profile{index}.json"
-                seconds += timed([PYTHON, SAMPLER, out, *args], env).seconds
+                seconds += timed([MEASURED.python, SAMPLER, out, *args], env).seconds
                 counts = json.loads(out.read_text(encoding="utf-8"))
                 working += counts["working"]
                 ledger += counts["ledger"]

@@ -3,7 +3,7 @@
 Run from the checkout's root (not part of the test run):
 
     .venv/bin/python tests/benchmarks/figures.py [--only scan,replay] [--repeat 3]
-        [--cache DIR] [--small] [--quick] [--scaling]
+        [--cache DIR] [--small] [--quick] [--scaling] [--user-install]
 
 Every figure makes its own data (in a temporary folder; the big data of the scan, re-run and
 replay figures in `--cache`, default ~/.cache/labledger-bench, built once), then runs labledger
@@ -14,7 +14,8 @@ tiny sizes say nothing of the targets). Every labledger run is the
 installed `labledger` in a subprocess with a scratch HOME and a fresh ledger of its own, as a user
 runs it. `--quick` shrinks everything (a check that the command works, not of the targets);
 `--small` shrinks the re-run figure's 10 GiB session; `--scaling` prints the scaling table (see
-scaling.py), after the figures named by `--only` if any.
+scaling.py), after the figures named by `--only` if any; `--user-install` measures labledger as
+the README's command (a) installs it (a venv in the cache, built once), not the test venv's.
 
 The figures (`--only` names), each beside its reference, with the ratio's target:
   scan           784 files, 2.3 GiB, fresh ledger, vs one md5sum (throughput)   ≥ 1.6
@@ -45,6 +46,7 @@ from tests.benchmarks.figure_rerun import rerun
 from tests.benchmarks.figure_scan import scan
 from tests.benchmarks.figure_share import ledger_share
 from tests.benchmarks.figure_table import Row, markdown
+from tests.benchmarks.processes import MEASURED, user_install
 from tests.benchmarks.scaling import QUICK_SCALING, ScalingSizes, scaling
 
 
@@ -120,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
         help="iblutil's md5 buffer for ONE (default 1 MiB, as the tests set it; 0 keeps ONE's "
         "own 256 MiB, allocated per file: about 0.15 s a file)",
     )
+    parser.add_argument(
+        "--user-install",
+        action="store_true",
+        help="measure labledger installed as a user installs it (README command (a), no test "
+        "extra), in a venv built once in the cache; without it, the labledger of this "
+        "interpreter's venv (whose test extra's trio costs every online command ~0.15 s)",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the command runs")
     parser.add_argument("--small", action="store_true", help="shrink the re-run figure's session")
     parser.add_argument(
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         args.cache = args.cache / "quick"
     if args.small:
         sizes = replace(sizes, rerun_size=min(sizes.rerun_size, SMALL_RERUN_SIZE))
+    if args.user_install:
+        MEASURED.python = user_install(args.cache, _log)
     rows: list[Row] = []
     for name in chosen:
         started = time.perf_counter()

@@ -9,21 +9,37 @@ token cache of an earlier run) and the environment the caller gives, nothing of 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 """The checkout (the package `labledger`), where the test server module runs from."""
-BIN = Path(sys.executable).parent
-LABLEDGER = BIN / "labledger"
-"""The installed labledger, beside the interpreter running the benchmark."""
 PYTHON = sys.executable
+"""The benchmark's own interpreter: the test server, ONE and md5sum's helpers run with it."""
+
+
+@dataclass
+class Installation:
+    """The labledger that is measured: the `labledger` beside `python` (by default the
+    interpreter running the benchmark; `figures.py --user-install` switches to a venv installed
+    as the README's command (a) installs it, see `user_install`)."""
+
+    python: Path
+
+    @property
+    def labledger(self) -> Path:
+        return self.python.parent / "labledger"
+
+
+MEASURED = Installation(Path(sys.executable))
 
 
 class RunFailed(RuntimeError):
@@ -111,5 +127,27 @@ def peak_rss_kib(command: Sequence[str | Path], env: Mapping[str, str]) -> tuple
 
 
 def labledger(args: Sequence[str | Path], env: Mapping[str, str], *, check: bool = True) -> Timed:
-    """The installed `labledger` with `args`, timed as a whole process."""
-    return timed([LABLEDGER, *args], env, check=check)
+    """The measured `labledger` with `args`, timed as a whole process."""
+    return timed([MEASURED.labledger, *args], env, check=check)
+
+
+def user_install(cache: Path, log: Callable[[str], None]) -> Path:
+    """A venv with labledger installed as a user installs it (no test extra), editable so that it
+    runs this checkout's code; built once into `cache`, again when pyproject.toml changes.
+    Returns its interpreter.
+
+    Why: the test extra brings trio (through selenium), and httpcore imports trio whenever it
+    is installed, which adds about 0.15 s to every command that loads the HTTP client here; a
+    rig's labledger has no trio."""
+    venv = cache / "user-venv"
+    python = venv / "bin" / "python"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = venv / "pyproject.sha256"
+    if python.exists() and stamp.is_file() and stamp.read_text() == wanted:
+        return python
+    log(f"installing labledger into {venv} as a user does (once) ...")
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)], check=True)
+    stamp.write_text(wanted)
+    return python

@@ -30,7 +30,7 @@ from psycopg import sql
 from labledger.adapters.settings import Settings
 from tests.benchmarks.alf_sessions import KIB, Planned, build_planned, file_names, session_folder
 from tests.benchmarks.figure_registration import Runner, make_jobs
-from tests.benchmarks.processes import LABLEDGER, clean_env, labledger, peak_rss_kib
+from tests.benchmarks.processes import MEASURED, clean_env, labledger, peak_rss_kib
 from tests.benchmarks.replay_events import Built, fresh_ledger
 
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "root"}
@@ -109,7 +109,7 @@ def _replays(
 ) -> None:
     for _ in range(repeat):
         for built, extra in ledgers.values():
-            seconds, rss = peak_rss_kib([LABLEDGER, "replay"], clean_env(home, extra))
+            seconds, rss = peak_rss_kib([MEASURED.labledger, "replay"], clean_env(home, extra))
             series.add(built.events, seconds, rss)
 
 
