@@ -26,6 +26,19 @@ SAMPLE_ACCEPTED = {
 }
 
 
+def hashed_paths(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files the scan hashes, in the order hashing starts on them (md5_of still hashes)."""
+    hashed: list[Path] = []
+    real_md5 = filesystem.md5_of
+
+    def noted_md5(path: Path, progress: Callable[[int], None], buffer: bytearray) -> str:
+        hashed.append(path)
+        return real_md5(path, progress, buffer)
+
+    monkeypatch.setattr(filesystem, "md5_of", noted_md5)
+    return hashed
+
+
 def test_help_lists_only_working_commands(cli: Cli) -> None:
     with pytest.raises(SystemExit) as stop:
         cli("--help", ledger=False)
@@ -83,14 +96,7 @@ def test_scan_records_each_file_with_md5_or_reason(cli: Cli) -> None:
 
 
 def test_rescan_hashes_only_changed_files(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    hashed: list[Path] = []
-    real_md5 = filesystem.md5_of
-
-    def counted_md5(path: Path, progress: Callable[[int], None], buffer: bytearray) -> str:
-        hashed.append(path)
-        return real_md5(path, progress, buffer)
-
-    monkeypatch.setattr(filesystem, "md5_of", counted_md5)
+    hashed = hashed_paths(monkeypatch)
     session = cli.session()
     assert cli("--lab", "cortexlab", "scan", str(session)).code == 0
     assert len(hashed) == 6
@@ -249,14 +255,7 @@ def test_each_session_is_hashed_largest_file_first(
 ) -> None:
     """One worker shows the order the workers take files in: sessions as named, and within a
     session the largest file first, so that no large file is left to end alone on one core."""
-    started: list[Path] = []
-    real_md5 = filesystem.md5_of
-
-    def noted_md5(path: Path, progress: Callable[[int], None], buffer: bytearray) -> str:
-        started.append(path)
-        return real_md5(path, progress, buffer)
-
-    monkeypatch.setattr(filesystem, "md5_of", noted_md5)
+    started = hashed_paths(monkeypatch)
     second = cli.session("algernon/2026-11-22/001")
     first = cli.session("algernon/2026-11-21/001")
     for session, large in (

@@ -72,25 +72,29 @@ class PostgresViewStore(ViewQueries, PostgresTrackingRecorder):
         that grows as it is replayed, scanned the session index instead.)"""
         if not keys:
             return {}
-        kinds, ids = zip(*keys, strict=True)
         c.execute(
             self.dialect.sql(
                 "SELECT r.kind, r.id, r.body FROM unnest(%b::text[], %b::text[]) AS k(kind, id) "
                 "JOIN {rows} AS r ON r.kind = k.kind AND r.id = k.id"
             ),
-            [list(kinds), list(ids)],
+            _key_arrays(keys),
         )
         return {(row["kind"], row["id"]): json.loads(row["body"]) for row in c.fetchall()}
 
     def _delete_many(self, c: Any, keys: list[tuple[str, str]]) -> None:
-        kinds, ids = zip(*keys, strict=True)
         c.execute(
             self.dialect.sql(
                 "DELETE FROM {rows} WHERE (kind, id) IN "
                 "(SELECT * FROM unnest(%b::text[], %b::text[]))"
             ),
-            [list(kinds), list(ids)],
+            _key_arrays(keys),
         )
 
     def close(self) -> None:
         self.datastore.close()
+
+
+def _key_arrays(keys: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """(kind, id) keys as the two arrays a statement unnests back into pairs."""
+    kinds, ids = zip(*keys, strict=True)
+    return [list(kinds), list(ids)]
