@@ -28,6 +28,7 @@ KINDS = {
     "symlink": "symbolic link",
     "not-a-file": "not a regular file",
     "hidden": "hidden file",
+    "not-utf8": "name not valid UTF-8",
 }
 """A rejection's code -> the heading of its group (a code not listed is its own heading)."""
 

@@ -89,3 +89,25 @@ def test_walk_of_an_unreadable_folder_names_it(tmp_path: Path) -> None:
             walk_session(session)
     finally:
         locked.chmod(0o755)
+
+
+def test_a_name_that_is_not_utf8_is_reported_in_a_printable_form_and_not_walked_into(
+    tmp_path: Path,
+) -> None:
+    """Names are bytes to the OS: one that is not UTF-8 (byte 0xff) is left out under a form every
+    encoder takes, a folder of such a name with all it holds."""
+    session = _session(tmp_path)
+    raw = os.fsencode(session)
+    with open(os.path.join(raw, b"alf", b"spikes.\xff.npy"), "wb") as file:
+        file.write(b"x")
+    os.makedirs(os.path.join(raw, b"bad\xfe", b"deeper"))
+    with open(os.path.join(raw, b"bad\xfe", b"deeper", b"spikes.times.npy"), "wb") as file:
+        file.write(b"x")
+
+    found, odd = walk_session(session)
+
+    bad = [(o.rel_path, o.code) for o in odd if o.code == "not-utf8"]
+    assert bad == [("alf/spikes.\\xff.npy", "not-utf8"), ("bad\\xfe/", "not-utf8")]
+    for oddity in odd:
+        oddity.reason.encode("utf-8")  # every text can be printed, stored and sent
+    assert all("bad" not in file.rel_path and "\\x" not in file.rel_path for file in found)

@@ -10,15 +10,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
+from ...domain.errors import LabledgerError
 from .command_run import AlyxRun
 from .errors import AlyxError, AlyxLoginNeeded, AlyxLoginRefused, AlyxRefused
 from .tokens import TokenCache
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class TokenLogin:
@@ -40,7 +43,7 @@ class TokenLogin:
     def _current_token(self) -> str:
         with self._login_lock:
             if self._token is None:
-                cached = self._tokens.get(self.base_url, self.username)
+                cached = self._cached(lambda: self._tokens.get(self.base_url, self.username))
                 self._token = cached or self._login(refused=False)
                 self._secrets.add(self._token)
             return self._token
@@ -50,11 +53,23 @@ class TokenLogin:
         with self._login_lock:
             if self._token is not None and self._token != stale:
                 return self._token  # another thread has already logged in again
-            self._tokens.drop(self.base_url, self.username)
+            self._cached(lambda: self._tokens.drop(self.base_url, self.username))
             self._token = None
             self._token = self._login(refused=True)
             self._secrets.add(self._token)
             return self._token
+
+    def _cached(self, use: Callable[[], T]) -> T:
+        """A use of the token cache; a cache the operator must fix (unreadable, a symbolic link)
+        halts the run as a refused login does, with the work kept pending."""
+        try:
+            return use()
+        except AlyxError:
+            raise
+        except LabledgerError as error:
+            unusable = AlyxLoginNeeded(None, f"{error} (the work stays pending)")
+            self._run.halt(self.base_url, unusable)
+            raise unusable from None
 
     def _login(self, *, refused: bool) -> str:
         """POST /auth-token; the token is cached for the next runs."""
@@ -92,6 +107,6 @@ class TokenLogin:
                 200, "Alyx answered POST /auth-token without a token; check alyx.base_url"
             )
         self._secrets.add(token)
-        self._tokens.put(self.base_url, self.username, token)
+        self._cached(lambda: self._tokens.put(self.base_url, self.username, token))
         log.info("logged in to Alyx at %s as %s", self.base_url, self.username)
         return token

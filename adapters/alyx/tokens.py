@@ -4,6 +4,10 @@ A token is as good as the password for as long as it lives, so the file is creat
 by ``os.open`` (never world-readable, not even between create and chmod), an existing file with a
 broader mode is narrowed when read, and a change replaces the file by rename so a crash never
 leaves half a file. Tokens are keyed by base URL and username: one file serves several servers.
+
+A token file that is a symbolic link is refused, read or written: following it would narrow the
+mode of whatever file it points to, or replace the link with a file, and a link planted by
+someone else is how a token is stolen. The operator points `alyx.token_file` at a real file.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from ..filesystem.atomic import write_atomically
 
 TOKEN_FILE_NAME = "alyx-tokens.json"  # noqa: S105 (a file name)
 PRIVATE = 0o600
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+"""Opening the file fails on a symbolic link (POSIX), even one made after `_refuse_link` looked."""
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +57,13 @@ class TokenCache:
             self._write(tokens)
 
     def _read(self) -> Tokens:
+        self._refuse_link()
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY | NO_FOLLOW)
         except FileNotFoundError:
             return {}
         except OSError as error:
+            self._refuse_link()  # made a link since the look above
             raise self._unusable(error) from None
         try:
             with os.fdopen(fd, "r", encoding="utf-8") as file:
@@ -69,11 +77,19 @@ class TokenCache:
         return _valid(data)
 
     def _write(self, tokens: Tokens) -> None:
+        self._refuse_link()
         text = json.dumps(tokens, indent=1, sort_keys=True) + "\n"
         try:
             write_atomically(self.path, text, mode=PRIVATE)
         except OSError as error:
             raise self._unusable(error) from None
+
+    def _refuse_link(self) -> None:
+        if self.path.is_symlink():
+            raise LabledgerError(
+                f"the Alyx token cache {self.path} is a symbolic link, which labledger neither "
+                "reads nor replaces; remove the link, or set alyx.token_file to a regular file"
+            )
 
     def _unusable(self, error: OSError) -> LabledgerError:
         return LabledgerError(

@@ -1,7 +1,12 @@
 """Session folders on disk: finding a path's session folder and walking the files in it.
 
-A walk reports what it cannot register (links, hidden files, anything not a regular file) beside
-what it found, so a scan can record each refusal instead of skipping it silently.
+A walk reports what it cannot register (links, hidden files, anything not a regular file, a name
+that is not valid UTF-8) beside what it found, so a scan can record each refusal instead of
+skipping it silently.
+
+Names come from the OS as bytes; Python decodes those that are not UTF-8 with lone surrogates,
+which no JSON, terminal or database encoder accepts. Such a name is reported under a printable
+form (`bad\\xff.npy`) and never walked into, so nothing after the walk meets an unencodable text.
 """
 
 from __future__ import annotations
@@ -87,6 +92,9 @@ def walk_session(folder: Path) -> tuple[list[FoundFile], list[Oddity]]:
         for entry in entries:
             rel_path = prefix + entry.name
             hidden = in_hidden or entry.name.startswith(".")
+            if not _encodable(entry.name):
+                odd.append(_not_utf8(prefix + printable(entry.name), _is_folder(entry)))
+                continue
             if _is_folder(entry):
                 folders.append((entry.path, rel_path + "/", hidden))
                 continue
@@ -104,6 +112,29 @@ def walk_session(folder: Path) -> tuple[list[FoundFile], list[Oddity]]:
     found.sort(key=lambda file: file.rel_path)
     odd.sort(key=lambda oddity: oddity.rel_path)
     return found, odd
+
+
+def printable(name: str) -> str:
+    """A name as valid text: the bytes that are not UTF-8 written as `\\xff`."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _encodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_utf8(shown: str, folder: bool) -> Oddity:
+    what = "folder" if folder else "file"
+    return Oddity(
+        shown + ("/" if folder else ""),
+        "not-utf8",
+        f"{shown}: the {what} name is not valid UTF-8, so Alyx cannot hold it; rename the {what} "
+        "(ALF names are ASCII) and scan again",
+    )
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:

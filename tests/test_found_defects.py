@@ -1,0 +1,105 @@
+"""Defects found by trying labledger from outside, each entered through the user's door: the
+installed `labledger` in a subprocess with a scratch home, against the loopback Alyx.
+
+Each test names what a user saw, then checks what must hold instead: one line that names the
+thing and the fix, and nothing changed (or the work done, where labledger can do it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.alyx_cli import alyx_env
+from tests.alyx_server import AlyxTestServer
+from tests.cli_helpers import SAMPLE
+from tests.doors import Door
+
+
+@pytest.fixture
+def server() -> Iterator[AlyxTestServer]:
+    with AlyxTestServer() as running:
+        yield running
+
+
+def session_copy(door: Door, name: str = "algernon/2026-11-21/001") -> Path:
+    folder = door.cwd / "data" / "cortexlab" / "Subjects" / name
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+def test_a_token_cache_that_is_a_symbolic_link_is_refused_and_left_as_it_is(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """Seen: labledger replaced the link with a file and narrowed the mode of the file it
+    pointed to. A link planted at the token path is how a token leaks, so it is refused."""
+    door.env.update(alyx_env(server, tmp_path))
+    elsewhere = tmp_path / "someone-elses.json"
+    elsewhere.write_text("{}\n")
+    elsewhere.chmod(0o644)
+    link = Path(door.env["LABLEDGER_ALYX__TOKEN_FILE"])
+    link.symlink_to(elsewhere)
+    folder = session_copy(door)
+
+    ran = door("register", folder)
+
+    assert ran.code == 1, ran
+    errors = [line for line in ran.err.splitlines() if line.startswith("labledger: error:")]
+    assert len(errors) == 1, ran.err
+    assert "is a symbolic link" in errors[0] and "alyx.token_file" in errors[0], errors
+    assert "nothing lost" in errors[0], errors  # as a refused login: the work stays pending
+    assert link.is_symlink() and os.readlink(link) == str(elsewhere)
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o644
+    assert elsewhere.read_text() == "{}\n"
+    assert "Traceback" not in ran.err + ran.out
+    assert server.state.sessions == {}
+    # the work is kept: once the operator removes the link, sync registers the session
+    link.unlink()
+    door("sync").ok()
+    assert len(server.state.sessions) == 1
+    assert stat.S_IMODE(link.stat().st_mode) == 0o600 and not link.is_symlink()
+
+
+def test_a_name_that_is_not_utf8_is_left_out_with_its_reason_and_the_rest_is_registered(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """Seen: a file or folder name with byte 0xff inside a session made `register --json` exit
+    70 (`UnicodeEncodeError: surrogates not allowed`)."""
+    door.env.update(alyx_env(server, tmp_path))
+    folder = session_copy(door)
+    raw = os.fsencode(folder)
+    with open(os.path.join(raw, b"alf", b"spikes.\xff.npy"), "wb") as file:
+        file.write(b"bytes")
+    os.mkdir(os.path.join(raw, b"raw\xfe"))
+    with open(os.path.join(raw, b"raw\xfe", b"_iblrig_taskData.raw.jsonable"), "wb") as file:
+        file.write(b"{}")
+
+    for args in (["scan", "--json"], ["register", "--json"], ["status", "--json"]):
+        ran = door(*args, folder).ok() if args[0] != "status" else door(*args).ok()
+        assert "Traceback" not in ran.err
+        ran.json()
+    ran = door("register", folder).ok()
+    assert "spikes.\\xff.npy" in ran.out and "raw\\xfe" in ran.out, ran.out
+    assert "not valid UTF-8" in ran.out
+    registered = {f"{d.collection}/{d.name}" for d in server.state.datasets.values()}
+    assert len(registered) == 6 and not any("\\x" in path for path in registered), registered
+
+
+def test_a_session_path_that_is_not_utf8_gets_one_line(door: Door, tmp_path: Path) -> None:
+    """A session folder whose own name is not UTF-8 cannot be an ALF session: one line, exit 2
+    or 1, nothing recorded."""
+    folder = door.cwd / "data" / "cortexlab" / "Subjects"
+    folder.mkdir(parents=True)
+    session = os.path.join(os.fsencode(folder), b"alg\xffernon", b"2026-11-21", b"001")
+    os.makedirs(session)
+    for command in ("scan", "register"):
+        ran = door(command, os.fsdecode(session))
+        assert ran.code in (1, 2), ran
+        assert "Traceback" not in ran.err
+        assert len(ran.err.strip().splitlines()) == 1, ran.err
+    assert not door.ledger_file.exists() or door("status", "--json").ok().json() == []
