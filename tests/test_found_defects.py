@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import stat
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,36 @@ def test_a_session_path_that_is_not_utf8_gets_one_line(door: Door, tmp_path: Pat
         assert "Traceback" not in ran.err
         assert len(ran.err.strip().splitlines()) == 1, ran.err
     assert not door.ledger_file.exists() or door("status", "--json").ok().json() == []
+
+
+def _zero_page(ledger: Path, fraction: float) -> None:
+    """Write zeros over one whole page of the file, `fraction` of the way into it (the ledger's
+    log checkpointed first, as after any clean exit)."""
+    with closing(sqlite3.connect(ledger)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+    page = max(2, int(pages * fraction))
+    with open(ledger, "r+b") as file:
+        file.seek(page * page_size)
+        file.write(b"\0" * page_size)
+
+
+@pytest.mark.parametrize("fraction", [0.25, 0.5, 0.75])
+def test_a_ledger_with_a_zeroed_page_is_reported_damaged_by_status_and_sync(
+    door: Door, server: AlyxTestServer, tmp_path: Path, fraction: float
+) -> None:
+    """Seen: with a page zeroed in the middle of the SQLite ledger, `status` exited 0 with no
+    warning (and `sync` too, when nothing was pending), while `audit` called it malformed."""
+    door.env.update(alyx_env(server, tmp_path))
+    folders = [session_copy(door, f"algernon/2026-11-21/{n:03d}") for n in range(1, 13)]
+    door("register", *folders).ok()
+    _zero_page(door.ledger_file, fraction)
+    damaged = door.ledger_file.read_bytes()
+
+    for command in (["status"], ["status", "--json"], ["sync"], ["audit"], ["pending"]):
+        ran = door(*command)
+        assert ran.code == 1, (command, ran)
+        assert ran.err.count("\n") == 1 and "is damaged" in ran.err, (command, ran.err)
+        assert "Move it aside" in ran.err and "Traceback" not in ran.err
+    assert door.ledger_file.read_bytes() == damaged  # looked at, never written
