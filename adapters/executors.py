@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from ..domain.errors import LabledgerError
 from ..domain.ledger_queries import session_id_of
 from .alyx.reference_data import load_reference_data
 from .filesystem.scan import ScanOptions, session_at
@@ -52,8 +53,9 @@ def refresh_reference(settings: Settings, warn: Warn) -> None:
     """Fetch the server's dataset types, data formats and labs into the cache, when it answers.
 
     ONE fetches the lists whenever its client is built and cannot work offline; here a server
-    that does not answer leaves the cache (or the packaged lists) in use, with a warning."""
-    from .alyx.errors import AlyxError
+    that does not serve them (down, a login to fix, a 500 or a malformed list on one of these
+    GETs) leaves the cache (or the packaged lists) in use, with a warning: the lists only
+    classify files, and the registration itself then meets the server's own answer."""
     from .alyx.reference_data import fetch_labs, fetch_reference_data
     from .filesystem.atomic import write_if_changed
 
@@ -64,10 +66,9 @@ def refresh_reference(settings: Settings, warn: Warn) -> None:
                 return
             fetch_reference_data(client, cache)
             write_if_changed(cache / LABS_FILE, json.dumps(fetch_labs(client)), mode=0o644)
-    except AlyxError as error:
-        if not error.keeps_pending:
-            raise
-        warn(f"using the cached dataset types and labs: {error}")
+    except LabledgerError as error:
+        kept = "cached" if cache.is_dir() and any(cache.iterdir()) else "packaged"
+        warn(f"using the {kept} dataset types and labs: {error}")
 
 
 def session_ids_of(paths: Sequence[Path], options: ScanOptions) -> frozenset[UUID]:

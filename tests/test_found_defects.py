@@ -138,3 +138,36 @@ def test_a_ledger_with_a_zeroed_page_is_reported_damaged_by_status_and_sync(
         assert ran.err.count("\n") == 1 and "is damaged" in ran.err, (command, ran.err)
         assert "Move it aside" in ran.err and "Traceback" not in ran.err
     assert door.ledger_file.read_bytes() == damaged  # looked at, never written
+
+
+@pytest.mark.parametrize(
+    ("path", "reply"),
+    [
+        ("/dataset-types", 500),
+        ("/labs", 500),
+        ("/data-formats", "html"),
+        ("/labs", "not a list"),
+    ],
+)
+def test_a_reference_list_the_server_fails_to_serve_falls_back_to_the_packaged_lists(
+    door: Door, server: AlyxTestServer, tmp_path: Path, path: str, reply: int | str
+) -> None:
+    """Seen: a 500 on `GET /dataset-types` or `GET /labs` made `register` exit 1 with nothing
+    recorded, although the packaged lists could classify the files."""
+    door.env.update(alyx_env(server, tmp_path))
+    if reply == "html":
+        server.faults.status("GET", path, 502, body="<html>Bad Gateway</html>", times=None)
+    elif reply == "not a list":
+        server.faults.status("GET", path, 200, body={"unexpected": True}, times=None)
+    else:
+        server.faults.status("GET", path, int(reply), times=None)
+    folder = session_copy(door)
+
+    ran = door("register", folder).ok()
+
+    warnings = [line for line in ran.err.splitlines() if "dataset types and labs" in line]
+    assert len(warnings) == 1, ran.err
+    # the lists fetched before the failing GET are the cache now; with none, the packaged ones
+    kept = "cached" if path == "/labs" else "packaged"
+    assert f"using the {kept} dataset types and labs" in warnings[0], ran.err
+    assert len(server.state.sessions) == 1 and len(server.state.datasets) == 6

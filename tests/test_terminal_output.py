@@ -455,7 +455,7 @@ def test_messages_warnings_and_errors_wrap_between_words_on_a_terminal_and_not_i
     start = "2026-11-21T00:00:00"  # the start-time warning: the folder's date at midnight
     shown = _in_a_terminal(door, 100, "register", str(folder))
     _wraps(shown, 100, [KEY, REFUSED, start, "`labledger sync`"])
-    assert FOOTER in _said(shown) and "labledger: warning: using the cached" in shown
+    assert FOOTER in _said(shown) and "labledger: warning: using the packaged" in shown
     for grams in ("25.1", "25.3"):
         _wraps(_in_a_terminal(door, 100, "weigh", "algernon", grams), 100, [REFUSED])
     _wraps(_in_a_terminal(door, 100, "water", "algernon", "1.5"), 100, [REFUSED])
