@@ -171,3 +171,44 @@ def test_a_reference_list_the_server_fails_to_serve_falls_back_to_the_packaged_l
     kept = "cached" if path == "/labs" else "packaged"
     assert f"using the {kept} dataset types and labs" in warnings[0], ran.err
     assert len(server.state.sessions) == 1 and len(server.state.datasets) == 6
+
+
+def _parents(server: AlyxTestServer) -> dict[str, str | None]:
+    """Each session's key -> its parent's key, as Alyx holds them."""
+    sessions = server.state.sessions
+    return {
+        server.state.session_key(s): (
+            server.state.session_key(sessions[s.parent_session]) if s.parent_session else None
+        )
+        for s in sessions.values()
+    }
+
+
+def _two_sessions_of_a_day(
+    door: Door, server: AlyxTestServer, tmp_path: Path, fault: str | None
+) -> dict[str, str | None]:
+    """Register 001 and 002 of one subject and day in one command (the first request named by
+    `fault` failing once), then sync; how Alyx links them."""
+    door.env.update(alyx_env(server, tmp_path))
+    folders = [session_copy(door, f"algernon/2026-11-21/{n:03d}") for n in (1, 2)]
+    if fault is not None:
+        server.faults.status("POST", fault, 503, times=1)
+    ran = door("register", *folders).ok()  # queued work is recorded: sync performs it
+    if fault is not None:
+        assert "waits for cortexlab/algernon/2026-11-21/001" in ran.out, ran.out
+    door("sync").ok()
+    assert len(server.state.datasets) == 12
+    return _parents(server)
+
+
+@pytest.mark.parametrize("fault", ["/sessions", "/register-file"])
+def test_a_days_sessions_are_linked_as_without_faults_when_the_first_one_fails_once(
+    tmp_path: Path, fault: str
+) -> None:
+    """Seen under faults: two sessions of one subject and day ended with the base/parent relation
+    reversed, because the second was created while the first still had files to register."""
+    with AlyxTestServer() as quiet:
+        expected = _two_sessions_of_a_day(Door(tmp_path / "quiet"), quiet, tmp_path / "q", None)
+    with AlyxTestServer() as faulty:
+        got = _two_sessions_of_a_day(Door(tmp_path / "faulty"), faulty, tmp_path / "f", fault)
+    assert got == expected

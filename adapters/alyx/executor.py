@@ -30,6 +30,9 @@ from .intents import CLAIMED, MOVE, REGISTER, SESSION, WATER, WEIGHING
 from .sessions import AlyxContext, on_alyx, register_session
 from .subjects import SessionNotRegistered, post_record
 
+CREATE = "register session"
+"""The action of a session's creation (or update) in sync's report."""
+
 
 def outcome_of(error: LabledgerError | None) -> Outcome:
     """How a failure is reported: queued (the server may recover by itself), blocked (pending
@@ -106,7 +109,44 @@ class AlyxExecutor:
         return list(days.values())
 
     def _sessions_of_day(self, day: list[tuple[UUID, list[PendingIntent]]]) -> list[SyncResult]:
-        return [result for session_id, mine in day for result in self._session(session_id, mine)]
+        """The day's sessions one after the other; once one is left with work pending (its
+        creation or a file: server down, a login to fix), the later ones wait for it.
+
+        Alyx links a day's sessions when files are registered: `register-file` makes the
+        session it registers into a child of the newest session of that day without a parent.
+        Registered one after the other, sessions stay apart; a later session created while an
+        earlier one still has files to register would become that one's parent, an end state
+        the same work without a failure never gives."""
+        results: list[SyncResult] = []
+        earlier: str | None = None
+        for session_id, mine in day:
+            if earlier is not None:
+                results.extend(self._wait_for(session_id, mine, earlier))
+                continue
+            done = self._session(session_id, mine)
+            results.extend(done)
+            if any(result.outcome in ("queued", "blocked") for result in done):
+                earlier = done[0].target
+        return results
+
+    def _wait_for(
+        self, session_id: UUID, intents: list[PendingIntent], earlier: str
+    ) -> list[SyncResult]:
+        """The results of a session left to wait for `earlier` (nothing sent, nothing recorded:
+        its intents stay pending as they are)."""
+        key = self.context.ledger.session(session_id).key
+        why = (
+            f"waits for {earlier}, of the same subject and day, to be registered first "
+            "(Alyx links a day's sessions in the order their files are registered)"
+        )
+        results = []
+        if any(intent.intent == SESSION for intent in intents):
+            results.append(SyncResult(key, CREATE, "queued", why))
+            why = "waits for session"
+        files = sum(1 for intent in intents if intent.intent in (REGISTER, MOVE))
+        if files:
+            results.append(SyncResult(key, f"register {plural(files, 'file')}", "queued", why))
+        return results
 
     def _session(self, session_id: UUID, intents: list[PendingIntent]) -> list[SyncResult]:
         context = self.context
@@ -118,12 +158,10 @@ class AlyxExecutor:
             try:
                 eid, done = register_session(context, intent)
             except AlreadyClosed as elsewhere:
-                results.append(SyncResult(key, "register session", "done", str(elsewhere)))
+                results.append(SyncResult(key, CREATE, "done", str(elsewhere)))
                 continue
             except LabledgerError as error:
-                results.append(
-                    SyncResult(key, "register session", _failed(context, intent, error), str(error))
-                )
+                results.append(SyncResult(key, CREATE, _failed(context, intent, error), str(error)))
                 waiting = sum(1 for i in intents if i.intent != SESSION)
                 if waiting:
                     results.append(
@@ -135,7 +173,7 @@ class AlyxExecutor:
                         )
                     )
                 return results
-            results.append(SyncResult(key, "register session", "done", f"{done}; eid {eid}"))
+            results.append(SyncResult(key, CREATE, "done", f"{done}; eid {eid}"))
         files = [intent for intent in intents if intent.intent in (REGISTER, MOVE)]
         if files:
             why = self._waits_for_session(session_id)
