@@ -10,7 +10,7 @@ from uuid import UUID
 
 from .alf import SessionRef
 from .dataset import Dataset
-from .file_registration import RegisteredReply
+from .file_registration import PLACED, RegisteredReply
 from .ledger_commands import LedgerCommands
 from .ledger_queries import session_id_of
 from .observations import Observed, ScanSummary, SessionScan
@@ -195,8 +195,8 @@ class DatasetCommands(LedgerCommands):
                     moved.dataset_type or "",
                     moved.data_format or "",
                 )
-            if fields is not None:
-                arrived.request_registration(fields)
+            if fields is not None:  # its revision decided: posted without a protection check
+                arrived.request_registration({**fields, PLACED: True})
             session.note_scan([destination], [], 0)
             self.save(*(a for a in (session, moved, arrived) if a.pending_events))
             return arrived.id

@@ -21,6 +21,10 @@ RESERVED_EXTRA = frozenset(
 )
 """Body keys labledger computes itself; ONE lets extra keywords override them silently."""
 
+PLACED = "placed_by_move"
+"""A registration's field, true when a recorded move put the file into the revision the revision
+table chose: it is then posted without a protection check, however the run that moved it ended."""
+
 
 class InvalidFileOptions(LabledgerError):
     """Registration options that cannot be sent as asked."""

@@ -12,7 +12,9 @@ there. Steps:
 - `move-before:N` — right before the N-th call of the revision move (`move_file`);
 - `link-after:N` — inside that move, right after the destination's hard link was made and
   before the source is unlinked (both paths hold the file);
-- `move-after:N` — right after the move returned, before its outcome is recorded.
+- `move-after:N` — right after the move returned, before its outcome is recorded;
+- `manifest-before:N` — right before the N-th manifest is written into the watchdog's flag_dir;
+- `manifest-after:N` — right after it was renamed into flag_dir, before its outcome is recorded.
 
 Run as a script (its folder is `tests/`), so it imports only labledger and the standard library.
 """
@@ -71,6 +73,17 @@ def _install() -> None:
         return result
 
     alyx_files.move_file = move_file  # type: ignore[attr-defined]
+
+    from labledger.adapters.watchdog import manifest_writer
+
+    real_publish: Callable[..., Any] = manifest_writer._publish
+
+    def publish(content: bytes, target: Any, staging_dir: Any) -> None:
+        _step("manifest-before", target=str(target))
+        real_publish(content, target, staging_dir)
+        _step("manifest-after")
+
+    manifest_writer._publish = publish
 
     real_link = os.link
 

@@ -34,29 +34,28 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import itertools
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
-import tests.alyx_server.server as wire
 from tests.alyx_cli import alyx_env
-from tests.alyx_server import AlyxTestServer, FaultRule
+from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE, Cli
+from tests.crash_points import (
+    KillPoint,
+    RequestKiller,
+    noting_requests,
+    points_of,
+    steps_of,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIM = ROOT / "tests" / "crash_shim.py"
@@ -163,101 +162,7 @@ class Rig:
         return entries
 
 
-def _steps(trace: Path) -> list[dict[str, Any]]:
-    if not trace.exists():
-        return []
-    return [json.loads(line) for line in trace.read_text().splitlines() if line.strip()]
-
-
-class RequestKiller:
-    """Sends SIGKILL to the labledger process at its `n`-th request: before the server acts
-    (then the connection is dropped), or after it acted and before it replies.
-
-    The server's fault rules are matched by method and path only, so this wraps the server's
-    `faults.take` (called once per request, before acting) and the `dispatch` that acts
-    (the reply is then lost: a `lose_reply` rule)."""
-
-    def __init__(self, n: int, after: bool) -> None:
-        self.n = n
-        self.after = after
-        self.seen = 0
-        self.line: str | None = None
-        self._pid: int | None = None
-        self._watching = threading.Event()
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    def watch(self, pid: int) -> None:
-        self._pid = pid
-        self._watching.set()
-
-    @contextmanager
-    def armed(self, server: AlyxTestServer) -> Iterator[RequestKiller]:
-        take = server.faults.take
-        dispatch = wire.dispatch  # type: ignore[attr-defined]
-
-        def take_or_kill(method: str, path: str) -> FaultRule | None:
-            with self._lock:
-                self.seen += 1
-                if self.seen != self.n:
-                    return take(method, path)
-                self.line = f"{method} {path}"
-            if self.after:
-                self._local.kill = True
-                return FaultRule(method, path, "lose_reply", times=None)
-            self._kill()
-            return FaultRule(method, path, "drop", times=None)
-
-        def dispatch_then_kill(*args: Any, **kwargs: Any) -> Any:
-            reply = dispatch(*args, **kwargs)
-            if getattr(self._local, "kill", False):
-                self._local.kill = False
-                self._kill()
-            return reply
-
-        server.faults.take = take_or_kill  # type: ignore[method-assign]
-        wire.dispatch = dispatch_then_kill  # type: ignore[attr-defined]
-        try:
-            yield self
-        finally:
-            del server.faults.take  # the class's own again
-            wire.dispatch = dispatch  # type: ignore[attr-defined]
-
-    def _kill(self) -> None:
-        """SIGKILL, and wait until the process is gone: it never reads another byte."""
-        assert self._watching.wait(TIMEOUT) and self._pid is not None
-        os.kill(self._pid, signal.SIGKILL)
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                if psutil.Process(self._pid).status() == psutil.STATUS_ZOMBIE:
-                    return
-            except psutil.NoSuchProcess:
-                return
-            time.sleep(0.005)
-
-
 # -- the uninterrupted reference and the kill points ---------------------------------------------
-
-
-@contextmanager
-def _noting_requests(server: AlyxTestServer, trace: Path) -> Iterator[None]:
-    """Append each request the server receives to `trace`, between the process's own steps (the
-    process waits for each reply, so the file keeps the order in which things happened)."""
-    take = server.faults.take
-    count = itertools.count(1)
-
-    def note_then_take(method: str, path: str) -> FaultRule | None:
-        step = {"step": f"request:{next(count)}", "line": f"{method} {path}"}
-        with trace.open("a", encoding="utf-8") as file:
-            file.write(json.dumps(step) + "\n")
-        return take(method, path)
-
-    server.faults.take = note_then_take  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del server.faults.take
 
 
 @dataclass(frozen=True)
@@ -282,78 +187,25 @@ def _reference() -> Reference:
             if scenario == "B":
                 rig.protect_and_change()
             trace = Path(tmp) / f"trace-{scenario}.jsonl"
-            with _noting_requests(server, trace):
+            with noting_requests(server, trace):
                 done = rig.run(rig.command(scenario), trace=trace)
             if done.returncode != 0:
                 raise RuntimeError(
                     f"the uninterrupted scenario {scenario} exited {done.returncode}:\n"
                     f"{done.stdout}{done.stderr}"
                 )
-            steps[scenario] = _steps(trace)
+            steps[scenario] = steps_of(trace)
             snapshots[scenario] = server.state.snapshot()
             trees[scenario] = rig.tree()
     return Reference(steps, snapshots, trees)
 
 
-@dataclass(frozen=True)
-class KillPoint:
-    scenario: str
-    step: str
-    """A shim step (`save:3`, `move-before:1`, `link-after:1`, `move-after:1`) or `request:N`."""
-    what: str
-    """The events that save committed, the moved file, or the request line."""
-    after: bool = False
-    """For a request: killed after the server acted (else before)."""
-
-    @property
-    def request(self) -> int | None:
-        kind, _, number = self.step.partition(":")
-        return int(number) if kind == "request" else None
-
-    @property
-    def name(self) -> str:
-        kind, _, number = self.step.partition(":")
-        if kind == "request":
-            when = "after" if self.after else "before"
-            return f"{self.scenario}-http{int(number):02d}-{when}-{self.what.replace(' ', '')}"
-        label = f"{kind}{int(number):02d}" if kind == "save" else f"{kind}{number}"
-        return "-".join(part for part in (self.scenario, label, self.what) if part)
-
-
-def _label(step: dict[str, Any]) -> str:
-    if "line" in step:
-        return str(step["line"])
-    if "events" in step:
-        return "+".join(dict.fromkeys(step["events"]))  # distinct, in order
-    return Path(step.get("source", "")).name  # the moved file; no date in the test's id
-
-
-def _is_get(step: dict[str, Any] | None) -> bool:
-    return step is not None and str(step.get("line", "")).startswith("GET ")
-
-
-def _points(reference: Reference, every: bool = False) -> list[KillPoint]:
-    """Every step of both scenarios, in order; a request twice (before and after the server
-    acts). Unless `every`, subsampled as the module's docstring says."""
-    points: list[KillPoint] = []
-    for scenario in SCENARIOS:
-        steps = reference.steps[scenario]
-        for index, step in enumerate(steps):
-            point = KillPoint(scenario, step["step"], _label(step))
-            if "line" not in step:
-                points.append(point)
-                continue
-            following = steps[index + 1] if index + 1 < len(steps) else None
-            if every or not (_is_get(step) and _is_get(following)):
-                points.append(point)
-            if every or not _is_get(step):
-                points.append(KillPoint(scenario, step["step"], _label(step), after=True))
-    return points
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "point" in metafunc.fixturenames:
-        points = _points(_reference(), every=os.environ.get(EVERY_POINT) == "1")
+        reference = _reference()
+        points = points_of(
+            {s: reference.steps[s] for s in SCENARIOS}, every=os.environ.get(EVERY_POINT) == "1"
+        )
         metafunc.parametrize("point", points, ids=[point.name for point in points])
 
 
@@ -430,7 +282,7 @@ def test_killed_then_sync_ends_as_uninterrupted(
         f"{killed.stdout}{killed.stderr}"
     )
 
-    steps = _steps(trace)
+    steps = steps_of(trace)
     intents = [e for step in steps for e in step.get("events", []) if e.endswith(INTENT)]
     if not intents:
         # killed before it recorded anything asked of it: nothing to finish, nothing to send

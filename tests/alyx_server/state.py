@@ -29,6 +29,7 @@ Where the contract is silent, these choices were made:
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import re
@@ -907,6 +908,17 @@ class AlyxState:
         return any(self.tags[name].protected for name in dataset.tags if name in self.tags)
 
     # -- snapshot ---------------------------------------------------------------------------------
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AlyxState:
+        """A copy of the whole database (a crash test restores one per kill point); the copy
+        has a lock of its own, the locks of a running server cannot be copied."""
+        copied = object.__new__(AlyxState)
+        memo[id(self)] = copied
+        for name, value in vars(self).items():
+            setattr(
+                copied, name, threading.RLock() if name == "lock" else copy.deepcopy(value, memo)
+            )
+        return copied
 
     def snapshot(self, *, times: bool = True) -> dict[str, Json]:
         """What two clients' runs must agree on, as plain sorted data comparable with `==`.
