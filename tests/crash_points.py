@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +39,22 @@ def steps_of(trace: Path) -> list[dict[str, Any]]:
 
 
 class RequestKiller:
-    """Sends SIGKILL to the labledger process at its `n`-th request: before the server acts
-    (then the connection is dropped), or after it acted and before it replies.
+    """Sends SIGKILL to the labledger process at the `occurrence`-th request of `line` ("POST
+    /sessions"): before the server acts (then the connection is dropped), or after it acted and
+    before it replies. Counted by line, not by position: a run that works on several sessions at
+    once sends its requests in an order the threads choose.
 
     The server's fault rules are matched by method and path only, so this wraps the server's
     `faults.take` (called once per request, before acting) and the `dispatch` that acts
     (the reply is then lost: a `lose_reply` rule)."""
 
-    def __init__(self, n: int, after: bool) -> None:
-        self.n = n
+    def __init__(self, line: str, occurrence: int, after: bool) -> None:
+        self.wanted = line
+        self.occurrence = occurrence
         self.after = after
         self.seen = 0
         self.line: str | None = None
+        """The request killed at, once it was (None: never reached)."""
         self._pid: int | None = None
         self._watching = threading.Event()
         self._lock = threading.Lock()
@@ -67,8 +71,10 @@ class RequestKiller:
 
         def take_or_kill(method: str, path: str) -> FaultRule | None:
             with self._lock:
+                if f"{method} {path}" != self.wanted or self.line is not None:
+                    return take(method, path)
                 self.seen += 1
-                if self.seen != self.n:
+                if self.seen != self.occurrence:
                     return take(method, path)
                 self.line = f"{method} {path}"
             if self.after:
@@ -135,6 +141,8 @@ class KillPoint:
     """The events that save committed, the moved file, or the request line."""
     after: bool = False
     """For a request: killed after the server acted (else before)."""
+    occurrence: int = 1
+    """For a request: which request of its line (method and path) in the run."""
 
     @property
     def request(self) -> int | None:
@@ -173,14 +181,16 @@ def points_of(
     saved, moved or posted between them, only the last one."""
     points: list[KillPoint] = []
     for scenario, steps in steps_by_scenario.items():
+        seen: dict[str, int] = {}
         for index, step in enumerate(steps):
-            point = KillPoint(scenario, step["step"], label(step))
             if "line" not in step:
-                points.append(point)
+                points.append(KillPoint(scenario, step["step"], label(step)))
                 continue
+            seen[step["line"]] = seen.get(step["line"], 0) + 1
+            point = KillPoint(scenario, step["step"], label(step), occurrence=seen[step["line"]])
             following = steps[index + 1] if index + 1 < len(steps) else None
             if every or not (is_get(step) and is_get(following)):
                 points.append(point)
             if every or not is_get(step):
-                points.append(KillPoint(scenario, step["step"], label(step), after=True))
+                points.append(replace(point, after=True))
     return points

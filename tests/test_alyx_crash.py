@@ -13,7 +13,8 @@ which lists every step they take: each ledger save (a committed transaction) and
 the test server lists every request. That run is the reference, and each of its steps a kill
 point: the process kills itself right after the N-th save, right before the move, between the
 hard link and the unlink of the move, right after the move; or the test server kills it at the
-N-th request, before acting (then drops the connection) or after acting, before replying. After
+N-th request of its method and path, before acting (then drops the connection) or after acting,
+before replying. After
 the kill, `labledger sync` (a plain process) must exit 0 and leave Alyx (`snapshot()`) and the
 session folder (path and md5 of every file) exactly as the uninterrupted run did, with no
 duplicate session or dataset, no file lost and no stray copy.
@@ -273,10 +274,10 @@ def test_killed_then_sync_ends_as_uninterrupted(
     if number is None:
         killed = rig.run(rig.command(point.scenario), kill_at=point.step, trace=trace)
     else:
-        killer = RequestKiller(number, point.after)
+        killer = RequestKiller(point.what, point.occurrence, point.after)
         with killer.armed(server):
             killed = rig.run(rig.command(point.scenario), trace=trace, killer=killer)
-        assert killer.line == point.what, f"request {number} was {killer.line}, not {point.what}"
+        assert killer.line == point.what, f"{point.what} #{point.occurrence} was never sent"
     assert killed.returncode == -signal.SIGKILL, (
         f"{point.name} was never reached (exit {killed.returncode}):\n"
         f"{killed.stdout}{killed.stderr}"
