@@ -90,16 +90,18 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
-        self._random: tuple[float, random.Random] | None = None
+        self._random: tuple[float, random.Random, tuple[FaultRule, ...]] | None = None
 
-    def at_random(self, rate: float, seed: int) -> None:
-        """Meet about `rate` (0 to 1) of the requests no rule caught with one of `RANDOM_FAULTS`,
-        drawn from a generator seeded with `seed`: the same requests in the same order meet the
-        same faults."""
+    def at_random(
+        self, rate: float, seed: int, faults: tuple[FaultRule, ...] = RANDOM_FAULTS
+    ) -> None:
+        """Meet about `rate` (0 to 1) of the requests no rule caught with one of `faults`
+        (`RANDOM_FAULTS` by default), drawn from a generator seeded with `seed`: the same
+        requests in the same order meet the same faults. A rate of 0 ends it."""
         if not 0 <= rate <= 1:
             raise ValueError(f"a fault rate is between 0 and 1, not {rate}")
         with self._lock:
-            self._random = (rate, random.Random(seed))
+            self._random = (rate, random.Random(seed), faults) if rate else None
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
@@ -208,9 +210,9 @@ class Faults:
                 rule.fired += 1
                 return rule
             if self._random is not None:
-                rate, draw = self._random
+                rate, draw, faults = self._random
                 if draw.random() < rate:
-                    return draw.choice(RANDOM_FAULTS)
+                    return draw.choice(faults)
         return None
 
 
