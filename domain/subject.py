@@ -30,6 +30,7 @@ from .recorded import (
     RetryRecorded,
     natural_id,
 )
+from .session import CreateClaim
 
 ASKED = ("requested", "recorded")
 """The states of a record that stands: asked for, or on Alyx (a refused one may be asked again)."""
@@ -157,6 +158,8 @@ class Subject(RecordedAggregate):
         self.alyx_records: dict[str, dict[str, Any]] = {}
         """Idempotency key -> the record Alyx sent for it."""
         """Idempotency key -> the Alyx record holding it (so no record is adopted twice)."""
+        self.post_claims: dict[str, CreateClaim] = {}
+        """Operation id -> who last sent its POST (see `PostSent`)."""
         self._start_intents()
 
     class WeighingRequested(Event, PostRequested):
@@ -296,6 +299,27 @@ class Subject(RecordedAggregate):
             if best is None or when > best[0]:
                 best = (when, key)
         return None if best is None else best[1]
+
+    class PostSent(Event):
+        """The POST of the weighing or water administration of `operation_id` is about to be
+        sent by process `pid` on the event's host. Alyx keeps every record posted, so a run
+        racing for the same work waits for that process instead of posting a second record,
+        and after a lost reply the next run looks the record up before posting."""
+
+        TOPIC = "labledger:Subject.PostSent"
+        class_version = 1
+        operation_id: str
+        pid: int
+
+        def apply(self, aggregate: Subject) -> None:
+            aggregate.post_claims[self.operation_id] = CreateClaim(
+                self.host, self.pid, self.timestamp
+            )
+
+    def note_post_sent(self, operation_id: str, pid: int) -> None:
+        """Claim the POST: recorded before each one, by the process sending it."""
+        self._check_open(operation_id)
+        self.trigger_event(self.PostSent, operation_id=operation_id, pid=pid)
 
     def record_posted(self, operation_id: str, url: str, record: dict[str, Any]) -> None:
         """Alyx holds the weighing or water record that `operation_id` asked for."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from .ledger_commands import LedgerCommands
 from .subject import Asked, Subject
 
@@ -67,6 +69,17 @@ class SubjectCommands(LedgerCommands):
             ),
         )
         return asked
+
+    def claim_post(self, subject: Subject, operation_id: str, pid: int) -> bool:
+        """Saved just before the POST of a weighing or water record (`Subject.PostSent`).
+        `subject` is the state the caller decided on: if another run changed it since, nothing
+        is saved and False says to decide again."""
+        subject.note_post_sent(operation_id, pid)
+        try:
+            self.save(subject)
+        except IntegrityError:
+            return False
+        return True
 
     def record_subject_posted(
         self, subject_id: UUID, operation_id: str, url: str, record: dict[str, Any]

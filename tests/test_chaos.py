@@ -49,18 +49,18 @@ CHAOS_FAULTS = (
 def _finished(results: list[dict[str, Any]]) -> bool:
     """Nothing left but the watchdog's confirmation of a transfer (no service runs here)."""
     return all(
-        result["outcome"] == "done" or result["action"] == "confirm transfer"
-        for result in results
+        result["outcome"] == "done" or result["action"] == "confirm transfer" for result in results
     )
 
 
 def _settle(world: World) -> int:
     """`sync` until it has nothing left to do; how many it took."""
+    last = ""
     for attempt in range(1, SYNCS + 1):
-        done = world.plain("sync", "--json")
-        if _finished(json.loads(done.stdout or "[]")):
+        last = world.plain("sync", "--json").stdout
+        if _finished(json.loads(last or "[]")):
             return attempt
-    pytest.fail(f"still not finished after {SYNCS} syncs under faults:\n{done.stdout}")
+    pytest.fail(f"still not finished after {SYNCS} syncs under faults:\n{last}")
 
 
 def chaotic_day(seed: int) -> tuple[dict[str, Any], dict[str, Any], Counter[str]]:
@@ -82,7 +82,7 @@ def chaotic_day(seed: int) -> tuple[dict[str, Any], dict[str, Any], Counter[str]
     finally:
         world.server.faults.at_random(0, seed)
         del world.env["LABLEDGER_ALYX__READ_TIMEOUT"]
-    met = Counter(request.fault or "" for request in world.server.requests.all())
+    met: Counter[str] = Counter(str(r.fault or "") for r in world.server.requests.all())
     return world.end(), reference.after[STEPS[-1].name], met
 
 

@@ -20,6 +20,7 @@ from tests.alyx_server import AlyxTestServer
 from tests.cli_helpers import SAMPLE, SAMPLE_FILES
 from tests.conftest import PG, drop_schema
 from tests.doors import Door
+from tests.watchdog_folders import watched_service
 
 ROUNDS = 3
 SESSIONS = ("001", "002", "003")
@@ -50,9 +51,9 @@ def _new_store(kind: str, sqlite_path: Path, request: pytest.FixtureRequest) -> 
     }
 
 
-def _race(door: Door, *args: str | Path) -> list[tuple[int, str, str]]:
-    """Start two `labledger` processes with the same arguments at once; their results."""
-    runs = [door.start(*args) for _ in range(2)]
+def _race(door: Door, *args: str | Path, processes: int = 2) -> list[tuple[int, str, str]]:
+    """Start `processes` `labledger` processes with the same arguments at once; their results."""
+    runs = [door.start(*args) for _ in range(processes)]
     outputs = [run.communicate(timeout=120) for run in runs]
     return [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)]
 
@@ -102,3 +103,59 @@ def test_two_processes_registering_the_same_sessions(
     twice = {key: count for key, count in per_operation.items() if count > 1}
     assert not twice, f"work asked or recorded twice: {twice}"
     assert door("pending", "--json").ok().json() == []
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_rigs_racing_through_the_same_day(
+    door: Door,
+    server: AlyxTestServer,
+    tmp_path: Path,
+    shared_store: dict[str, str],
+    processes: int,
+) -> None:
+    """Two and four processes run each command of a rig's day at the same moment: register
+    three sessions, weigh, give water linked to a session, hand a session to the watchdog.
+    Alyx ends with one record of each, the ledger with one intent and one outcome of each piece
+    of work, flag_dir with one manifest; no run fails, and each run says what it did or that
+    another run did it."""
+    service = watched_service(tmp_path)
+    door.env.update(alyx_env(server, tmp_path), **shared_store)
+    door.env["LABLEDGER_CONFIG"] = str(service.settings)
+    folders = []
+    for number in SESSIONS:
+        folder = door.cwd / "cortexlab" / "Subjects" / "algernon" / "2026-11-21" / number
+        shutil.copytree(SAMPLE, folder)
+        folders.append(folder)
+    day: list[tuple[str | Path, ...]] = [
+        ("register", *folders),
+        ("weigh", "algernon", "25.1", "--date-time", "2026-11-21T10:00:00"),
+        ("water", "algernon", "1.5", "--session", folders[0], "--date-time", "2026-11-21T10:05:00"),
+        ("transfer", folders[0], "--acquired", "09:30:00"),
+    ]
+    for args in day:
+        for code, out, err in _race(door, *args, processes=processes):
+            said = f"{' '.join(map(str, args[:2]))}: exit {code}\n{out}\n{err}"
+            # a second `transfer` of a handed-over session is refused (--force emits again)
+            refused = args[0] == "transfer" and "already handed to the watchdog" in err
+            assert code == 0 or (code == 1 and refused), said
+            assert "Traceback" not in err and "internal error" not in err, said
+            assert out.strip() or err.strip(), said  # every run says what happened
+
+    snapshot = server.state.snapshot()
+    assert len(snapshot["sessions"]) == len(SESSIONS)
+    keys = Counter((d["session"], d["collection"], d["name"]) for d in snapshot["datasets"])
+    assert len(keys) == len(SESSIONS) * len(SAMPLE_FILES) and set(keys.values()) == {1}
+    assert len(snapshot["weighings"]) == 1 and len(snapshot["water_administrations"]) == 1
+    assert len(list(service.flag_dir.iterdir())) == 1, "one manifest in flag_dir"
+    events = door("audit", "--json").ok().json()
+    per_operation = Counter(
+        (e["event"], e["session"], e.get("file") or "", e["operation_id"]) for e in events
+    )
+    twice = {key: count for key, count in per_operation.items() if count > 1}
+    assert not twice, f"events recorded twice: {twice}"
+    asked = Counter(
+        (e["event"], e["session"], e.get("file") or "", e.get("subject") or "")
+        for e in events
+        if e["event"].endswith(("Requested", ".Registered", "Recorded", "Emitted"))
+    )
+    assert not {key: n for key, n in asked.items() if n > 1}, "work asked or done twice"

@@ -14,19 +14,20 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ...domain.alf import SessionRef
 from ...domain.errors import LabledgerError
 from ...domain.ledger import Ledger
 from ...domain.pending import PendingIntent
-from ...domain.recorded import AlreadyClosed
+from ...domain.recorded import AlreadyClosed, RecordedAggregate
 from ...domain.session import CreateClaim, Session
 from ...domain.session_fields import create_body, update_body
 from .client import AlyxClient
 from .errors import AlyxNeedsOperator, AlyxRefused, AlyxUnreachable
 
 Warn = Callable[[str], None]
+A = TypeVar("A", bound=RecordedAggregate)
 
 
 class NumberTakenElsewhere(LabledgerError):
@@ -164,22 +165,39 @@ class CreateContended(AlyxUnreachable):
 
 
 def _settled(context: AlyxContext, intent: PendingIntent) -> Session:
-    """The session, once no other live run is waiting for the reply to its POST /sessions.
+    """The session, once no other live run is waiting for the reply to its POST /sessions."""
+    session: Session = settled(
+        context,
+        lambda: context.ledger.session(intent.aggregate_id),
+        lambda session: session.create_claim,
+        intent.operation_id,
+    )
+    return session
 
-    Alyx makes a second session for a second POST, so a run that finds another one's create in
+
+def settled(
+    context: AlyxContext,
+    load: Callable[[], A],
+    claim_of: Callable[[A], CreateClaim | None],
+    operation_id: str,
+) -> A:
+    """The aggregate `load` gives, once no other live run is waiting for the reply to the POST
+    it claimed (`claim_of`) for this work.
+
+    Alyx makes a second record for a second POST, so a run that finds another one's POST in
     flight waits for it (at most that run's connect and read timeouts), and reports the work as
-    done when that run records it. A create claimed by a process of this host that is gone (a
+    done when that run records it. A POST claimed by a process of this host that is gone (a
     crash) is not waited for: the lookup that follows finds what it made, if anything."""
     timeouts = context.client.timeout
     window = (timeouts.connect or 0) + (timeouts.read or 0) + CLAIM_MARGIN
     deadline = time.monotonic() + window
     while True:
-        session = context.ledger.session(intent.aggregate_id)
-        if intent.operation_id in session.closed_intents:
-            raise AlreadyClosed(session.done_elsewhere(intent.operation_id))
-        claim = session.create_claim
+        aggregate = load()
+        if operation_id in aggregate.closed_intents:
+            raise AlreadyClosed(aggregate.done_elsewhere(operation_id))
+        claim = claim_of(aggregate)
         if claim is None or not _in_flight(claim, window) or time.monotonic() > deadline:
-            return session
+            return aggregate
         time.sleep(POLL_SECONDS)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -25,11 +26,16 @@ from ...domain.session_link import SessionLink, parse_link, waits_for
 from ...domain.subject import Subject
 from .intents import WEIGHING
 from .sessions import (
+    CLAIM_ATTEMPTS,
     AlyxContext,
+    CreateContended,
     check_subject,
     check_users,
     on_alyx,
+    settled,
 )
+
+WHAT = {"/weighings": "weighing", "/water-administrations": "water administration"}
 
 
 class SessionNotRegistered(Exception):
@@ -106,16 +112,36 @@ def _url(record: dict[str, Any]) -> str:
 
 
 def post_record(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
-    """Perform a weighing or water intent; returns (url, 'posted' | 'already on Alyx')."""
+    """Perform a weighing or water intent; returns (url, 'posted' | 'already on Alyx').
+
+    Raises `AlreadyClosed` when another run (a second process, another rig on the shared
+    ledger) posted it meanwhile: its record stands."""
     held: Subject = context.ledger.repository.get(intent.aggregate_id)
     nickname = held.nickname
     endpoint, body = _body(context, intent, nickname)
-    subject = check_subject(context, nickname, typed=True)
     check_users(context, [body["user"]])
-    record = _already_there(subject, endpoint, body, set(held.urls.values()))
-    done = "already on Alyx (adopted)"
-    if record is None:
-        record, done = context.client.post(endpoint, body, retry=False), "posted"
+    operation = intent.operation_id
+    for _ in range(CLAIM_ATTEMPTS):
+        held = settled(
+            context,
+            lambda: context.ledger.repository.get(intent.aggregate_id),
+            lambda subject: subject.post_claims.get(operation),
+            operation,
+        )
+        subject = check_subject(context, nickname, typed=True)  # its records, as they are now
+        record = _already_there(subject, endpoint, body, set(held.urls.values()))
+        if record is not None:
+            done = "already on Alyx (adopted)"
+            break
+        if context.ledger.claim_post(held, operation, os.getpid()):
+            record, done = context.client.post(endpoint, body, retry=False), "posted"
+            break
+    else:
+        raise CreateContended(
+            None,
+            f"other runs keep posting this {WHAT[endpoint]} of {nickname} at the same time; "
+            "it stays queued for `labledger sync`",
+        )
     url = _url(record)
     context.ledger.record_subject_posted(intent.aggregate_id, intent.operation_id, url, record)
     return url, done

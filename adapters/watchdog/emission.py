@@ -16,6 +16,7 @@ from ...domain.errors import LabledgerError
 from ...domain.manifest import acquired_from_name
 from ...domain.outcomes import Outcome, SyncResult
 from ...domain.pending import PendingIntent
+from ...domain.recorded import AlreadyClosed
 from ..database.views import Views
 from .followup import clock_now, observe
 from .manifest_writer import emit_manifest
@@ -103,9 +104,12 @@ class TransferExecutor:
             reason = f"cannot write the manifest: {error}"
             self.ledger.record_failure(session.id, intent.operation_id, reason, True)
             return SyncResult(session.key, "emit manifest", "queued", reason)
-        self.ledger.record_manifest_emitted(
-            session.id, intent.operation_id, str(emission.path), emission.sha256
-        )
+        try:
+            self.ledger.record_manifest_emitted(
+                session.id, intent.operation_id, str(emission.path), emission.sha256
+            )
+        except AlreadyClosed as elsewhere:  # a racing run emitted the same manifest first
+            return SyncResult(session.key, "emit manifest", "done", str(elsewhere))
         note = "" if emission.written else " (already there: not written again)"
         return SyncResult(session.key, "emit manifest", "done", f"{emission.path}{note}")
 
