@@ -115,7 +115,7 @@ def build_executors(settings: Settings, views: Views, warn: Warn) -> Iterator[li
 
             client = stack.enter_context(AlyxClient(settings.alyx, alyx_username(settings)))
             context = AlyxContext(ledger, client, alyx_username(settings), local_today, warn)
-            return AlyxExecutor(context, settings.alyx.session_workers)
+            return AlyxExecutor(context, settings.alyx.session_workers, views.pending_intents)
 
         executors: list[Executor] = []
         if settings.alyx.base_url is None:

@@ -185,15 +185,19 @@ def _parents(server: AlyxTestServer) -> dict[str, str | None]:
 
 
 def _two_sessions_of_a_day(
-    door: Door, server: AlyxTestServer, tmp_path: Path, fault: str | None
+    door: Door, server: AlyxTestServer, tmp_path: Path, fault: str | None, apart: bool = False
 ) -> dict[str, str | None]:
-    """Register 001 and 002 of one subject and day in one command (the first request named by
-    `fault` failing once), then sync; how Alyx links them."""
+    """Register 001 and 002 of one subject and day in one command, or in two (`apart`), the
+    first request named by `fault` failing once; then sync. How Alyx links them."""
     door.env.update(alyx_env(server, tmp_path))
     folders = [session_copy(door, f"algernon/2026-11-21/{n:03d}") for n in (1, 2)]
     if fault is not None:
         server.faults.status("POST", fault, 503, times=1)
-    ran = door("register", *folders).ok()  # queued work is recorded: sync performs it
+    if apart:
+        door("register", folders[0]).ok()
+        ran = door("register", folders[1]).ok()
+    else:
+        ran = door("register", *folders).ok()  # queued work is recorded: sync performs it
     if fault is not None:
         assert "waits for cortexlab/algernon/2026-11-21/001" in ran.out, ran.out
     door("sync").ok()
@@ -201,14 +205,20 @@ def _two_sessions_of_a_day(
     return _parents(server)
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["one-command", "two-commands"])
 @pytest.mark.parametrize("fault", ["/sessions", "/register-file"])
 def test_a_days_sessions_are_linked_as_without_faults_when_the_first_one_fails_once(
-    tmp_path: Path, fault: str
+    tmp_path: Path, fault: str, apart: bool
 ) -> None:
     """Seen under faults: two sessions of one subject and day ended with the base/parent relation
-    reversed, because the second was created while the first still had files to register."""
+    reversed, because the second was created while the first still had files to register (in
+    the same command, or by a later `register` of the second alone)."""
     with AlyxTestServer() as quiet:
-        expected = _two_sessions_of_a_day(Door(tmp_path / "quiet"), quiet, tmp_path / "q", None)
+        expected = _two_sessions_of_a_day(
+            Door(tmp_path / "quiet"), quiet, tmp_path / "q", None, apart
+        )
     with AlyxTestServer() as faulty:
-        got = _two_sessions_of_a_day(Door(tmp_path / "faulty"), faulty, tmp_path / "f", fault)
+        got = _two_sessions_of_a_day(
+            Door(tmp_path / "faulty"), faulty, tmp_path / "f", fault, apart
+        )
     assert got == expected

@@ -11,7 +11,7 @@ as failed. Files are never sent before their session is on Alyx.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
@@ -61,9 +61,17 @@ def _failed(context: AlyxContext, intent: PendingIntent, error: LabledgerError) 
 class AlyxExecutor:
     """Performs every Alyx intent; `workers` sessions at a time."""
 
-    def __init__(self, context: AlyxContext, workers: int = 4) -> None:
+    def __init__(
+        self,
+        context: AlyxContext,
+        workers: int = 4,
+        pending: Callable[[], Sequence[PendingIntent]] | None = None,
+    ) -> None:
         self.context = context
         self.workers = workers
+        self.pending = pending
+        """Every pending intent of the ledger (not only those given to `perform`): a command
+        that performs one session's work learns of its day's earlier sessions' work here."""
 
     def claims(self, intent: PendingIntent) -> bool:
         return intent.intent in CLAIMED
@@ -81,6 +89,10 @@ class AlyxExecutor:
                 by_session.setdefault(intent.session_id, []).append(intent)
         results: list[SyncResult] = []
         days = self._by_day(by_session)
+        for day, earlier in self._held_back(days):
+            days.remove(day)
+            for session_id, mine in day:
+                results.extend(self._wait_for(session_id, mine, earlier))
         if len(days) > 1 and self.workers > 1:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="alyx") as pool:
                 task = carrying_context(self._sessions_of_day)
@@ -107,6 +119,39 @@ class AlyxExecutor:
             session = self.context.ledger.session(session_id)
             days.setdefault((session.subject, session.date), []).append((session_id, mine))
         return list(days.values())
+
+    def _held_back(
+        self, days: list[list[tuple[UUID, list[PendingIntent]]]]
+    ) -> list[tuple[list[tuple[UUID, list[PendingIntent]]], str]]:
+        """The days of this run that must wait, each with the session they wait for: an earlier
+        session of the same subject and day (in sync order) whose Alyx work is pending but not
+        part of this run (a `register` of one session, while an earlier one's files wait)."""
+        if self.pending is None:
+            return []
+        here = {session_id for day in days for session_id, _ in day}
+        first: dict[UUID, int] = {}
+        for intent in self.pending():
+            if intent.session_id is None or intent.session_id in here:
+                continue
+            if intent.intent in (SESSION, REGISTER, MOVE):
+                first.setdefault(intent.session_id, intent.position)
+        if not first:
+            return []
+        ledger = self.context.ledger
+        outside = [(position, ledger.session(session_id)) for session_id, position in first.items()]
+        held = []
+        for day in days:
+            session = ledger.session(day[0][0])
+            starts = min(intent.position for _, mine in day for intent in mine)
+            waits = sorted(
+                (position, other.key)
+                for position, other in outside
+                if (other.subject, other.date) == (session.subject, session.date)
+                and position < starts
+            )
+            if waits:
+                held.append((day, waits[0][1]))
+        return held
 
     def _sessions_of_day(self, day: list[tuple[UUID, list[PendingIntent]]]) -> list[SyncResult]:
         """The day's sessions one after the other; once one is left with work pending (its
