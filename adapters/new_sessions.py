@@ -108,6 +108,7 @@ class NewSessions(RegistrationRequests):
                 hits = client.list(
                     "/sessions",
                     {"subject": subject, "date_range": f"{day.isoformat()},{day.isoformat()}"},
+                    records=True,
                 )
         except AlyxError as error:
             if not error.keeps_pending:

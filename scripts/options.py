@@ -78,9 +78,10 @@ def say(console: Console, text: str) -> None:
     path, URL or time that does not fit what is left of a line going whole onto the next; a pipe
     or a file gets each line of `text` as one line, so a log stays greppable.
     """
+    from ..domain.printable import printable
     from ..projections.render import print_lines
 
-    print_lines(console, text.splitlines() or [""])
+    print_lines(console, printable(text).splitlines() or [""])
 
 
 def stderr_console() -> Console:

@@ -198,8 +198,8 @@ def _two_sessions_of_a_day(
         ran = door("register", folders[1]).ok()
     else:
         ran = door("register", *folders).ok()  # queued work is recorded: sync performs it
-    if fault is not None:
-        assert "waits for cortexlab/algernon/2026-11-21/001" in ran.out, ran.out
+    if fault is not None:  # 001 not created, or on Alyx with files to go: 002 is not created
+        assert "waits for" in ran.out and "cortexlab/algernon/2026-11-21/001" in ran.out, ran.out
     door("sync").ok()
     assert len(server.state.datasets) == 12
     return _parents(server)

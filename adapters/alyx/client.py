@@ -45,6 +45,7 @@ from .errors import (
     AlyxError,
     AlyxLoginNeeded,
     AlyxLoginRefused,
+    AlyxOddReply,
     AlyxUnreachable,
     error_for_reply,
     error_for_transport,
@@ -52,6 +53,7 @@ from .errors import (
     transport_reason,
 )
 from .login import TokenLogin
+from .replies import is_item, one_record
 from .settings import AlyxSettings
 from .tls import tls_for
 from .tokens import TOKEN_FILE_NAME, TokenCache
@@ -154,22 +156,27 @@ class AlyxClient(TokenLogin):
 
     # -- the calls ------------------------------------------------------------------------------
 
-    def get(self, endpoint: str, params: Params | None = None) -> Any:
-        """GET one resource; the parsed JSON reply. Retried."""
-        return self._call("GET", endpoint, params=params, idempotent=True)
+    def get(self, endpoint: str, params: Params | None = None, *, record: bool = False) -> Any:
+        """GET one resource; the parsed JSON reply (`record`: checked to be one record).
+        Retried."""
+        reply = self._call("GET", endpoint, params=params, idempotent=True)
+        return one_record(f"GET {self._show(endpoint)}", reply) if record else reply
 
     def get_root(self) -> Any:
         """GET the API root without a token: whether an Alyx answers there (a connection test
         that needs no login)."""
         return self._call("GET", "/", idempotent=True, authenticated=False)
 
-    def post(self, endpoint: str, body: Any, *, retry: bool) -> Any:
-        """POST ``body``; ``retry=True`` only when sending it twice is harmless (register-file)."""
-        return self._call("POST", endpoint, body=body, idempotent=retry)
+    def post(self, endpoint: str, body: Any, *, retry: bool, record: bool = False) -> Any:
+        """POST ``body``; ``retry=True`` only when sending it twice is harmless (register-file);
+        `record`: the reply is checked to be the record made."""
+        reply = self._call("POST", endpoint, body=body, idempotent=retry)
+        return one_record(f"POST {self._show(endpoint)}", reply) if record else reply
 
-    def put(self, endpoint: str, body: Any) -> Any:
+    def put(self, endpoint: str, body: Any, *, record: bool = False) -> Any:
         """PUT (ONE's "update": the whole record). Retried."""
-        return self._call("PUT", endpoint, body=body, idempotent=True)
+        reply = self._call("PUT", endpoint, body=body, idempotent=True)
+        return one_record(f"PUT {self._show(endpoint)}", reply) if record else reply
 
     def patch(self, endpoint: str, body: Any) -> Any:
         """PATCH (partial update). Retried."""
@@ -179,8 +186,11 @@ class AlyxClient(TokenLogin):
         """A GET carrying a JSON body, as ONE sends /check-protected. Retried."""
         return self._call("GET", endpoint, body=body, idempotent=True)
 
-    def list(self, endpoint: str, params: Params | None = None) -> Records:
-        """Every item of a list endpoint, following ``next`` page by page (or a bare list).
+    def list(
+        self, endpoint: str, params: Params | None = None, *, records: bool = False
+    ) -> Records:
+        """Every item of a list endpoint, following ``next`` page by page (or a bare list);
+        `records`: each item checked to be a record (with its id or url).
 
         ``next`` is an absolute URL built by the server, which behind a proxy may name another
         scheme or host; only its query (limit, offset, filters) is used, on our own base URL.
@@ -189,11 +199,18 @@ class AlyxClient(TokenLogin):
         query: Any = params
         for _ in range(MAX_PAGES):
             page = self._call("GET", endpoint, params=query, idempotent=True)
+            found = page if isinstance(page, list) else None
+            if isinstance(page, dict) and isinstance(page.get("results"), list):
+                found = page["results"]
+            if found is None or not all(is_item(item, records) for item in found):
+                raise AlyxOddReply(
+                    200,
+                    f"Alyx answered GET {self._show(endpoint)} with no list of records; check "
+                    "alyx.base_url points at Alyx (the work stays pending)",
+                )
+            items.extend(found)
             if isinstance(page, list):
-                return items + page
-            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-                raise AlyxError(200, f"Alyx answered GET {self._show(endpoint)} with no list")
-            items.extend(page["results"])
+                return items
             following = page.get("next")
             if not following:
                 return items

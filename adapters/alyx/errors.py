@@ -141,6 +141,17 @@ class AlyxNotJson(AlyxError):
         return True
 
 
+class AlyxOddReply(AlyxError):
+    """The reply was JSON, but not what the endpoint answers (a list where a record was due, a
+    record without its id, fewer records than files sent): whoever answered is not the Alyx
+    labledger expects (a proxy, another service, a broken upgrade). Nothing is recorded as done
+    and the work stays pending until the server answers as Alyx does."""
+
+    @property
+    def keeps_pending(self) -> bool:
+        return True
+
+
 class AlyxLoginNeeded(AlyxError, InvalidSettings):
     """No usable token and no password to get one: a setting must be set."""
 

@@ -24,6 +24,7 @@ from ...domain.subject import Subject, describe_record
 from ...projections.words import plural
 from ..filesystem.revision_moves import MoveRefused
 from ..identity import carrying_context
+from .day_order import DayOrder
 from .errors import AlyxError
 from .files import register_files
 from .intents import CLAIMED, MOVE, REGISTER, SESSION, WATER, WEIGHING
@@ -71,7 +72,8 @@ class AlyxExecutor:
         self.workers = workers
         self.pending = pending
         """Every pending intent of the ledger (not only those given to `perform`): a command
-        that performs one session's work learns of its day's earlier sessions' work here."""
+        that creates one session learns here of the files its day's other sessions still owe."""
+        self._days = DayOrder(context.ledger, ())
 
     def claims(self, intent: PendingIntent) -> bool:
         return intent.intent in CLAIMED
@@ -89,10 +91,7 @@ class AlyxExecutor:
                 by_session.setdefault(intent.session_id, []).append(intent)
         results: list[SyncResult] = []
         days = self._by_day(by_session)
-        for day, earlier in self._held_back(days):
-            days.remove(day)
-            for session_id, mine in day:
-                results.extend(self._wait_for(session_id, mine, earlier))
+        self._days = DayOrder(self.context.ledger, self.pending() if self.pending else intents)
         if len(days) > 1 and self.workers > 1:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="alyx") as pool:
                 task = carrying_context(self._sessions_of_day)
@@ -120,70 +119,15 @@ class AlyxExecutor:
             days.setdefault((session.subject, session.date), []).append((session_id, mine))
         return list(days.values())
 
-    def _held_back(
-        self, days: list[list[tuple[UUID, list[PendingIntent]]]]
-    ) -> list[tuple[list[tuple[UUID, list[PendingIntent]]], str]]:
-        """The days of this run that must wait, each with the session they wait for: an earlier
-        session of the same subject and day (in sync order) whose Alyx work is pending but not
-        part of this run (a `register` of one session, while an earlier one's files wait)."""
-        if self.pending is None:
-            return []
-        here = {session_id for day in days for session_id, _ in day}
-        first: dict[UUID, int] = {}
-        for intent in self.pending():
-            if intent.session_id is None or intent.session_id in here:
-                continue
-            if intent.intent in (SESSION, REGISTER, MOVE):
-                first.setdefault(intent.session_id, intent.position)
-        if not first:
-            return []
-        ledger = self.context.ledger
-        outside = [(position, ledger.session(session_id)) for session_id, position in first.items()]
-        held = []
-        for day in days:
-            session = ledger.session(day[0][0])
-            starts = min(intent.position for _, mine in day for intent in mine)
-            waits = sorted(
-                (position, other.key)
-                for position, other in outside
-                if (other.subject, other.date) == (session.subject, session.date)
-                and position < starts
-            )
-            if waits:
-                held.append((day, waits[0][1]))
-        return held
-
     def _sessions_of_day(self, day: list[tuple[UUID, list[PendingIntent]]]) -> list[SyncResult]:
-        """The day's sessions one after the other; once one is left with work pending (its
-        creation or a file: server down, a login to fix), the later ones wait for it.
-
-        Alyx links a day's sessions when files are registered: `register-file` makes the
-        session it registers into a child of the newest session of that day without a parent.
-        Registered one after the other, sessions stay apart; a later session created while an
-        earlier one still has files to register would become that one's parent, an end state
-        the same work without a failure never gives."""
-        results: list[SyncResult] = []
-        earlier: str | None = None
-        for session_id, mine in day:
-            if earlier is not None:
-                results.extend(self._wait_for(session_id, mine, earlier))
-                continue
-            done = self._session(session_id, mine)
-            results.extend(done)
-            if any(result.outcome in ("queued", "blocked") for result in done):
-                earlier = done[0].target
-        return results
+        return [result for session_id, mine in day for result in self._session(session_id, mine)]
 
     def _wait_for(
-        self, session_id: UUID, intents: list[PendingIntent], earlier: str
+        self, session_id: UUID, intents: list[PendingIntent], why: str
     ) -> list[SyncResult]:
-        """The results of a session left to wait for `earlier` (nothing sent, nothing recorded:
-        its intents stay pending as they are)."""
+        """The results of a session left to wait (`why`, see `day_order`): nothing sent,
+        nothing recorded, its intents stay pending as they are."""
         key = self.context.ledger.session(session_id).key
-        why = (
-            f"waits for {earlier}, of the same subject and day, to be registered first "
-            "(Alyx links a day's sessions in the order their files are registered)"
-        )
         results = []
         if any(intent.intent == SESSION for intent in intents):
             results.append(SyncResult(key, CREATE, "queued", why))
@@ -200,6 +144,10 @@ class AlyxExecutor:
         for intent in intents:
             if intent.intent != SESSION:
                 continue
+            if context.ledger.session(session_id).eid is None:
+                waits = self._days.blocker(intent)
+                if waits is not None:  # Alyx would link the day's sessions otherwise
+                    return self._wait_for(session_id, intents, waits)
             try:
                 eid, done = register_session(context, intent)
             except AlreadyClosed as elsewhere:

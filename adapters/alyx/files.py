@@ -32,7 +32,7 @@ from ...domain.revisions import (
 )
 from ...domain.session import Session
 from ..filesystem.revision_moves import MoveRefused, move_file
-from .errors import AlyxError, AlyxNeedsOperator
+from .errors import AlyxError, AlyxNeedsOperator, AlyxOddReply
 from .intents import MOVE, REGISTER
 from .reconcile import failed_before, file_records_of, kept_on_alyx
 from .sessions import AlyxContext
@@ -272,7 +272,7 @@ def _record(context: AlyxContext, group: list[Pending], replies: Any, report: Fi
     """Record the replies (aligned with the request's filenames) as their datasets' outcomes,
     in one transaction: the request was one side effect."""
     outcomes: list[files_.RegisteredReply] = []
-    for pending, reply in zip(group, replies, strict=True):
+    for pending, reply in zip(group, _replies_of(group, replies), strict=True):
         records = file_records_of(reply)
         outcomes.append(
             files_.RegisteredReply(
@@ -293,3 +293,26 @@ def _record(context: AlyxContext, group: list[Pending], replies: Any, report: Fi
     )
     if elsewhere:  # a racing run recorded some of the same replies first
         report.elsewhere = next(iter(elsewhere.values()))
+
+
+def _replies_of(group: list[Pending], replies: Any) -> list[dict[str, Any]]:
+    """The register-file reply, checked: one dataset record (with its id) per file sent, each
+    file record a mapping; else `AlyxOddReply`, and nothing is recorded as registered."""
+    if (
+        isinstance(replies, list)
+        and len(replies) == len(group)
+        and all(
+            isinstance(reply, dict)
+            and isinstance(reply.get("id"), str)
+            and isinstance(reply.get("file_records") or [], list)
+            and all(isinstance(record, dict) for record in reply.get("file_records") or [])
+            for reply in replies
+        )
+    ):
+        return replies
+    shown = json.dumps(replies)[:80]
+    raise AlyxOddReply(
+        200,
+        f"Alyx answered POST /register-file with {shown!r}, not one dataset record per file "
+        f"sent ({len(group)}); check alyx.base_url points at Alyx (the work stays pending)",
+    )

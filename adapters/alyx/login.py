@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from ...domain.errors import LabledgerError
 from .command_run import AlyxRun
-from .errors import AlyxError, AlyxLoginNeeded, AlyxLoginRefused, AlyxRefused
+from .errors import AlyxError, AlyxLoginNeeded, AlyxLoginRefused, AlyxOddReply, AlyxRefused
 from .tokens import TokenCache
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,20 @@ class TokenLogin:
             self._run.halt(self.base_url, refusal)
             raise refusal from None
         token = reply.get("token") if isinstance(reply, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AlyxError(
-                200, "Alyx answered POST /auth-token without a token; check alyx.base_url"
+        if not isinstance(token, str) or not token or not _sendable(token):
+            odd = AlyxOddReply(
+                200,
+                "Alyx answered POST /auth-token without a token it could be sent back as; "
+                "check alyx.base_url points at Alyx (the work stays pending)",
             )
+            self._run.halt(self.base_url, odd)
+            raise odd
         self._secrets.add(token)
         self._cached(lambda: self._tokens.put(self.base_url, self.username, token))
         log.info("logged in to Alyx at %s as %s", self.base_url, self.username)
         return token
+
+
+def _sendable(token: str) -> bool:
+    """A token goes back in an HTTP header: printable ASCII, no space."""
+    return token.isascii() and token.isprintable() and not any(c.isspace() for c in token)

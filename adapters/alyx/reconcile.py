@@ -60,7 +60,8 @@ def kept_on_alyx(
     if eid is None:
         return list(attempts), 0
     held = {
-        _path_of(record): record for record in context.client.list("/datasets", {"session": eid})
+        _path_of(record): record
+        for record in context.client.list("/datasets", {"session": eid}, records=True)
     }
     still: list[A] = []
     found = 0

@@ -23,6 +23,7 @@ from ...domain.dataset_types import (
 )
 from ...domain.errors import LabledgerError
 from ..filesystem.atomic import write_if_changed
+from .errors import AlyxOddReply
 
 if TYPE_CHECKING:
     from .client import AlyxClient
@@ -89,6 +90,14 @@ def fetch_reference_data(client: AlyxClient, cache_dir: Path) -> ReferenceData:
         DATASET_TYPES_FILE: client.list("/dataset-types"),
         DATA_FORMATS_FILE: client.list("/data-formats"),
     }
+    for name, items in served.items():
+        if not items:  # every Alyx has them: an empty list would reject every file
+            endpoint = "/" + name.removesuffix(".json").replace("_", "-")
+            raise AlyxOddReply(
+                200,
+                f"Alyx answered GET {endpoint} with an empty list; check alyx.base_url points "
+                "at the lab's Alyx",
+            )
     reference = ReferenceData.from_served(served[DATASET_TYPES_FILE], served[DATA_FORMATS_FILE])
     for name, items in served.items():
         write_if_changed(cache_dir / name, _as_packaged(items, KEPT_FIELDS[name]), mode=0o644)

@@ -57,7 +57,7 @@ def eid_of(record: dict[str, Any]) -> str:
 def held(client: AlyxClient, endpoint: str) -> dict[str, Any] | None:
     """GET one record; None when Alyx has none there (404)."""
     try:
-        record: dict[str, Any] = client.get(endpoint)
+        record: dict[str, Any] = client.get(endpoint, record=True)
     except AlyxRefused as error:
         if error.status == 404:
             return None
@@ -101,7 +101,9 @@ def find_sessions(context: AlyxContext, ref: SessionRef) -> list[dict[str, Any]]
     """ONE's lookup: subject + date_range=D,D + number, never from a cache; newest first."""
     day = ref.date.isoformat()
     return context.client.list(
-        "/sessions", {"subject": ref.subject, "date_range": f"{day},{day}", "number": ref.number}
+        "/sessions",
+        {"subject": ref.subject, "date_range": f"{day},{day}", "number": ref.number},
+        records=True,
     )
 
 
@@ -138,7 +140,7 @@ def register_session(context: AlyxContext, intent: PendingIntent) -> tuple[str, 
             break
         if context.ledger.claim_create(session, intent.operation_id, os.getpid()):
             record = context.client.post(
-                "/sessions", create_body(ref, fields, context.user), retry=False
+                "/sessions", create_body(ref, fields, context.user), retry=False, record=True
             )
             done = "created"
             break
@@ -232,9 +234,9 @@ def _adopt(
             f"Alyx already holds {ref.alyx_path} ({eid}), registered by another "
             "rig after this folder was made offline; rename the folder to a free number"
         )
-    held: dict[str, Any] = context.client.get(f"/sessions/{eid}")
+    held: dict[str, Any] = context.client.get(f"/sessions/{eid}", record=True)
     body = update_body(ref, fields, held)
     if body is None:
         return held, "already on Alyx, unchanged"
-    reply: dict[str, Any] = context.client.put(f"/sessions/{eid}", body)
+    reply: dict[str, Any] = context.client.put(f"/sessions/{eid}", body, record=True)
     return reply, "updated " + ", ".join(sorted(set(body) & set(fields)))

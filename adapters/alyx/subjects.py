@@ -134,7 +134,8 @@ def post_record(context: AlyxContext, intent: PendingIntent) -> tuple[str, str]:
             done = "already on Alyx (adopted)"
             break
         if context.ledger.claim_post(held, operation, os.getpid()):
-            record, done = context.client.post(endpoint, body, retry=False), "posted"
+            record = context.client.post(endpoint, body, retry=False, record=True)
+            done = "posted"
             break
     else:
         raise CreateContended(

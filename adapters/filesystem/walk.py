@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path, PurePath
 
 from ...domain.errors import InvalidALFPath, UnreadableFile
+from ...domain.printable import printable
 
 _NUMBER = re.compile(r"\d+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -114,17 +115,8 @@ def walk_session(folder: Path) -> tuple[list[FoundFile], list[Oddity]]:
     return found, odd
 
 
-def printable(name: str) -> str:
-    """A name as valid text: the bytes that are not UTF-8 written as `\\xff`."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
 def _encodable(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return printable(name) == name
 
 
 def _not_utf8(shown: str, folder: bool) -> Oddity:

@@ -108,6 +108,11 @@ class Faults:
             self._rules.append(rule)
         return rule
 
+    def remove(self, rule: FaultRule) -> None:
+        """Take back one rule added earlier (the others stay)."""
+        with self._lock:
+            self._rules.remove(rule)
+
     def status(
         self,
         method: str | None,
