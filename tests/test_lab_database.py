@@ -370,6 +370,7 @@ def test_a_missing_role_and_a_closed_port_are_named(door: Door) -> None:
 
 SAMPLES = {
     "sqlite locked": ("database is locked", "another labledger"),
+    "disk full": ("database or disk is full", "free space on it"),
     "sqlite corrupt": ("file is not a database", "the file is corrupt"),
     "missing database": (
         'connection to server at "db", port 5432 failed: FATAL:  database "lab" does not exist',

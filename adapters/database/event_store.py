@@ -7,6 +7,7 @@ cannot be created) becomes one `LedgerUnavailable` line naming the store and the
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import time
@@ -166,6 +167,13 @@ def _check_sqlite_file(settings: Settings) -> None:
         raise LedgerUnavailable(
             f"{describe_store(settings)} is a folder; give the ledger's file, e.g. "
             f"{path / LEDGER_FILE_NAME}"
+        )
+    folder_writable = os.access(path.parent, os.W_OK) if path.parent.exists() else True
+    if (path.exists() and not os.access(path, os.W_OK)) or not folder_writable:
+        raise LedgerUnavailable(
+            f"{describe_store(settings)} cannot be written (a read-only file, folder or file "
+            "system; SQLite also writes beside the file); make it writable, or set sqlite_path "
+            "to a writable place"
         )
     if path.exists() and path.stat().st_size > 0:
         with path.open("rb") as file:

@@ -39,6 +39,12 @@ CAUSES = (
         "Wait for it to finish and run again",
     ),
     _cause(
+        "disk full",
+        r"database or disk is full|No space left on device|\[Errno 28\]",
+        "{text}; the disk holding the ledger is full: free space on it and run the command "
+        "again (what was recorded is whole)",
+    ),
+    _cause(
         "sqlite corrupt",
         r"not a database|malformed",
         "{text}; the file is corrupt. Move it aside, or set sqlite_path to another file",
