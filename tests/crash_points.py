@@ -15,21 +15,61 @@ import itertools
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 
 import tests.alyx_server.server as wire
 from tests.alyx_server import AlyxTestServer, FaultRule
 
 TIMEOUT = 60
 """Seconds a process may take to be killed, or to run."""
+
+SHIM = Path(__file__).resolve().parent / "crash_shim.py"
+PLAIN = "import sys; from labledger.scripts.cli import main; sys.exit(main())"
+"""labledger without the crash shim (for the runs that finish what a killed one left)."""
+
+
+def run_labledger(
+    args: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    shim: bool = True,
+    kill_at: str | None = None,
+    trace: Path | None = None,
+    killer: RequestKiller | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """One labledger process with `env`: under the crash shim (noting its steps in `trace`,
+    killed at the step `kill_at` or by `killer`), or plain."""
+    env = dict(env)
+    if kill_at is not None:
+        env["CRASH_SHIM_AT"] = kill_at
+    if trace is not None:
+        env["CRASH_SHIM_TRACE"] = str(trace)
+    entry = [str(SHIM)] if shim else ["-c", PLAIN]
+    argv = [sys.executable, *entry, *args]
+    with subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        if killer is not None:
+            killer.watch(process.pid)
+        try:
+            out, err = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            pytest.fail(f"labledger {' '.join(args)} ran over {TIMEOUT} s:\n{out}\n{err}")
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
 def steps_of(trace: Path) -> list[dict[str, Any]]:

@@ -28,24 +28,20 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.alyx_server.faults import Faults
 from tests.cli_helpers import SAMPLE
-from tests.crash_points import TIMEOUT, RequestKiller, noting_requests, steps_of
+from tests.crash_points import RequestKiller, noting_requests, run_labledger, steps_of
 from tests.watchdog_folders import watched_service
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIM = ROOT / "tests" / "crash_shim.py"
 WORLD = Path(tempfile.gettempdir()) / f"labledger-crash-matrix-{os.getpid()}"
 """The one folder every run of this test process works in: the ledger records absolute paths
 (session folders, manifests), so a kept world is restored at the very path it was made in."""
@@ -56,8 +52,6 @@ SESSIONS = ("2026-11-21/001", "2026-11-21/002", "2026-11-22/001")
 LATE = "2026-11-22/002"
 """Registered online, by its own `register`."""
 PROTECTED = "alf/probe00/spikes.times.npy"
-PLAIN = "import sys; from labledger.scripts.cli import main; sys.exit(main())"
-"""labledger without the crash shim (for the recovery runs)."""
 
 
 def folder(session: str) -> Path:
@@ -137,29 +131,15 @@ class World:
         killer: RequestKiller | None = None,
         shim: bool = True,
     ) -> subprocess.CompletedProcess[str]:
-        env = self.environment(online)
-        if kill_at is not None:
-            env["CRASH_SHIM_AT"] = kill_at
-        if trace is not None:
-            env["CRASH_SHIM_TRACE"] = str(trace)
-        entry = (
-            [str(SHIM)]
-            if shim
-            else ["-c", "import sys; from labledger.scripts.cli import main; sys.exit(main())"]
+        return run_labledger(
+            args,
+            self.environment(online),
+            WORLD,
+            shim=shim,
+            kill_at=kill_at,
+            trace=trace,
+            killer=killer,
         )
-        argv = [sys.executable, *entry, *args]
-        with subprocess.Popen(
-            argv, cwd=WORLD, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as process:
-            if killer is not None:
-                killer.watch(process.pid)
-            try:
-                out, err = process.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                out, err = process.communicate()
-                pytest.fail(f"labledger {' '.join(args)} ran over {TIMEOUT} s:\n{out}\n{err}")
-        return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
     def plain(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = self.run(args, shim=False)

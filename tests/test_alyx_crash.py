@@ -39,7 +39,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,27 +54,20 @@ from tests.crash_points import (
     RequestKiller,
     noting_requests,
     points_of,
+    run_labledger,
     steps_of,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIM = ROOT / "tests" / "crash_shim.py"
 START = "2026-11-21T09:30:00"
 KEY = "algernon/2026-11-21/001"
 PROTECTED = "alf/probe00/spikes.times.npy"
 SCENARIOS = ("A", "B")
-TIMEOUT = 60
-"""Seconds any one labledger process may take (a normal run takes about two)."""
-
-TRACE = "CRASH_SHIM_TRACE"
-KILL_AT = "CRASH_SHIM_AT"
 INTENT = "Requested"
 """Intent events end with this (`Session.RegistrationRequested`, `Dataset.MoveRequested`...)."""
 
 EVERY_POINT = "LABLEDGER_TEST_CRASH_EVERY_POINT"
 """Set to 1 to run every kill point, unsubsampled (about twice as long)."""
-
-LABLEDGER = "import sys; from labledger.scripts.cli import main; sys.exit(main())"
 
 
 # -- the labledger processes ---------------------------------------------------------------------
@@ -126,25 +118,15 @@ class Rig:
         killer: RequestKiller | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """One labledger process: under the crash shim, or plain (`shim=False`)."""
-        env = dict(self.env)
-        if kill_at is not None:
-            env[KILL_AT] = kill_at
-        if trace is not None:
-            env[TRACE] = str(trace)
-        entry = [str(SHIM)] if shim else ["-c", LABLEDGER]
-        argv = [sys.executable, *entry, *args, "--ledger", str(self.ledger)]
-        with subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as process:
-            if killer is not None:
-                killer.watch(process.pid)
-            try:
-                out, err = process.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                out, err = process.communicate()
-                pytest.fail(f"labledger {' '.join(args)} ran over {TIMEOUT} s:\n{out}\n{err}")
-        return subprocess.CompletedProcess(argv, process.returncode, out, err)
+        return run_labledger(
+            [*args, "--ledger", str(self.ledger)],
+            self.env,
+            ROOT,
+            shim=shim,
+            kill_at=kill_at,
+            trace=trace,
+            killer=killer,
+        )
 
     def sync(self) -> subprocess.CompletedProcess[str]:
         done = self.run(["sync", "--json"], shim=False)

@@ -94,7 +94,7 @@ def _twice(keys: list[Any]) -> list[Any]:
 def test_the_day_under_random_faults_ends_as_without_them(seed: int) -> None:
     got, want, met = chaotic_day(seed)
     faulted = sum(count for fault, count in met.items() if fault)
-    assert faulted >= 0.2 * sum(met.values()), f"too few faults to mean anything: {met}"
+    assert faulted >= 0.1 * sum(met.values()), f"too few faults to mean anything: {met}"
     alyx = got["alyx"]
     for kind in ("sessions", "datasets", "weighings", "water_administrations"):
         assert not _twice(alyx.get(kind, [])), f"{kind} recorded twice on Alyx"
