@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from types import TracebackType
 
 
 class TcpProxy:
-    """Listens on 127.0.0.1 (a free port) and forwards each connection to `host`:`port`."""
+    """Listens on 127.0.0.1 (a free port) and forwards each connection to `host`:`port`; used
+    as `with contextlib.closing(TcpProxy(...)) as proxy`."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
@@ -38,17 +38,6 @@ class TcpProxy:
         self._stopped = True
         self.cut()
         _close(self._listener)
-
-    def __enter__(self) -> TcpProxy:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _accept(self) -> None:
         while not self._stopped:

@@ -163,7 +163,7 @@ def cut_postgres(request: pytest.FixtureRequest) -> Iterator[tuple[TcpProxy, dic
     """A PostgreSQL schema of its own, reached through a proxy the test can cut."""
     schema = f"labledger_cut_{uuid.uuid4().hex[:10]}"
     request.addfinalizer(lambda: drop_schema(schema))
-    with TcpProxy(PG["host"], int(PG["port"])) as proxy:
+    with closing(TcpProxy(PG["host"], int(PG["port"]))) as proxy:
         yield (
             proxy,
             {
