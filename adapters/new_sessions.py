@@ -18,6 +18,7 @@ from ..domain.session_fields import check_fields, new_session_fields
 from .alyx.errors import AlyxError
 from .alyx.sessions import held
 from .executors import alyx_client
+from .filesystem.user_dirs import expand_user
 from .registration_requests import RegistrationRequests
 
 
@@ -43,7 +44,7 @@ class NewSessions(RegistrationRequests):
         """
         moment = now or dt.datetime.now()
         day = date or moment.date()
-        day_folder = root.expanduser().absolute() / subject / day.isoformat()
+        day_folder = expand_user(root).absolute() / subject / day.isoformat()
         self._new_ref(day_folder / "001")  # subject, date and lab, before anything is asked
         checked: dict[str, Any] | None = None
         if fields is not None:

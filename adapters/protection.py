@@ -21,6 +21,7 @@ from ..domain.errors import InvalidALFPath, LabledgerError
 from ..domain.file_registration import versions_for
 from .executors import alyx_client, alyx_username
 from .filesystem.scan import ScanOptions, session_folder
+from .filesystem.user_dirs import expand_user
 from .filesystem.walk import split_session_path, walk_session
 from .settings import Settings
 
@@ -88,7 +89,7 @@ def group_files(
 def _locate(path: Path, options: ScanOptions, *, exists: bool) -> tuple[Path, SessionRef, str]:
     """(session folder, its lab-resolved session, file path in it or '' for the folder)."""
     if exists:  # the command line: the folder must be there, named absolutely
-        folder, rel = split_session_path(path.expanduser().absolute())
+        folder, rel = split_session_path(expand_user(path).absolute())
         ref, found = session_folder(Path(folder), options)
         return found, ref, rel
     folder, rel = split_session_path(path)

@@ -28,6 +28,7 @@ from ..domain.session import Session
 from ..domain.session_fields import check_fields, create_body, midnight
 from ..projections.words import plural
 from .filesystem.scan import observe, session_folder
+from .filesystem.user_dirs import expand_user
 from .filesystem.walk import split_session_path
 from .registration_core import RegistrationCore, no_progress
 
@@ -189,7 +190,7 @@ class RegistrationRequests(RegistrationCore):
         per_session: dict[Path, list[tuple[int, str]]] = {}
         for index, path in enumerate(paths):
             try:
-                folder, rel = split_session_path(path.expanduser().absolute())
+                folder, rel = split_session_path(expand_user(path).absolute())
                 if leave_out:
                     session_folder(Path(folder), self.scan_options)
             except InvalidALFPath as error:

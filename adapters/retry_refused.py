@@ -21,6 +21,7 @@ from ..domain.subject import Subject, describe_record
 from ..domain.sync_order import stage_of
 from ..projections.selection import select_sessions
 from .database.views import Views
+from .filesystem.user_dirs import expand_user
 
 MIN_OPERATION_PREFIX = 8
 """Characters of an operation id that name it (as `labledger pending --json` shows it)."""
@@ -58,7 +59,7 @@ def choose(
             if len(text) >= MIN_OPERATION_PREFIX and intent.operation_id.startswith(text)
         ] or [intent for intent in refused if subjects.get(intent.aggregate_id) == text]
         if not found:
-            path = Path(text).expanduser()
+            path = expand_user(Path(text))
             ids = {
                 UUID(session.id)
                 for session in select_sessions(

@@ -39,7 +39,7 @@ from pydantic_settings import (
 from ..domain.errors import InvalidSettings
 from .alyx.settings import AlyxSettings
 from .database.settings import PostgresSettings
-from .filesystem.user_dirs import LEDGER_FILE_NAME, default_data_dir
+from .filesystem.user_dirs import LEDGER_FILE_NAME, default_data_dir, expand_user
 from .settings_sources import (
     ENV_NESTED_DELIMITER,
     ENV_PREFIX,
@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     @field_validator("sqlite_path", "reference_dir")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
-        return None if value is None else value.expanduser()
+        return None if value is None else expand_user(value)
 
     def effective(self) -> dict[str, object]:
         """Every effective setting by its dotted key (as in the YAML file: ``alyx.base_url``),

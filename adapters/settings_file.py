@@ -16,7 +16,7 @@ import yaml
 
 from ..domain.errors import LabledgerError
 from .filesystem.atomic import write_atomically
-from .filesystem.user_dirs import default_config_file
+from .filesystem.user_dirs import default_config_file, expand_user
 from .settings_sources import CONFIG_ENV_VAR
 
 PRIVATE = 0o600
@@ -39,9 +39,9 @@ def settings_file_to_write(config_file: Path | None, environ: Mapping[str, str])
     """Where `config init` writes: ``--config FILE``, else $LABLEDGER_CONFIG, else the default
     settings file (the one every command reads when neither names another)."""
     if config_file is not None:
-        return Path(config_file).expanduser().absolute()
+        return expand_user(Path(config_file)).absolute()
     if environ.get(CONFIG_ENV_VAR):
-        return Path(environ[CONFIG_ENV_VAR]).expanduser().absolute()
+        return expand_user(Path(environ[CONFIG_ENV_VAR])).absolute()
     return default_config_file(environ)
 
 

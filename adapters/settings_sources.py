@@ -30,7 +30,7 @@ from pydantic_settings import (
 )
 
 from ..domain.errors import InvalidSettings
-from .filesystem.user_dirs import default_config_file
+from .filesystem.user_dirs import default_config_file, expand_user
 
 ENV_PREFIX = "LABLEDGER_"
 ENV_NESTED_DELIMITER = "__"
@@ -150,7 +150,7 @@ def choose_settings_file(config_file: Path | None, environ: Mapping[str, str]) -
     else:
         default = default_config_file(environ)
         return default if default.exists() else None
-    named = named.expanduser()
+    named = expand_user(named)
     if not named.exists():
         raise InvalidSettings(f"settings file {named} does not exist; create it or {drop}")
     return named

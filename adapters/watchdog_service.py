@@ -36,6 +36,7 @@ from ..domain.watchdog import WatchdogService as ServiceRecord
 from .database.event_store import open_ledger
 from .database.views import Views, open_views
 from .filesystem.atomic import write_atomically
+from .filesystem.user_dirs import expand_user
 from .identity import entered
 from .settings import Settings, load_settings
 from .watchdog.checks import service_checks
@@ -258,7 +259,7 @@ class WatchdogService:
                     "a copy to"
                 )
             return self._last_path
-        target = Path(path).expanduser().absolute()
+        target = expand_user(Path(path)).absolute()
         if target.is_dir() or not target.suffix:
             target = target / run.plan.manifest.file_name
         watch = run.plan.watch

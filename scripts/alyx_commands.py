@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..adapters.filesystem.user_dirs import expand_user
 from ..domain.errors import LabledgerError
 from .options import say, stderr_console, warner
 from .output_flags import apply_wide
@@ -81,7 +82,7 @@ def _registrar(settings: Settings) -> Registrar:
 
 def new_session(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     fields = None if args.no_register else _fields(args)
-    root = args.root.expanduser()
+    root = expand_user(args.root)
     if not root.is_dir():  # a rig's data root exists: a missing one is a typo, not to be made
         what = "is not a folder" if root.exists() else "does not exist"
         raise LabledgerError(f"--root {args.root} {what}; create it first or correct the path")

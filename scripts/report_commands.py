@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..adapters.filesystem.user_dirs import expand_user
 from ..domain.errors import LabledgerError
 from ..projections.words import plural
 from .options import say
@@ -183,7 +184,7 @@ def _chosen(
     every = views.sessions() if sessions is None else sessions
     if not wanted:
         return every
-    paths = [Path(text).expanduser() for text in wanted]
+    paths = [expand_user(Path(text)) for text in wanted]
     folders = frozenset(text for text, path in zip(wanted, paths, strict=True) if path.is_dir())
     chosen = [(path.absolute(), path.resolve()) for path in paths]
     return select_sessions(every, wanted, chosen, folders)

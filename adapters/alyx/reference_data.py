@@ -23,7 +23,6 @@ from ...domain.dataset_types import (
 )
 from ...domain.errors import LabledgerError
 from ..filesystem.atomic import write_if_changed
-from .errors import AlyxOddReply
 
 if TYPE_CHECKING:
     from .client import AlyxClient
@@ -90,6 +89,8 @@ def fetch_reference_data(client: AlyxClient, cache_dir: Path) -> ReferenceData:
         DATASET_TYPES_FILE: client.list("/dataset-types"),
         DATA_FORMATS_FILE: client.list("/data-formats"),
     }
+    from .errors import AlyxOddReply  # httpx: only a command that talks to Alyx loads it
+
     for name, items in served.items():
         if not items:  # every Alyx has them: an empty list would reject every file
             endpoint = "/" + name.removesuffix(".json").replace("_", "-")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ..filesystem.user_dirs import expand_user
+
 
 class AlyxSettings(BaseModel):
     """How to reach the lab's Alyx server; with no ``base_url`` labledger works offline (queued).
@@ -46,4 +48,4 @@ class AlyxSettings(BaseModel):
     @field_validator("token_file")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
-        return None if value is None else value.expanduser()
+        return None if value is None else expand_user(value)

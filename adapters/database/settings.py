@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ..filesystem.user_dirs import expand_user
+
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 """libpq's `sslmode` values: only verify-full checks both the CA and the host name."""
 
@@ -44,7 +46,7 @@ class PostgresSettings(BaseModel):
     @field_validator("sslrootcert", "sslcert", "sslkey")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
-        return None if value is None else value.expanduser()
+        return None if value is None else expand_user(value)
 
     def tls(self) -> dict[str, str]:
         """The TLS settings given, as libpq connection parameters (none given: none)."""

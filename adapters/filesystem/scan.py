@@ -30,6 +30,7 @@ from ...domain.observations import (
     SessionScan,
 )
 from .hashing import check_readable, hash_files
+from .user_dirs import expand_user
 from .walk import FoundFile, Oddity, split_session_path, walk_session
 
 Progress = Callable[[int, int], Callable[[int], None]]
@@ -61,7 +62,7 @@ class _Plan:
 
 def session_folder(path: Path, options: ScanOptions) -> tuple[SessionRef, Path]:
     """The parsed, lab-resolved session of a folder given on the command line."""
-    folder = path.expanduser().absolute()
+    folder = expand_user(path).absolute()
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise InvalidALFPath(f"session folder {folder} {what}; give the path of a session folder")
@@ -72,7 +73,7 @@ def session_folder(path: Path, options: ScanOptions) -> tuple[SessionRef, Path]:
 def session_at(path: Path, options: ScanOptions) -> tuple[SessionRef, Path, str]:
     """The session of a session folder or of a file inside one: (ref, folder, file path
     relative to the folder, '' for the folder itself)."""
-    folder, rel = split_session_path(path.expanduser().absolute())
+    folder, rel = split_session_path(expand_user(path).absolute())
     ref, found = session_folder(Path(folder), options)
     return ref, found, rel
 

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ...domain.errors import LabledgerError
+
 APP_NAME = "labledger"
 LEDGER_FILE_NAME = "ledger.sqlite3"
 
@@ -51,3 +53,16 @@ def default_config_file(environ: Mapping[str, str] | None = None) -> Path:
         / APP_NAME
         / "settings.yaml"
     )
+
+
+def expand_user(path: Path) -> Path:
+    """`path` with a leading `~` or `~user` expanded, as a shell would; a `~user` naming no user
+    of this machine is a one-line error (Python raises a bare RuntimeError)."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        first = path.parts[0] if path.parts else str(path)
+        raise LabledgerError(
+            f"{path}: there is no user {first[1:]!r} on this machine to expand {first}; "
+            "give the full path"
+        ) from None

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ...domain.errors import LabledgerError
+from ..filesystem.user_dirs import expand_user
 from ..validation_words import plain_problem
 from .settings import WatchdogSettings
 
@@ -66,7 +67,7 @@ def service_paths(
         if value is not None:
             return Located(value, f"watchdog.{key} in the settings")
         if env.get(variable):
-            return Located(Path(env[variable]).expanduser(), variable)
+            return Located(expand_user(Path(env[variable])), variable)
         return Located(None, "nowhere")
 
     return ServicePaths(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ...domain.errors import InvalidSettings
 from ...domain.manifest import TransferOptions
 from ...domain.manifest_request import PLATFORMS
+from ..filesystem.user_dirs import expand_user
 
 DEFAULT_METADATA_URL = "http://aind-metadata-service/api/v2/project_names"
 """Where clabe 0.14.1 fetches the valid project names (a JSON list of strings)."""
@@ -171,7 +172,7 @@ class WatchdogSettings(BaseModel):
     @field_validator("executable", "config", "staging_dir")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
-        return None if value is None else value.expanduser()
+        return None if value is None else expand_user(value)
 
     @model_validator(mode="after")
     def _job_config_alias(self) -> Self:
