@@ -22,6 +22,7 @@ from the morning. `uninterrupted_day()` runs the day once, under the crash shim.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -215,6 +216,18 @@ class Reference:
     """What each step left, after one sync."""
     steps: dict[str, list[dict[str, Any]]]
     """Each step's trace: its saves, requests, moves and manifest writes, in order."""
+    today: str
+    """The rig's date when the day ran: it names the revision the protected file moves into."""
+
+    def comparable(self, end: dict[str, Any]) -> dict[str, Any]:
+        """What a run left (or the reference), with the revision's date written as TODAY, the
+        reference's date and the date now alike: a run after midnight (the test run's clock is
+        moved to 23:40 once) names today's revision by the next day."""
+        text = json.dumps(end, sort_keys=True)
+        for day in {self.today, dt.date.today().isoformat()}:
+            text = text.replace(day, "TODAY")
+        result: dict[str, Any] = json.loads(text)
+        return result
 
 
 SERVERS: list[AlyxTestServer] = []
@@ -259,6 +272,7 @@ def uninterrupted_day() -> tuple[World, Reference]:
     before: dict[str, Kept] = {}
     after: dict[str, dict[str, Any]] = {}
     steps: dict[str, list[dict[str, Any]]] = {}
+    today = dt.date.today().isoformat()
     for step in STEPS:
         if step.prepare is not None:
             step.prepare(server)
@@ -276,4 +290,4 @@ def uninterrupted_day() -> tuple[World, Reference]:
         world.sync()
         after[step.name] = world.end()
         world.restore(after_step)  # the next step starts where this one ended, unsynced
-    return world, Reference(before, after, steps)
+    return world, Reference(before, after, steps, today)
