@@ -48,6 +48,7 @@ PHRASES: dict[str, Callable[[Any], str]] = {
         "number allocated " + ("after asking Alyx" if e.alyx_checked else "offline")
     ),
     "Session.CreateSent": lambda e: "POST /sessions sent",
+    "Subject.PostSent": lambda e: "POST of the record sent",
     "Session.ManifestRequested": lambda e: (
         f"manifest {e.name} for {e.flag_dir}" + (" (forced)" if e.forced else "")
     ),

@@ -215,7 +215,8 @@ def test_dataset_registration_protection_and_move(ledger: Ledger) -> None:
     assert arrived == Dataset.create_id(session_id_of(REF), destination)
     (pending,) = ledger.pending_intents()
     assert (pending.intent, pending.aggregate_id) == ("Dataset.RegistrationRequested", arrived)
-    assert pending.details["fields"] == {"hash": "a" * 32}, "the request moves with the file"
+    moved_fields = {"hash": "a" * 32, "placed_by_move": True}  # its revision is decided
+    assert pending.details["fields"] == moved_fields, "the request moves with the file"
     ledger.record_dataset_registered(
         arrived, pending.operation_id, "9f7d2a1c", "2026-11-21", True, [], {"id": "9f7d2a1c"}
     )

@@ -48,7 +48,12 @@ FILES = SAMPLE_FILES
 DOWN = "http://127.0.0.1:9"
 """The discard port: nothing listens there, so Alyx is unreachable."""
 NIGHT_OP = "night_op"
-WEIGHING_EVENTS = ["Subject.Created", "Subject.WeighingRequested", "Subject.WeighingRecorded"]
+WEIGHING_EVENTS = [
+    "Subject.Created",
+    "Subject.WeighingRequested",
+    "Subject.PostSent",
+    "Subject.WeighingRecorded",
+]
 
 Rows = list[dict[str, Any]]
 
@@ -306,7 +311,7 @@ def test_audit_by_user_is_the_weighing(reports: Cli, full_audit: Rows) -> None:
     assert {(r["alyx_user"], r["who"], r["session_id"], r["subject"]) for r in rows} == {
         (NIGHT_OP, NIGHT_OP, None, "algernon")
     }
-    assert [row["kind"] for row in rows] == ["fact", "intent", "outcome"]
+    assert [row["kind"] for row in rows] == ["fact", "intent", "fact", "outcome"]
     others = _rows(reports, "audit", "--user", "test_user")
     assert others == [row for row in full_audit if row["alyx_user"] != NIGHT_OP]
 
@@ -319,8 +324,8 @@ def test_audit_table_names_the_subject_of_a_weighing(
     result = reports("audit", "--user", NIGHT_OP)
     assert result.code == 0, result.err
     rows = [_cells(line) for line in result.out.splitlines() if line.startswith("│")]
-    assert [row[AUDIT_COLUMNS.index("subject")] for row in rows] == 3 * ["algernon"]
-    assert [row[AUDIT_COLUMNS.index("session")] for row in rows] == 3 * [""]
+    assert [row[AUDIT_COLUMNS.index("subject")] for row in rows] == 4 * ["algernon"]
+    assert [row[AUDIT_COLUMNS.index("session")] for row in rows] == 4 * [""]
 
 
 def test_audit_by_session(reports: Cli, scenario: Scenario, full_audit: Rows) -> None:

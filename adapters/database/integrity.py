@@ -24,8 +24,8 @@ def check_sqlite_ledger(settings: Settings, where: str) -> None:
     """Raise LedgerUnavailable, in one line naming the file and the fix, when SQLite's own check
     of the ledger file (`where` describes it) finds it damaged; nothing when it is sound or the
     ledger is not an SQLite file."""
-    if settings.store != "sqlite" or not settings.sqlite_path.exists():
-        return
+    if settings.store != "sqlite" or not settings.sqlite_path.is_file():
+        return  # none yet, or a folder: opening the ledger says what is wrong with it
     try:
         with closing(sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True)) as db:
             problems = [row[0] for row in db.execute("PRAGMA quick_check(100)").fetchall()]
