@@ -30,6 +30,8 @@ class DayOrder:
 
     def __init__(self, ledger: Ledger, pending: Sequence[PendingIntent]) -> None:
         self.ledger = ledger
+        self._days: dict[UUID, tuple[str, str]] = {}
+        """Session id -> (subject, date): read once per session, not once per creation."""
         self._files: dict[UUID, list[PendingIntent]] = {}
         self._creations: dict[UUID, PendingIntent] = {}
         for intent in pending:
@@ -43,19 +45,21 @@ class DayOrder:
     def blocker(self, creation: PendingIntent) -> str | None:
         """Why the session of `creation` may not be created now (naming the session it waits
         for), or None."""
-        session = self.ledger.session(creation.aggregate_id)
-        day = (session.subject, session.date)
+        session_id = creation.aggregate_id
+        day = self._day(session_id)
         for other_id, first in self._creations.items():
-            if other_id == session.id or first.position >= creation.position:
+            if other_id == session_id or first.position >= creation.position:
+                continue
+            if self._day(other_id) != day:
                 continue
             other = self.ledger.session(other_id)
-            if (other.subject, other.date) == day and first.operation_id in other.open_intents:
+            if first.operation_id in other.open_intents:
                 return f"waits for {other.key}, of the same subject and day, to be created first"
         for other_id, intents in self._files.items():
-            if other_id == session.id:
+            if other_id == session_id or self._day(other_id) != day:
                 continue
             other = self.ledger.session(other_id)
-            if (other.subject, other.date) != day or not other.eid:
+            if not other.eid:
                 continue
             held = self.ledger.aggregates(intent.aggregate_id for intent in intents)
             if any(
@@ -68,3 +72,9 @@ class DayOrder:
                     "registered first"
                 )
         return None
+
+    def _day(self, session_id: UUID) -> tuple[str, str]:
+        if session_id not in self._days:
+            session = self.ledger.session(session_id)
+            self._days[session_id] = (session.subject, session.date)
+        return self._days[session_id]

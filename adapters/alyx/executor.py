@@ -109,10 +109,11 @@ class AlyxExecutor:
         """The sessions grouped by subject and date, each group in sync order.
 
         Alyx links the sessions of one subject and day: `register-file` makes the session it
-        registers into a child of the day's "base" session (the first without a parent), so two
+        registers into a child of the newest session of that day without a parent, so two
         sessions of a day created before either's files are registered end up parent and child,
-        while registered one after the other they stay apart. A day's sessions therefore run one
-        after the other, in one task; only different days and subjects run in parallel."""
+        while registered one after the other they stay apart (see `day_order`). A day's
+        sessions therefore run one after the other, in one task; only different days and
+        subjects run in parallel."""
         days: dict[tuple[str, str], list[tuple[UUID, list[PendingIntent]]]] = {}
         for session_id, mine in by_session.items():
             session = self.context.ledger.session(session_id)
