@@ -156,12 +156,10 @@ FILTERED = "nothing matches these filters"
 
 
 def _views(settings: Settings, catch_up: bool = True) -> Views:
-    from ..adapters.database.event_store import describe_store, open_ledger, settings_to_read
-    from ..adapters.database.integrity import check_sqlite_ledger
+    from ..adapters.database.event_store import open_ledger, settings_to_read
     from ..adapters.database.views import open_views
 
     settings = settings_to_read(settings)  # a report never creates a ledger
-    check_sqlite_ledger(settings, describe_store(settings))
     views = open_views(settings, open_ledger(settings))
     if catch_up:
         views.catch_up()

@@ -183,14 +183,12 @@ def _advice(result: SyncResult) -> str:
 
 def run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     # imported here, not above: `report` is imported by every command that performs work
-    from ..adapters.database.event_store import describe_store, open_ledger
-    from ..adapters.database.integrity import check_sqlite_ledger
+    from ..adapters.database.event_store import open_ledger
     from ..adapters.database.views import open_views
     from ..adapters.executors import build_executors, scan_options, session_ids_of
     from ..adapters.sync import perform_pending
 
     apply_wide(console, args)
-    check_sqlite_ledger(settings, describe_store(settings))  # the scheduled run must see damage
     ledger = open_ledger(settings)
     sessions = session_ids_of(args.sessions, scan_options(settings)) if args.sessions else None
     views = open_views(settings, ledger)

@@ -14,7 +14,10 @@ there. Steps:
   before the source is unlinked (both paths hold the file);
 - `move-after:N` — right after the move returned, before its outcome is recorded;
 - `manifest-before:N` — right before the N-th manifest is written into the watchdog's flag_dir;
-- `manifest-after:N` — right after it was renamed into flag_dir, before its outcome is recorded.
+- `manifest-after:N` — right after it was renamed into flag_dir, before its outcome is recorded;
+- `service-stopped:N` — right after the N-th restart of the watchdog service stopped the running
+  one(s), before the new one is started;
+- `service-started:N` — right after the new service started, before the restart is recorded.
 
 Run as a script (its folder is `tests/`), so it imports only labledger and the standard library.
 """
@@ -84,6 +87,24 @@ def _install() -> None:
         _step("manifest-after")
 
     manifest_writer._publish = publish
+
+    from labledger.adapters.watchdog import restart
+
+    real_stop: Callable[..., int] = restart.stop  # type: ignore[attr-defined]
+    real_start: Callable[..., int] = restart.start  # type: ignore[attr-defined]
+
+    def stop_service(*args: Any, **kwargs: Any) -> int:
+        stopped = real_stop(*args, **kwargs)
+        _step("service-stopped", stopped=stopped)
+        return stopped
+
+    def start_service(*args: Any, **kwargs: Any) -> int:
+        pid = real_start(*args, **kwargs)
+        _step("service-started")
+        return pid
+
+    restart.stop = stop_service  # type: ignore[attr-defined]
+    restart.start = start_service  # type: ignore[attr-defined]
 
     real_link = os.link
 

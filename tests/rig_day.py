@@ -10,17 +10,25 @@ The day is the README's commands on four sessions of one subject (two on each of
             answers 403, the file is moved into a revision folder and registered there;
 - weigh:    `weigh` of the subject, at a given time;
 - water:    `water` of the subject, linked to session 001;
-- transfer: `transfer 001`: its manifest is written into the watchdog's flag_dir.
+- transfer: `transfer 001`: the watchdog service is not running, so it is started (a recorded
+            restart), then the manifest is written into the service's flag_dir;
+- restart:  `watchdog restart`: the running service is stopped and started again.
+
+The service is a stand-in (`SERVICE`, a script that runs until it is stopped or its file is gone);
+how many of it run is part of what a step leaves: never none once the day has started it, never
+two.
 
 Every run works in one fixed folder (`WORLD`: the ledger records absolute paths) against one test
 server for the whole test process (its port, and so the token cache, stay valid). The world
 between two steps is kept (the folder and a copy of the server's database) and restored at will:
 the crash matrix starts each kill point from the world before its step, the chaos runs start
-from the morning. `uninterrupted_day()` runs the day once, under the crash shim.
+from the morning. A kept world notes how many services ran; restoring it stops every one and
+starts that many again. `uninterrupted_day()` runs the day once, under the crash shim.
 """
 
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime as dt
 import functools
@@ -29,12 +37,16 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labledger.adapters.watchdog.process import find_service, stop
+from labledger.adapters.watchdog.restart import START_TIME_SLACK_S
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
 from tests.alyx_server.faults import Faults
@@ -53,6 +65,17 @@ SESSIONS = ("2026-11-21/001", "2026-11-21/002", "2026-11-22/001")
 LATE = "2026-11-22/002"
 """Registered online, by its own `register`."""
 PROTECTED = "alf/probe00/spikes.times.npy"
+SERVICE = WORLD / "watchdog" / "service" / "aind-watchdog-service"
+"""The watchdog service's executable in the day's settings: a stand-in that runs until stopped."""
+SERVICE_SCRIPT = """#!{python}
+import pathlib, time
+me = pathlib.Path(__file__)
+deadline = time.monotonic() + 1800
+while me.exists() and time.monotonic() < deadline:
+    time.sleep(0.2)
+"""
+"""Runs until it is stopped, its file is removed (the world restored or removed), or half an hour
+has passed: no stand-in outlives the test run for long."""
 
 
 def folder(session: str) -> Path:
@@ -94,6 +117,7 @@ STEPS = (
         ),
     ),
     Step("transfer", ("transfer", str(folder(SESSIONS[0])), "--acquired", "09:30:00")),
+    Step("restart", ("watchdog", "restart")),
 )
 BY_NAME = {step.name: step for step in STEPS}
 
@@ -103,10 +127,12 @@ BY_NAME = {step.name: step for step in STEPS}
 
 @dataclass
 class Kept:
-    """The world between two steps: a copy of the folder, and of the server's database."""
+    """The world between two steps: a copy of the folder, of the server's database, and how many
+    watchdog services ran."""
 
     folder: Path
     state: Any
+    services: int
 
 
 @dataclass
@@ -159,13 +185,19 @@ class World:
         folder = self.keep / name
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(WORLD, folder, symlinks=True)
-        return Kept(folder, copy.deepcopy(self.server.state))
+        return Kept(folder, copy.deepcopy(self.server.state), len(find_service(SERVICE)))
 
     def restore(self, kept: Kept) -> None:
+        stop_services()
         shutil.rmtree(WORLD, ignore_errors=True)
         shutil.copytree(kept.folder, WORLD, symlinks=True)
         self.server.state = copy.deepcopy(kept.state)
         self.server.faults = Faults()
+        for _ in range(kept.services):
+            start_service()
+        if kept.services:
+            # a service started just before a restart is requested counts as started by it
+            time.sleep(START_TIME_SLACK_S + 0.5)
 
     def end(self) -> dict[str, Any]:
         """What the day left, in the terms of the comparison: Alyx, files, manifests, status."""
@@ -175,6 +207,7 @@ class World:
             "alyx": self.server.state.snapshot(),
             "files": tree(WORLD / "data"),
             "manifests": tree(WORLD / "watchdog" / "flags"),
+            "services": len(find_service(SERVICE)),
             "status": [status_row(row) for row in as_json(status.stdout)],
         }
 
@@ -197,6 +230,24 @@ def tree(root: Path) -> dict[str, str]:
 
 VOLATILE = ("alyx_eid", "registered_at", "last_event", "emitted_at", "first_seen")
 """Status fields a new server or another moment changes (an eid is checked for being set)."""
+
+
+def start_service() -> None:
+    """The stand-in service, started as the rig's own start-up would: not through labledger, and
+    not a child of this test process (which would never reap it: a stopped child stays a zombie,
+    and labledger's stop waits for it to go)."""
+    config = WORLD / "watchdog" / "config.yml"
+    launcher = (
+        "import subprocess, sys; "
+        "subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, "
+        "stderr=subprocess.DEVNULL, start_new_session=True)"
+    )
+    subprocess.run([sys.executable, "-c", launcher, str(SERVICE), "-c", str(config)], check=True)
+
+
+def stop_services() -> None:
+    """Stop every stand-in service of this test process's world."""
+    stop(find_service(SERVICE))
 
 
 def status_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +296,10 @@ def test_server() -> AlyxTestServer:
 def new_world(server: AlyxTestServer, keep: Path) -> World:
     shutil.rmtree(WORLD, ignore_errors=True)
     (WORLD / "home").mkdir(parents=True)
-    service = watched_service(WORLD)
+    SERVICE.parent.mkdir(parents=True)
+    SERVICE.write_text(SERVICE_SCRIPT.format(python=sys.executable))
+    SERVICE.chmod(0o755)
+    service = watched_service(WORLD, executable=str(SERVICE), restart_check_seconds=0.3)
     for session in (*SESSIONS, LATE):
         shutil.copytree(SAMPLE, folder(session))
     env = {
@@ -262,12 +316,20 @@ def new_world(server: AlyxTestServer, keep: Path) -> World:
     return World(server, keep, env)
 
 
+def _clean_up(keep: Path) -> None:
+    """At the end of the test process: no stand-in service left running, no world left behind."""
+    stop_services()
+    shutil.rmtree(WORLD, ignore_errors=True)
+    shutil.rmtree(keep, ignore_errors=True)
+
+
 @functools.cache
 def uninterrupted_day() -> tuple[World, Reference]:
     server = test_server()
     server.state = type(server.state)()
     server.state.base_url = server.base_url
     keep = Path(tempfile.mkdtemp(prefix="labledger-crash-matrix-kept-"))
+    atexit.register(_clean_up, keep)
     world = new_world(server, keep)
     before: dict[str, Kept] = {}
     after: dict[str, dict[str, Any]] = {}

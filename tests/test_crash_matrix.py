@@ -5,13 +5,15 @@ nothing twice.
 The uninterrupted day runs once per test run under `tests/crash_shim.py`, noting every step
 (`tests/crash_points.py`): each ledger save, each request (killed before the server acts, and
 after it acted but before it replied), the revision move (before, between the hard link and the
-unlink, after) and the manifest write (before, after the rename into flag_dir). After each step,
-and one `sync`, what it left is that step's reference.
+unlink, after), the manifest write (before, after the rename into flag_dir) and each restart of
+the watchdog service (after the running one was stopped, after the new one started). After each
+step, and one `sync`, what it left is that step's reference.
 
 Each kill point restores the world as it was before its step, runs the step killed there, then
 `sync`, the step's command again (an operator whose command died runs it again; for `sync`,
 sync again), and `sync`. Alyx's records, every file under the sessions (path and md5), the
-manifests in flag_dir (name and bytes) and `status --json` must then equal the reference.
+manifests in flag_dir (name and bytes), how many watchdog services run and `status --json` must
+then equal the reference.
 
 Subsampled in the test run (see `_chosen`); `LABLEDGER_TEST_CRASH_EVERY_POINT=1` runs them all.
 """
@@ -98,18 +100,28 @@ def test_killed_then_sync_ends_as_the_uninterrupted_day(point: KillPoint) -> Non
 
 def test_the_day_has_the_kill_points_the_matrix_promises() -> None:
     """The uninterrupted day did what the kill points assume, and gives at least 80 of them: every
-    step has saves, the online ones requests, revise a move and transfer a manifest write."""
+    step has saves, the online ones requests, revise a move, transfer a manifest write and a
+    start of the service, restart a stop and a start; one service runs at the end."""
     _, reference = uninterrupted_day()
     points = points_of(reference.steps, every=True)
     assert len(points) >= 80, len(points)
     kinds = {(p.scenario, p.step.split(":")[0]) for p in points}
     for step in STEPS:
         assert (step.name, "save") in kinds, step.name
-        if step.online and step.name != "transfer":  # a manifest is written, nothing sent
+        if step.online and step.name not in ("transfer", "restart"):  # nothing sent to Alyx
             assert (step.name, "request") in kinds, step.name
     assert {("revise", "move-before"), ("revise", "link-after"), ("revise", "move-after")} <= kinds
     assert {("transfer", "manifest-before"), ("transfer", "manifest-after")} <= kinds
-    final = reference.after["transfer"]
+    for name in ("transfer", "restart"):  # transfer starts the stopped service, restart restarts
+        assert {(name, "service-stopped"), (name, "service-started")} <= kinds, name
+    stopped = {
+        name: [trace["stopped"] for trace in traced if trace["step"].startswith("service-stopped")]
+        for name, traced in reference.steps.items()
+    }
+    assert stopped["transfer"] == [0] and stopped["restart"] == [1], stopped
+    final = reference.after["restart"]
     assert len(final["alyx"]["sessions"]) == 4
     assert len(final["manifests"]) == 1
+    assert reference.after["water"]["services"] == 0
+    assert reference.after["transfer"]["services"] == final["services"] == 1
     assert all(row["pending"] == 0 for row in final["status"]), final["status"]

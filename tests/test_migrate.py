@@ -157,3 +157,25 @@ def test_a_missing_sqlite_ledger_is_named(door: Door, schema: str) -> None:
         door("migrate", "--to", "postgres", "--ledger", missing), str(missing), "does not exist"
     )
     assert not missing.exists()
+
+
+def test_a_damaged_sqlite_ledger_is_named_and_nothing_copied(door: Door, schema: str) -> None:
+    """A page of the rig's ledger zeroed: migrate copies none of it (a half-copied log in the
+    lab's database would hide the damage) and says how to recover."""
+    rig(door, schema)
+    history(door)
+    with closing(sqlite3.connect(door.ledger_file)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+    with open(door.ledger_file, "r+b") as file:
+        file.seek(pages // 2 * page_size)
+        file.write(b"\0" * page_size)
+    before = fingerprint(door.ledger_file)
+    one_line_error(door("migrate", "--to", "postgres"), "is damaged", "backup")
+    assert fingerprint(door.ledger_file) == before
+    with psycopg.connect(**PG) as connection:
+        tables = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+    assert tables == [] or postgres_events(schema) == []

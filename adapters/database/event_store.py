@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ...domain.errors import LedgerUnavailable
 from ..filesystem.user_dirs import LEDGER_FILE_NAME, default_data_dir
 from ..settings import Settings
+from .integrity import check_sqlite_ledger
 from .store_failures import explain
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ def open_ledger(settings: Settings) -> Ledger:
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             _check_sqlite_file(settings)
             _use_wal(settings)
+            check_sqlite_ledger(
+                settings.sqlite_path, describe_store(settings), settings.sqlite_lock_timeout
+            )
         elif settings.store == "postgres":
             creating_tables(lambda: _reach_postgres(settings))
         from ...domain.ledger import Ledger  # eventsourcing: only a command that opens the ledger

@@ -29,6 +29,7 @@ from ...domain.errors import LabledgerError
 from ...domain.ledger import Ledger
 from ..settings import Settings
 from .event_store import describe_store, open_ledger, store_errors
+from .integrity import check_sqlite_ledger
 from .views import open_views
 
 PAGE = 1000
@@ -97,6 +98,7 @@ def _open_read_only(settings: Settings) -> Ledger:
         "CREATE_TABLE": "no",
     }
     with store_errors(settings):
+        check_sqlite_ledger(path, where, settings.sqlite_lock_timeout)  # copy nothing from damage
         ledger = Ledger(env=env)
         ledger.recorder.max_notification_id()  # a file without the ledger's table fails here
     return ledger
