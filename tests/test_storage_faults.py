@@ -167,6 +167,36 @@ def test_every_command_that_opens_a_damaged_ledger_says_so_and_changes_nothing(
     assert not (tmp_path / "status.html").exists()
 
 
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs the sqlite3 command")
+def test_the_advice_for_a_damaged_ledger_gives_a_working_ledger(
+    door: Door, server: AlyxTestServer, tmp_path: Path
+) -> None:
+    """What the one line advises, done as an operator does it: dump what is readable into a new
+    file, `replay`; then the ledger answers and takes work again, and a sync finishes it."""
+    door.env.update(alyx_env(server, tmp_path))
+    folders = [_session(door, f"{n:03d}") for n in range(1, 5)]
+    door("register", *folders[:3]).ok()
+    ledger = door.ledger_file
+    with closing(sqlite3.connect(ledger)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+    with open(ledger, "r+b") as file:
+        file.seek(pages // 2 * page_size)
+        file.write(b"\0" * page_size)
+    _one_line(door("status"), "damaged", ".dump")
+
+    damaged = ledger.with_name("damaged.sqlite3")
+    ledger.rename(damaged)
+    dump = subprocess.run(["sqlite3", str(damaged), ".dump"], capture_output=True, check=False)
+    subprocess.run(["sqlite3", str(ledger)], input=dump.stdout, check=True)
+    door("replay").ok()
+    door("status").ok()
+    door("register", folders[3]).ok()
+    door("sync").ok()
+    assert len(server.state.sessions) == 4
+
+
 @pytest.fixture
 def cut_postgres(request: pytest.FixtureRequest) -> Iterator[tuple[TcpProxy, dict[str, str]]]:
     """A PostgreSQL schema of its own, reached through a proxy the test can cut."""

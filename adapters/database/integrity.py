@@ -7,6 +7,10 @@ quick_check` walks every page of every table and index, so whichever command ope
 ledger says so before it reads or records anything. It costs a few milliseconds on a rig's
 ledger (0.1 s for 100,000 events, about a second for a million on the slow test machine); a
 process checks each file once, however often it opens it.
+
+The advice it gives was followed by hand: `.dump` reads past the damaged page and keeps every
+sound row (the log, when the damage is in a read model), and `replay` rebuilds the read models;
+SQLite 3.40's `.recover` failed outright on the same file ("SQL logic error"), so it comes second.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ def check_sqlite_ledger(path: Path, where: str, timeout: float) -> None:
     more = f" (and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
     raise LedgerUnavailable(
         f"{where} is damaged: SQLite's check says {first}{more}; its records cannot be trusted. "
-        "Move it aside and restore a backup (or recover what is readable with "
-        "`sqlite3 FILE .recover`), then run `labledger replay`"
+        "Move it aside and restore a backup, or copy what is readable into a new file "
+        "(`sqlite3 DAMAGED .dump | sqlite3 NEW`; `.recover` for worse damage), then run "
+        "`labledger replay`"
     )
