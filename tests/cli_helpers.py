@@ -70,6 +70,18 @@ class Cli:
         return events_in(self.ledger)
 
 
+def zero_a_page(ledger_file: Path) -> None:
+    """Damage an SQLite ledger as a failing disk does: its write-ahead log folded in, then the
+    page in the middle of the file overwritten with zeros."""
+    with closing(sqlite3.connect(ledger_file)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+    with open(ledger_file, "r+b") as file:
+        file.seek(pages // 2 * page_size)
+        file.write(b"\0" * page_size)
+
+
 def events_in(ledger_file: Path) -> int:
     """Events in an SQLite ledger file, read from disk (0 before the file or its table exists)."""
     if not ledger_file.exists():

@@ -23,7 +23,7 @@ from psycopg import sql
 
 from labledger.adapters.database.migrate import migrate
 from labledger.adapters.settings import Settings
-from tests.cli_helpers import sample_session
+from tests.cli_helpers import sample_session, zero_a_page
 from tests.conftest import PG, drop_schema, pg_settings
 from tests.doors import Door
 from tests.test_lab_database import machine_server, one_line_error
@@ -164,13 +164,7 @@ def test_a_damaged_sqlite_ledger_is_named_and_nothing_copied(door: Door, schema:
     lab's database would hide the damage) and says how to recover."""
     rig(door, schema)
     history(door)
-    with closing(sqlite3.connect(door.ledger_file)) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        (page_size,) = db.execute("PRAGMA page_size").fetchone()
-        (pages,) = db.execute("PRAGMA page_count").fetchone()
-    with open(door.ledger_file, "r+b") as file:
-        file.seek(pages // 2 * page_size)
-        file.write(b"\0" * page_size)
+    zero_a_page(door.ledger_file)
     before = fingerprint(door.ledger_file)
     one_line_error(door("migrate", "--to", "postgres"), "is damaged", "backup")
     assert fingerprint(door.ledger_file) == before

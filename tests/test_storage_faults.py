@@ -22,7 +22,7 @@ import pytest
 
 from tests.alyx_cli import alyx_env
 from tests.alyx_server import AlyxTestServer
-from tests.cli_helpers import SAMPLE, events_in
+from tests.cli_helpers import SAMPLE, events_in, zero_a_page
 from tests.conftest import PG, drop_schema
 from tests.doors import Door, Ran
 from tests.tcp_proxy import TcpProxy
@@ -131,13 +131,7 @@ def test_every_command_that_opens_a_damaged_ledger_says_so_and_changes_nothing(
     folders = [_session(door, f"{n:03d}") for n in range(1, 9)]
     door("register", *folders[:6]).ok()
     ledger = door.ledger_file
-    with closing(sqlite3.connect(ledger)) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        (page_size,) = db.execute("PRAGMA page_size").fetchone()
-        (pages,) = db.execute("PRAGMA page_count").fetchone()
-    with open(ledger, "r+b") as file:
-        file.seek(pages // 2 * page_size)
-        file.write(b"\0" * page_size)
+    zero_a_page(ledger)
     damaged = ledger.read_bytes()
     sessions = len(server.state.sessions)
     commands: list[list[str | Path]] = [
@@ -177,13 +171,7 @@ def test_the_advice_for_a_damaged_ledger_gives_a_working_ledger(
     folders = [_session(door, f"{n:03d}") for n in range(1, 5)]
     door("register", *folders[:3]).ok()
     ledger = door.ledger_file
-    with closing(sqlite3.connect(ledger)) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        (page_size,) = db.execute("PRAGMA page_size").fetchone()
-        (pages,) = db.execute("PRAGMA page_count").fetchone()
-    with open(ledger, "r+b") as file:
-        file.seek(pages // 2 * page_size)
-        file.write(b"\0" * page_size)
+    zero_a_page(ledger)
     _one_line(door("status"), "damaged", ".dump")
 
     damaged = ledger.with_name("damaged.sqlite3")
