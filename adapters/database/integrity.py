@@ -39,11 +39,9 @@ def check_sqlite_ledger(path: Path, where: str, timeout: float) -> None:
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)) as db:
             problems = [row[0] for row in db.execute("PRAGMA quick_check(100)").fetchall()]
-    except sqlite3.OperationalError as error:
-        if any(sign in str(error) for sign in BUSY_SIGNS):
+    except sqlite3.DatabaseError as error:  # "malformed", "not a database", or a held lock
+        if isinstance(error, sqlite3.OperationalError) and any(s in str(error) for s in BUSY_SIGNS):
             raise
-        problems = [str(error)]
-    except sqlite3.DatabaseError as error:
         problems = [str(error)]
     if problems == ["ok"]:
         _sound.add(path)
