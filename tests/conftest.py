@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -138,3 +139,29 @@ def views(store_settings: Settings, ledger: Ledger) -> Iterator[Views]:
     opened = open_views(store_settings, ledger)
     yield opened
     opened.close()
+
+
+# -- pytest-xdist workers -------------------------------------------------------------------------
+
+TERMINAL_SIZE = ("COLUMNS", "LINES")
+"""A worker process of pytest-xdist has GNU readline loaded, which puts the size of a terminal it
+does not have (80 × 24) into the environment. labledger, rightly, lays out for that width when
+COLUMNS is set, so every command run by a test would wrap as no pipe of a real caller does."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """In the controller: hand each worker the terminal size its user set (or none)."""
+    node.workerinput["terminal_size"] = {name: os.environ.get(name) for name in TERMINAL_SIZE}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a worker: the environment as the user started pytest, without readline's size."""
+    given = getattr(config, "workerinput", {}).get("terminal_size")
+    if given is None:
+        return
+    for name, value in given.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -20,8 +20,14 @@ Subsampled in the test run (see `_chosen`); `LABLEDGER_TEST_CRASH_EVERY_POINT=1`
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
+import fcntl
+import json
 import os
 import signal
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,12 +57,45 @@ def _chosen(points: list[KillPoint]) -> list[KillPoint]:
     return chosen
 
 
+def _traced_points() -> list[KillPoint]:
+    _, reference = uninterrupted_day()
+    return _chosen(points_of(reference.steps, every=os.environ.get(EVERY_POINT) == "1"))
+
+
+def _points_of_this_run() -> list[KillPoint]:
+    """The kill points, traced once per test run.
+
+    Under pytest-xdist every worker collects the tests and all must collect the same ones, but
+    the order of a trace (and so the numbers in the points' names) depends on how the threads of
+    that run's `sync` took turns. The first worker to get here traces the day and writes the
+    points down; the others read them. Any trace's points fit any world: a killed run is
+    itself a new interleaving, so requests are found by line and occurrence, saves by count.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        return _traced_points()
+    shared = Path(tempfile.gettempdir()) / f"labledger-crash-points-{run}.json"
+    with shared.open("a+", encoding="utf-8") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # released when the file closes
+        file.seek(0)
+        written = file.read()
+        if written:
+            return [KillPoint(**fields) for fields in json.loads(written)]
+        points = _traced_points()
+        file.write(json.dumps([dataclasses.asdict(point) for point in points]))
+    atexit.register(shared.unlink, missing_ok=True)  # the others collected before any test ran
+    return points
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "point" in metafunc.fixturenames:
-        _, reference = uninterrupted_day()
-        every = os.environ.get(EVERY_POINT) == "1"
-        points = _chosen(points_of(reference.steps, every=every))
+        points = _points_of_this_run()
         metafunc.parametrize("point", points, ids=[point.name for point in points])
+
+
+pytestmark = pytest.mark.xdist_group("crash-matrix")
+"""One worker runs every kill point: each needs the uninterrupted day, which is built once per
+process."""
 
 
 # -- the tests ------------------------------------------------------------------------------------
