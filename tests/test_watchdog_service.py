@@ -374,3 +374,16 @@ def test_find_service_ignores_other_processes(tmp_path: Path) -> None:
         process.kill()
         process.wait(timeout=5)
     assert find_service(executable) == []
+
+
+def test_status_names_the_variable_that_gave_the_executable(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set by LABLEDGER_WATCHDOG__EXECUTABLE, not in the file: the fix is in the environment."""
+    service.configure(executable=None)
+    monkeypatch.setenv("LABLEDGER_WATCHDOG__EXECUTABLE", str(service.executable))
+    assert service.cli("watchdog", "restart").code == 0
+    result = service.cli("watchdog", "status", "--json")
+    assert result.code == 0, result.err
+    rows = {row["item"]: row["value"] for row in result.json()}
+    assert rows["executable"] == f"{service.executable} (from LABLEDGER_WATCHDOG__EXECUTABLE)"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ...domain.errors import LabledgerError
 from ..filesystem.user_dirs import expand_user
+from ..settings_sources import env_name
 from ..validation_words import plain_problem
 from .settings import WatchdogSettings
 
@@ -42,7 +43,8 @@ class Located:
 
     path: Path | None
     source: str
-    """'watchdog.config in the settings' or 'WATCHDOG_CONFIG' or 'nowhere'."""
+    """'watchdog.config in the settings', 'LABLEDGER_WATCHDOG__CONFIG', 'WATCHDOG_CONFIG' or
+    'nowhere'."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,10 @@ def service_paths(
     env = os.environ if environ is None else environ
 
     def locate(value: Path | None, key: str, variable: str) -> Located:
-        if value is not None:
+        if value is not None:  # the file's key, or its LABLEDGER_ variable (no flag sets it)
+            variable_of_setting = env_name(("watchdog", key))
+            if env.get(variable_of_setting):
+                return Located(value, variable_of_setting)
             return Located(value, f"watchdog.{key} in the settings")
         if env.get(variable):
             return Located(expand_user(Path(env[variable])), variable)
