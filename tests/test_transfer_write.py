@@ -124,6 +124,28 @@ def test_a_rename_inside_flag_dir_is_what_the_service_misses(
     assert "manifest_n.yml" not in created
 
 
+def test_a_racing_run_publishing_the_same_bytes_meanwhile_is_this_emission(
+    folders: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four rigs' processes racing one `transfer`: another publishes the manifest after this one
+    looked for it and before it writes. The same bytes there are this emission, not a stranger's
+    file (that used to fail the transfer and close it until `retry`)."""
+    content = build().render()
+    target = folders["flag"] / "manifest_n.yml"
+    real_is_file = Path.is_file
+
+    def another_run_publishes_meanwhile(path: Path) -> bool:
+        seen = real_is_file(path)
+        if path == folders["complete"] / "manifest_n.yml" and not real_is_file(target):
+            target.write_bytes(content)  # after this run looked at flag_dir
+        return seen
+
+    monkeypatch.setattr(Path, "is_file", another_run_publishes_meanwhile)
+    emission = _emit(folders, content)
+    assert (emission.path, emission.written) == (target, False)
+    assert target.read_bytes() == content and os.listdir(folders["flag"]) == ["manifest_n.yml"]
+
+
 def test_emitting_again_writes_nothing(folders: dict[str, Path]) -> None:
     content = build().render()
     first = _emit(folders, content)

@@ -65,17 +65,29 @@ def emit_manifest(
         )
     candidates = [target] + ([complete_dir / file_name] if complete_dir is not None else [])
     for candidate in candidates:
-        if candidate.is_file() and sha256_of(candidate) == sha256:
+        if _holds(candidate, sha256):
             written_after = candidate.stat().st_mtime >= requested_at.timestamp()
             if not forced or written_after:
                 return Emission(target, sha256, written=False)
     if target.exists() and not forced:
+        if any(_holds(candidate, sha256) for candidate in candidates):
+            # a run racing this one (the same transfer on this rig) published these bytes
+            # between the look above and now: that is this emission, done
+            return Emission(target, sha256, written=False)
         raise ManifestNotWritten(
             f"{target} already exists with other content and labledger never emitted it; "
             "move it away if it is stale, or emit again with --force to replace it"
         )
     _publish(content, target, staging_dir)
     return Emission(target, sha256, written=True)
+
+
+def _holds(path: Path, sha256: str) -> bool:
+    """`path` is a file with these bytes (False when the service moved it away meanwhile)."""
+    try:
+        return path.is_file() and sha256_of(path) == sha256
+    except FileNotFoundError:
+        return False
 
 
 def _publish(content: bytes, target: Path, staging_dir: Path) -> None:
