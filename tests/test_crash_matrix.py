@@ -35,6 +35,10 @@ import pytest
 from tests.crash_points import KillPoint, RequestKiller, points_of
 from tests.rig_day import BY_NAME, STEPS, uninterrupted_day
 
+pytestmark = pytest.mark.xdist_group("crash-matrix")
+"""One worker runs every kill point: each needs the uninterrupted day, which is built once per
+process."""
+
 EVERY_POINT = "LABLEDGER_TEST_CRASH_EVERY_POINT"
 CI_SHARE = 3
 """In the test run, one of every CI_SHARE saves and requests is killed (all moves and manifest
@@ -91,11 +95,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "point" in metafunc.fixturenames:
         points = _points_of_this_run()
         metafunc.parametrize("point", points, ids=[point.name for point in points])
-
-
-pytestmark = pytest.mark.xdist_group("crash-matrix")
-"""One worker runs every kill point: each needs the uninterrupted day, which is built once per
-process."""
 
 
 # -- the tests ------------------------------------------------------------------------------------

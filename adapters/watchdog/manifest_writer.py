@@ -70,7 +70,7 @@ def emit_manifest(
             if not forced or written_after:
                 return Emission(target, sha256, written=False)
     if target.exists() and not forced:
-        if any(_holds(candidate, sha256) for candidate in candidates):
+        if _holds(target, sha256):
             # a run racing this one (the same transfer on this rig) published these bytes
             # between the look above and now: that is this emission, done
             return Emission(target, sha256, written=False)
